@@ -1,0 +1,93 @@
+"""Coreset selection rules on hand-made features, and the coreset methods on a tiny clip store."""
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from vidstill.data.clips import ClipSpec, ClipStore, extract_clips
+from vidstill.methods import DistillContext, get_method
+from vidstill.methods.coresets import herding, k_center, medoid_keyframes
+
+
+def test_herding_first_pick_is_nearest_the_mean_and_running_mean_tracks_it():
+    f = torch.tensor([[0.0, 0.0], [10.0, 0.0], [4.0, 1.0], [6.0, -1.0], [-10.0, 5.0]], dtype=torch.float64)
+    picks = herding(f, 3)
+    assert picks[0] == 2 and len(set(picks)) == 3
+    mu = f.mean(0)
+    assert (f[picks[:2]].mean(0) - mu).norm() <= (f[[2, 4]].mean(0) - mu).norm()
+
+
+def test_k_center_starts_at_the_mean_then_goes_far():
+    f = torch.tensor([[0.0], [1.0], [2.0], [100.0], [-50.0]], dtype=torch.float64)
+    assert k_center(f, 3) == [2, 3, 4]
+
+
+def test_medoid_keyframes_pick_the_typical_frame_per_segment():
+    video = np.zeros((6, 4, 4, 3), np.uint8)
+    video[0] = 200  # an outlier frame in the first segment
+    video[3:] = 100
+    video[5] = 255
+    picks = medoid_keyframes(video, 2)
+    assert picks[0] in (1, 2) and picks[1] in (3, 4)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("store")
+    rows = []
+    for i in range(12):
+        label = i % 3
+        path = tmp / f"v{i}.avi"
+        w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (48, 48))
+        for t in range(16):
+            frame = np.full((48, 48, 3), 30 + 60 * label, np.uint8)
+            frame[:, (2 * t + i) % 40 : (2 * t + i) % 40 + 6] = 250
+            w.write(frame)
+        w.release()
+        rows.append(dict(id=f"v{i}", path=str(path), **{"class": f"c{label}"}, label=label, split="train",
+                         group=f"g{i}", frames=16, fps=25.0, width=48, height=48, error=""))
+    spec = ClipSpec(frames=8, stride=1, sampling="stride", resize=None, crop=48, max_stored=12)
+    extract_clips(pd.DataFrame(rows), ["train"], spec, tmp / "train.npy", tmp / "train.parquet", progress=False)
+    return ClipStore.open(tmp / "train.parquet")
+
+
+def ctx(store, name, ipc=2, seed=0, **params):
+    return DistillContext(store, ipc, seed, torch.device("cpu"), {"method": name, **params}, {"arch": "convnet3d", "widths": [4, 8, 8]})
+
+
+@pytest.mark.parametrize("name", ["random", "herding", "kcenter"])
+def test_coresets_select_real_clips_per_class(store, name):
+    s = get_method(name).fn(ctx(store, name, embedding="random"))
+    assert s.labels.tolist() == [0, 0, 1, 1, 2, 2]
+    assert s.tensors["videos"].dtype == torch.uint8 and s.tensors["videos"].shape == (6, 8, 48, 48, 3)
+    ids = s.meta["ids"]
+    assert len(set(ids)) == 6
+    for label, vid in zip(s.labels.tolist(), ids):
+        assert int(vid[1:]) % 3 == label
+    assert s.videos([0]).shape == (1, 8, 3, 48, 48)
+
+
+def test_random_depends_on_seed(store):
+    a = get_method("random").fn(ctx(store, "random", seed=0)).meta["ids"]
+    b = get_method("random").fn(ctx(store, "random", seed=1)).meta["ids"]
+    c = get_method("random").fn(ctx(store, "random", seed=0)).meta["ids"]
+    assert a == c and a != b
+
+
+def test_keyframe_stores_fewer_frames(store):
+    s = get_method("keyframe").fn(ctx(store, "keyframe", ipc=1, keyframes=2))
+    assert s.tensors["videos"].shape == (3, 2, 48, 48, 3)
+    x = s.videos([0])
+    assert x.shape == (1, 8, 3, 48, 48) and torch.equal(x[0, 0], x[0, 3])
+
+
+def test_too_few_videos_for_ipc_names_the_class(store):
+    with pytest.raises(ValueError, match="class 0 has 4 training videos"):
+        get_method("random").fn(ctx(store, "random", ipc=5))
+
+
+def test_unknown_method():
+    with pytest.raises(KeyError, match="unknown method"):
+        get_method("nope")

@@ -1,0 +1,42 @@
+"""SyntheticSet: storage accounting, expansion, and a pickle-free save/load round trip."""
+
+import numpy as np
+import pytest
+import torch
+
+from vidstill.synthetic_set import SyntheticSet, resize_time
+
+
+def test_save_load_round_trip(tmp_path):
+    s = SyntheticSet({"videos": torch.randn(4, 8, 3, 48, 48)}, torch.tensor([0, 0, 1, 1]), 2, 8, lr=0.02,
+                     meta={"method": "x", "loss_curve": [1.0, 0.5]})
+    s.save(tmp_path / "s.safetensors")
+    t = SyntheticSet.load(tmp_path / "s.safetensors")
+    assert torch.equal(s.tensors["videos"], t.tensors["videos"]) and torch.equal(s.labels, t.labels)
+    assert t.lr == 0.02 and t.meta["loss_curve"] == [1.0, 0.5] and t.expansion == "stored"
+    assert t.storage_bytes() == 4 * 8 * 3 * 48 * 48 * 4 + 4 * 8
+
+
+def test_uint8_frames_and_fewer_stored_frames_expand_to_the_clip():
+    frames = torch.randint(0, 255, (2, 2, 48, 48, 3), dtype=torch.uint8)  # 2 key frames per item
+    s = SyntheticSet({"videos": frames}, torch.tensor([0, 1]), 2, 8)
+    x = s.videos([0, 1])
+    assert x.shape == (2, 8, 3, 48, 48) and x.dtype == torch.float32
+    assert torch.equal(x[:, 0], x[:, 3]) and not torch.equal(x[:, 3], x[:, 4])
+    assert s.storage_bytes() == 2 * 2 * 48 * 48 * 3 + 2 * 8
+
+
+def test_resize_time_interleaves():
+    v = torch.arange(4).view(1, 4, 1, 1, 1).float()
+    assert resize_time(v, 8).flatten().tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+
+
+def test_epoch_covers_every_item_once():
+    s = SyntheticSet({"videos": torch.randn(5, 8, 3, 48, 48)}, torch.tensor([0, 1, 2, 3, 4]), 5, 8)
+    seen = torch.cat([y for _, y in s.epoch(2, np.random.default_rng(0))])
+    assert sorted(seen.tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_unknown_expansion_is_rejected():
+    with pytest.raises(ValueError, match="unknown expansion"):
+        SyntheticSet({}, torch.tensor([0]), 1, 8, expansion="nope")

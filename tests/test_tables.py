@@ -1,0 +1,46 @@
+"""Tables: mean ± std over runs, Full Dataset first, published numbers and differences where the names match."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vidstill.report.tables import build_table, render_markdown, summarize
+
+PUBLISHED = pd.DataFrame([
+    dict(paper="IDTD", table=1, dataset="MiniUCF", ipc="1", method="Random", metric="top1", mean=9.9, std=0.8),
+    dict(paper="IDTD", table=1, dataset="MiniUCF", ipc="full", method="Full Dataset", metric="top1", mean=57.22, std=0.14),
+])
+
+
+def runs(dataset="mini"):
+    rows = []
+    for method, ipc, accs in [("full", 0, [0.5, 0.6, 0.7]), ("random", 1, [0.10, 0.12, 0.14]), ("random", 5, [0.2, 0.2, 0.2])]:
+        for run, a in enumerate(accs):
+            rows.append(dict(dataset=dataset, method=method, ipc=ipc, arch="convnet3d", run=run, top1=a, top5=a,
+                             selection="final", soft_labels=False, distill_seed=0))
+    return pd.DataFrame(rows)
+
+
+def test_summary_is_mean_and_population_std_in_percent():
+    s = summarize(runs())
+    r = s[(s.method == "random") & (s.ipc == 1)].iloc[0]
+    assert r["mean"] == pytest.approx(12.0) and r["std"] == pytest.approx(100 * np.std([0.10, 0.12, 0.14])) and r["runs"] == 3
+
+
+def test_wide_table_with_published_numbers():
+    spec = {"datasets": ["mini"], "ipc": [1, 5], "methods": ["random"], "full": True}
+    methods = {"random": {"label": "Random"}}
+    wide, long = build_table(runs(), spec, methods, {"mini": "MiniUCF"}, PUBLISHED, "convnet3d")
+    assert wide["method"].tolist() == ["Full Dataset", "Random"]
+    assert wide["mini IPC 1"].tolist() == ["60.0 ± 8.2", "12.0 ± 1.6"]
+    assert wide["mini IPC 1 published"].tolist() == ["57.2 ± 0.1", "9.9 ± 0.8"]
+    assert wide["mini IPC 1 difference"].tolist() == ["+2.8", "+2.1"]
+    assert wide["mini IPC 5 published"].tolist() == ["57.2 ± 0.1", ""]  # Random has nothing published at IPC 5
+    md = render_markdown(wide, long, "table1", "note")
+    assert "12.0 ± 1.6 †" in md and "60.0 ± 8.2 †" in md  # both differ by more than 2 published std
+
+
+def test_missing_runs_are_an_error_not_a_blank():
+    spec = {"datasets": ["mini"], "ipc": [10], "methods": ["random"], "full": False}
+    with pytest.raises(ValueError, match="no evaluation runs"):
+        build_table(runs(), spec, {}, {}, PUBLISHED, "convnet3d")

@@ -1,0 +1,115 @@
+"""The workflow on the smoke config: it runs end to end, a rerun does nothing, and editing one setting reruns exactly
+the jobs that depend on it. One snakemake run is shared by the module's tests (it takes a minute or two)."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir, *args, check=True):
+    cmd = [sys.executable, "-m", "snakemake", *args, "--cores", "2", "--configfile", "config/smoke.yaml"]
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def planned_jobs(proc) -> dict[str, int]:
+    """Rule → job count from a dry run's "Job stats" table."""
+    text = proc.stdout + proc.stderr
+    if "Nothing to be done" in text:
+        return {}
+    stats = text.split("Job stats:", 1)[1]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", stats, re.M) if m.group(1) != "total"}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    work = tmp_path_factory.mktemp("wf")
+    for name in ("Snakefile", "workflow", "resources", "profiles"):
+        (work / name).symlink_to(REPO / name)
+    shutil.copytree(REPO / "config", work / "config")
+    snakemake(work)  # the default target: every table and the class strip
+    return work
+
+
+def edit_config(workdir, change):
+    path = workdir / "config/smoke.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    change(cfg)
+    path.write_text(yaml.safe_dump(cfg))
+
+
+def test_end_to_end_table(workdir):
+    table = pd.read_csv(workdir / "results/tables/table1.csv")
+    assert table["method"].tolist() == ["Full Dataset", "Random", "Herding", "K-Center", "KeyFrame"]
+    assert all(re.fullmatch(r"\d+\.\d ± \d+\.\d", c) for c in table.filter(like="IPC").stack())
+    runs = pd.read_parquet(workdir / "results/tables/table1_runs.parquet")
+    assert set(runs["selection"]) == {"final"}
+    assert (workdir / "results/tables/table1.md").read_text().count("|") > 10
+    index = pd.read_parquet(workdir / "results/synthetic/index.parquet")
+    assert (index["error"] == "").all() and set(index["split"]) == {"train", "test"}
+    assert (workdir / "results/figures/synthetic_classes.png").stat().st_size > 1000
+    for log in (workdir / "results/logs").rglob("*.log"):
+        assert "Traceback" not in log.read_text(), log
+
+
+def test_second_run_does_nothing(workdir):
+    assert planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv")) == {}
+
+
+def test_data_parameter_reruns_only_what_depends_on_it(workdir):
+    edit_config(workdir, lambda c: c["datasets"]["synthetic"]["clips"].update(max_stored=12))
+    try:
+        jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
+        assert "generate_synthetic" not in jobs and "index" not in jobs
+        assert jobs["extract_clips"] == 2 and jobs["teacher"] == 1 and jobs["table"] == 1
+    finally:
+        edit_config(workdir, lambda c: c["datasets"]["synthetic"]["clips"].update(max_stored=16))
+
+
+def test_evaluation_epochs_rerun_evaluation_and_tables_only(workdir):
+    edit_config(workdir, lambda c: c["evaluation"].update(epochs=c["evaluation"]["epochs"] + 1))
+    try:
+        jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
+        assert set(jobs) == {"evaluate", "table"}, jobs
+    finally:
+        edit_config(workdir, lambda c: c["evaluation"].update(epochs=c["evaluation"]["epochs"] - 1))
+
+
+def test_one_method_setting_reruns_only_that_method(workdir):
+    edit_config(workdir, lambda c: c["methods"]["keyframe"].update(keyframes=2))
+    try:
+        jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
+        assert jobs == {"distill": 2, "evaluate": 2, "table": 1}, jobs
+    finally:
+        edit_config(workdir, lambda c: c["methods"]["keyframe"].update(keyframes=1))
+
+
+def test_bad_config_stops_before_any_job(workdir):
+    edit_config(workdir, lambda c: c["evaluation"].update(selection="best"))
+    try:
+        proc = snakemake(workdir, "-n", check=False)
+        assert proc.returncode != 0 and "selection" in proc.stdout + proc.stderr
+    finally:
+        edit_config(workdir, lambda c: c["evaluation"].update(selection="final"))
+
+
+def test_missing_dataset_root_names_the_path(workdir):
+    def add_missing(c):
+        c["datasets"]["ucf"] = {"layout": "ucf101", "root": "no/such/UCF", "clips": {"frames": 8, "crop": 48}}
+    edit_config(workdir, add_missing)
+    try:
+        proc = snakemake(workdir, "-n", "results/ucf/index.parquet", check=False)
+        assert proc.returncode != 0 and "no/such/UCF" in proc.stdout + proc.stderr
+    finally:
+        edit_config(workdir, lambda c: c["datasets"].pop("ucf"))

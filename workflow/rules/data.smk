@@ -1,0 +1,127 @@
+# Data stage: generate the synthetic benchmark, index every dataset layout, decode clips once per split.
+
+
+rule generate_synthetic:
+    output:
+        directory("results/{dataset}/videos"),
+    params:
+        generator=lambda wc: DATASETS[wc.dataset].get("generator", {}),
+        code=code_hash("data/synthetic.py"),
+    log:
+        "results/logs/generate_synthetic/{dataset}.log",
+    benchmark:
+        "results/benchmarks/generate_synthetic/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=alternation(SYNTHETIC_DATASETS),
+    script:
+        "../scripts/generate_synthetic.py"
+
+
+def index_input(wildcards):
+    """The generated videos for the synthetic layout; for a real layout, the official split files, checked first so a
+    missing root or split file stops the run at DAG-building time with the expected layout spelled out."""
+    ds = DATASETS[wildcards.dataset]
+    if ds["layout"] == "synthetic":
+        return [f"results/{wildcards.dataset}/videos"]
+    from vidstill.data.indexers import check_layout
+
+    check_layout(ds["layout"], ds["root"], ds.get("split", 1))
+    return []
+
+
+rule index:
+    input:
+        index_input,
+    output:
+        "results/{dataset}/index.parquet",
+    params:
+        layout=lambda wc: DATASETS[wc.dataset]["layout"],
+        root=lambda wc: DATASETS[wc.dataset].get("root", f"results/{wc.dataset}/videos"),
+        split=lambda wc: DATASETS[wc.dataset].get("split", 1),
+        min_frames=lambda wc: DATASETS[wc.dataset]["clips"]["frames"],
+        code=code_hash("data/indexers.py"),
+    threads: config["threads"]["extract"]
+    log:
+        "results/logs/index/{dataset}.log",
+    benchmark:
+        "results/benchmarks/index/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=alternation(BASE_DATASETS),
+    script:
+        "../scripts/index.py"
+
+
+rule subset_index:
+    input:
+        parent=lambda wc: f"results/{base_of(wc.dataset)}/index.parquet",
+        classes=lambda wc: DATASETS[wc.dataset]["classes_file"],
+    output:
+        "results/{dataset}/index.parquet",
+    params:
+        code=code_hash("data/subsets.py"),
+    log:
+        "results/logs/subset_index/{dataset}.log",
+    benchmark:
+        "results/benchmarks/subset_index/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=alternation(SUBSET_DATASETS),
+    script:
+        "../scripts/subset_index.py"
+
+
+rule extract_clips:
+    input:
+        "results/{dataset}/index.parquet",
+    output:
+        frames="results/{dataset}/clips/{split}.npy",
+        table="results/{dataset}/clips/{split}.parquet",
+    params:
+        clips=lambda wc: DATASETS[wc.dataset]["clips"],
+        splits=lambda wc: DATASETS[wc.dataset]["train_splits"] if wc.split == "train" else ["test"],
+        code=code_hash("data/clips.py"),
+    threads: config["threads"]["extract"]
+    log:
+        "results/logs/extract_clips/{dataset}_{split}.log",
+    benchmark:
+        "results/benchmarks/extract_clips/{dataset}_{split}.tsv"
+    wildcard_constraints:
+        dataset=alternation(BASE_DATASETS),
+        split="train|test",
+    script:
+        "../scripts/extract_clips.py"
+
+
+rule subset_clips:
+    input:
+        parent=lambda wc: f"results/{base_of(wc.dataset)}/clips/{wc.split}.parquet",
+        index="results/{dataset}/index.parquet",
+    output:
+        "results/{dataset}/clips/{split}.parquet",
+    params:
+        code=code_hash("data/clips.py"),
+    log:
+        "results/logs/subset_clips/{dataset}_{split}.log",
+    benchmark:
+        "results/benchmarks/subset_clips/{dataset}_{split}.tsv"
+    wildcard_constraints:
+        dataset=alternation(SUBSET_DATASETS),
+        split="train|test",
+    script:
+        "../scripts/subset_clips.py"
+
+
+rule class_strip:
+    input:
+        "results/{dataset}/videos",
+    output:
+        report("results/figures/{dataset}_classes.png", caption="../report/class_strip.rst", category="Data"),
+    params:
+        code=code_hash("data/synthetic.py"),
+    log:
+        "results/logs/class_strip/{dataset}.log",
+    benchmark:
+        "results/benchmarks/class_strip/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=alternation(SYNTHETIC_DATASETS),
+    script:
+        "../scripts/class_strip.py"

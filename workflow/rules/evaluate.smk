@@ -1,0 +1,55 @@
+# Student evaluation: fresh students trained on each distilled set (or on the full real data), tested on real clips.
+
+
+def protocol(full=False):
+    """The evaluation settings that shape a result: the Full Dataset row's own epochs / batch size replace the
+    protocol's there, and are not params of distilled-set evaluations (editing them reruns only the full row)."""
+    p = {k: v for k, v in config["evaluation"].items() if k != "full"}
+    return {**p, **config["evaluation"]["full"]} if full else p
+
+
+rule evaluate:
+    input:
+        synthetic="results/{dataset}/distilled/{method}/ipc{ipc}/seed{seed}.safetensors",
+        test="results/{dataset}/clips/test.parquet",
+    output:
+        "results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet",
+    params:
+        protocol=protocol(),
+        student=config["student"],
+        code=code_hash("evaluate.py", "train.py", "models.py", "synthetic_set.py", "data/clips.py"),
+    threads: config["threads"]["train"]
+    resources:
+        gpu=1,
+    log:
+        "results/logs/evaluate/{dataset}/{method}_ipc{ipc}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{dataset}/{method}_ipc{ipc}_seed{seed}.tsv"
+    wildcard_constraints:
+        ipc=r"\d+",
+        seed=r"\d+",
+    script:
+        "../scripts/evaluate.py"
+
+
+rule evaluate_full:
+    input:
+        train="results/{dataset}/clips/train.parquet",
+        test="results/{dataset}/clips/test.parquet",
+    output:
+        "results/{dataset}/eval/full/seed{seed}.parquet",
+    params:
+        protocol=protocol(full=True),
+        student=config["student"],
+        code=code_hash("evaluate.py", "train.py", "models.py", "data/clips.py"),
+    threads: config["threads"]["train"]
+    resources:
+        gpu=1,
+    log:
+        "results/logs/evaluate_full/{dataset}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/evaluate_full/{dataset}_seed{seed}.tsv"
+    wildcard_constraints:
+        seed=r"\d+",
+    script:
+        "../scripts/evaluate_full.py"

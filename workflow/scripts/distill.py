@@ -1,0 +1,29 @@
+import time
+from pathlib import Path
+
+from vidstill.data.clips import ClipStore
+from vidstill.logs import job_log
+from vidstill.methods import DistillContext, get_method
+from vidstill.runtime import job_device
+
+with job_log(snakemake.log[0]) as log:
+    w, p = snakemake.wildcards, snakemake.params
+    device = job_device(snakemake.config["device"], snakemake.threads)
+    inputs = dict(snakemake.input.items())
+    ctx = DistillContext(
+        train=ClipStore.open(inputs.pop("train")),
+        ipc=int(w.ipc),
+        seed=int(w.seed),
+        device=device,
+        params={**p.settings, "method": p.method},
+        student=p.student,
+        teacher=Path(inputs.pop("teacher")) if "teacher" in inputs else None,
+        artifacts={k: Path(v) for k, v in inputs.items()},
+    )
+    start = time.perf_counter()
+    synthetic = get_method(p.method).fn(ctx)
+    synthetic.meta.update(method=p.method, instance=w.method, dataset=w.dataset, ipc=int(w.ipc), seed=int(w.seed),
+                          settings=dict(p.settings), wall_time=time.perf_counter() - start, device=str(device))
+    log.info("%s ipc %s seed %s: %d items, %d bytes, %.1fs", w.method, w.ipc, w.seed, len(synthetic),
+             synthetic.storage_bytes(), synthetic.meta["wall_time"])
+    synthetic.save(snakemake.output[0])

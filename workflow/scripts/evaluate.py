@@ -1,0 +1,17 @@
+from vidstill.data.clips import ClipStore
+from vidstill.evaluate import evaluate_student
+from vidstill.io import write_parquet
+from vidstill.logs import job_log
+from vidstill.runtime import job_device
+from vidstill.synthetic_set import SyntheticSet
+
+with job_log(snakemake.log[0]):
+    w, p = snakemake.wildcards, snakemake.params
+    device = job_device(snakemake.config["device"], snakemake.threads)
+    synthetic = SyntheticSet.load(snakemake.input.synthetic)
+    runs = evaluate_student(synthetic, ClipStore.open(snakemake.input.test), p.protocol, p.student, int(w.seed), device,
+                            lr=synthetic.lr)
+    runs = runs.assign(dataset=w.dataset, method=w.method, ipc=int(w.ipc), distill_seed=int(w.seed),
+                       storage_bytes=synthetic.storage_bytes(), soft_labels=synthetic.soft_labels,
+                       expansion=synthetic.expansion, distill_seconds=synthetic.meta.get("wall_time"))
+    write_parquet(runs, snakemake.output[0], metadata={"protocol": p.protocol, "synthetic": synthetic.meta})

@@ -1,0 +1,7 @@
+from vidstill.data.synthetic import generate_synthetic
+from vidstill.logs import job_log
+
+with job_log(snakemake.log[0]) as log:
+    generator = dict(snakemake.params.generator)
+    log.info("generating the synthetic benchmark into %s with %s", snakemake.output[0], generator)
+    generate_synthetic(snakemake.output[0], **generator)

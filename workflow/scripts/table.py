@@ -1,0 +1,16 @@
+import pandas as pd
+
+from vidstill.io import atomic_path, write_parquet
+from vidstill.logs import job_log
+from vidstill.report.tables import build_table, collect_runs, protocol_note, render_markdown
+
+with job_log(snakemake.log[0]):
+    p, table = snakemake.params, snakemake.wildcards.table
+    runs = collect_runs(snakemake.input.runs)
+    wide, long = build_table(runs, p.spec, p.methods, p.published_as, pd.read_csv(snakemake.input.published), p.arch)
+    note = protocol_note(runs, p.protocol, p.spec.get("metric", "top1"))
+    with atomic_path(snakemake.output.csv) as tmp:
+        wide.to_csv(tmp, index=False)
+    with atomic_path(snakemake.output.markdown) as tmp:
+        tmp.write_text(render_markdown(wide, long, table, note))
+    write_parquet(runs, snakemake.output.runs, metadata={"protocol": p.protocol, "note": note, "cells": long.to_dict("records")})

@@ -1,0 +1,1 @@
+"""vidstill: video dataset distillation, as a library behind a Snakemake workflow."""

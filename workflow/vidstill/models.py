@@ -1,0 +1,114 @@
+"""Networks: ConvNet3D (the student of every paper), its BatchNorm variant, torchvision's video ResNets.
+
+ConvNet3D follows VDSD's definition (see REFERENCE.md): three Conv3d(k=(3,7,7), s=(1,2,2), p=(1,3,3)) blocks with
+ReLU and max pooling, widths 64/128/128, no normalisation; the head average-pools, applies dropout and a 1x1x1
+conv, then takes the max over the remaining time steps. Inputs are (B, T, C, H, W) like every clip in vidstill.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+CONVNET_WIDTHS = (64, 128, 128)
+VIDEO_RESNETS = ("r3d_18", "r2plus1d_18", "mc3_18")
+
+
+class ConvNet3D(nn.Module):
+    """VDSD's ConvNet3D; `norm="batch"` inserts BatchNorm3d after every conv (for BN-statistics matching)."""
+
+    def __init__(
+        self,
+        num_classes: int,
+        frames: int,
+        size: int,
+        widths: tuple[int, ...] = CONVNET_WIDTHS,
+        norm: str = "none",
+        channels: int = 3,
+    ) -> None:
+        super().__init__()
+        if norm not in ("none", "batch"):
+            raise ValueError(f"ConvNet3D norm must be 'none' or 'batch', got {norm!r}")
+        layers: list[nn.Module] = []
+        in_ch = channels
+        for i, width in enumerate(widths):
+            layers.append(nn.Conv3d(in_ch, width, kernel_size=(3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3)))
+            if norm == "batch":
+                layers.append(nn.BatchNorm3d(width))
+            layers.append(nn.ReLU(inplace=True))
+            layers.append(nn.MaxPool3d((1, 2, 2) if i == 0 else (2, 2, 2)))
+            in_ch = width
+        self.features = nn.Sequential(*layers)
+        t, h = _feature_shape(frames, size, len(widths))
+        if t < 1 or h < 1:
+            raise ValueError(f"ConvNet3D needs larger clips than {frames}x{size}x{size}: features vanish")
+        pool = (2, 2, 2) if size > 64 else (2, 1, 1)
+        pool = (min(pool[0], t), min(pool[1], h), min(pool[2], h))
+        self.pool = nn.AvgPool3d(pool, stride=1)
+        self.dropout = nn.Dropout(0.5)
+        self.classifier = nn.Conv3d(in_ch, num_classes, kernel_size=1)
+        self.embed_dim = in_ch * t * h * h
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """Flattened conv features: the embedding DM, the coresets and the ranking compare."""
+        return self.features(x.permute(0, 2, 1, 3, 4)).flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.features(x.permute(0, 2, 1, 3, 4))
+        f = self.classifier(self.dropout(self.pool(f)))  # (B, classes, T', H', W')
+        return f.amax(dim=(3, 4)).amax(dim=2)
+
+
+def _feature_shape(frames: int, size: int, blocks: int) -> tuple[int, int]:
+    t, h = frames, size
+    for i in range(blocks):
+        h = (h + 2 * 3 - 7) // 2 + 1
+        h //= 2
+        if i > 0:
+            t //= 2
+    return t, h
+
+
+def build_model(
+    arch: str,
+    num_classes: int,
+    frames: int,
+    size: int,
+    norm: str = "none",
+    widths: tuple[int, ...] = CONVNET_WIDTHS,
+    weights: str | Path | None = None,
+) -> nn.Module:
+    """The one model factory. `weights` is a local safetensors / state-dict file; nothing is ever downloaded."""
+    if arch == "convnet3d":
+        model: nn.Module = ConvNet3D(num_classes, frames, size, widths=tuple(widths), norm=norm)
+    elif arch in VIDEO_RESNETS:
+        model = _VideoResNet(arch, num_classes)
+    else:
+        raise ValueError(f"unknown architecture {arch!r}; known: convnet3d, {', '.join(VIDEO_RESNETS)}")
+    if weights:
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(str(weights)))
+    return model
+
+
+class _VideoResNet(nn.Module):
+    """torchvision's video ResNet behind vidstill's (B, T, C, H, W) input convention; BN is built in."""
+
+    def __init__(self, arch: str, num_classes: int) -> None:
+        super().__init__()
+        from torchvision.models import video
+
+        self.net = getattr(video, arch)(weights=None, num_classes=num_classes)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        net = self.net
+        x = net.stem(x.permute(0, 2, 1, 3, 4))
+        for layer in (net.layer1, net.layer2, net.layer3, net.layer4):
+            x = layer(x)
+        return net.avgpool(x).flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.permute(0, 2, 1, 3, 4))

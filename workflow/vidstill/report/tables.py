@@ -1,0 +1,118 @@
+"""Result tables: rows are methods (Full Dataset first), columns are dataset × IPC, cells "mean ± std" in percent.
+
+Where a dataset is one the papers used (`datasets.<name>.published_as`) and a method has a published number for it
+(`resources/paper_results.csv`, matched on the method's `published_as` or `label`), the published number and our
+difference stand in the next columns; the markdown rendering marks cells outside the published mean ± 2 std.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+FULL = "full"
+FULL_LABEL = "Full Dataset"
+
+
+def collect_runs(paths: Sequence[str]) -> pd.DataFrame:
+    """Every evaluation run of the table in one long frame (the `{table}_runs.parquet` artifact)."""
+    if not paths:
+        raise ValueError("a table needs at least one evaluation file")
+    return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+
+
+def summarize(runs: pd.DataFrame, metric: str = "top1") -> pd.DataFrame:
+    """mean / std (population std over runs, in %) and run count per dataset, method, IPC and architecture."""
+    g = runs.groupby(["dataset", "method", "ipc", "arch"], sort=False)[metric]
+    out = g.agg(mean=lambda s: 100 * s.mean(), std=lambda s: 100 * s.std(ddof=0), runs="count").reset_index()
+    return out
+
+
+def published_number(published: pd.DataFrame, dataset: str | None, method: str, ipc: int, metric: str) -> tuple[float, float] | None:
+    if not dataset:
+        return None
+    ipc_key = "full" if ipc == 0 else str(ipc)
+    rows = published[(published["dataset"] == dataset) & (published["method"] == method)
+                     & (published["ipc"].astype(str) == ipc_key) & (published["metric"] == metric)]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]  # the first listed paper; all papers quote the same baseline numbers within rounding
+    return float(row["mean"]), float(row["std"]) if pd.notna(row["std"]) else float("nan")
+
+
+def method_label(method: str, methods: Mapping[str, Mapping[str, Any]]) -> str:
+    return FULL_LABEL if method == FULL else str(methods.get(method, {}).get("label", method))
+
+
+def build_table(
+    runs: pd.DataFrame,
+    spec: Mapping[str, Any],
+    methods: Mapping[str, Mapping[str, Any]],
+    published_as: Mapping[str, str | None],
+    published: pd.DataFrame,
+    arch: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The wide table and the long summary (one row per cell, with published numbers and the difference), for the
+    students of architecture `arch` (cross-architecture runs live in the runs file, not in this table)."""
+    metric = spec.get("metric", "top1")
+    summary = summarize(runs[runs["arch"] == arch], metric)
+    order = ([FULL] if spec.get("full", True) else []) + list(spec["methods"])
+    cells = []
+    for dataset in spec["datasets"]:
+        for ipc in spec["ipc"]:
+            for method in order:
+                key_ipc = 0 if method == FULL else ipc
+                hit = summary[(summary["dataset"] == dataset) & (summary["method"] == method) & (summary["ipc"] == key_ipc)]
+                if hit.empty:
+                    raise ValueError(f"no evaluation runs for {dataset} / {method} / ipc {key_ipc}")
+                mean, std, n = (float(hit["mean"].iloc[0]), float(hit["std"].iloc[0]), int(hit["runs"].iloc[0]))
+                pub_name = methods.get(method, {}).get("published_as", method_label(method, methods))
+                pub = published_number(published, published_as.get(dataset), pub_name, key_ipc, metric)
+                cells.append(dict(dataset=dataset, ipc=ipc, method=method, label=method_label(method, methods),
+                                  mean=mean, std=std, runs=n,
+                                  published_mean=pub[0] if pub else np.nan, published_std=pub[1] if pub else np.nan))
+    long = pd.DataFrame(cells)
+    long["difference"] = long["mean"] - long["published_mean"]
+    long["outside_2std"] = (long["difference"].abs() > 2 * long["published_std"].fillna(0)) & long["published_mean"].notna()
+
+    wide = pd.DataFrame({"method": [method_label(m, methods) for m in order]})
+    for (dataset, ipc), cell in long.groupby(["dataset", "ipc"], sort=False):
+        col = f"{dataset} IPC {ipc}"
+        wide[col] = [f"{r.mean:.1f} ± {r.std:.1f}" for r in cell.itertuples()]
+        if cell["published_mean"].notna().any():
+            wide[f"{col} published"] = [_fmt(r.published_mean, r.published_std) for r in cell.itertuples()]
+            wide[f"{col} difference"] = ["" if np.isnan(r.difference) else f"{r.difference:+.1f}" for r in cell.itertuples()]
+    return wide, long
+
+
+def _fmt(mean: float, std: float) -> str:
+    if np.isnan(mean):
+        return ""
+    return f"{mean:.1f}" if np.isnan(std) else f"{mean:.1f} ± {std:.1f}"
+
+
+def render_markdown(wide: pd.DataFrame, long: pd.DataFrame, title: str, protocol_note: str) -> str:
+    """A markdown table; a cell outside the published mean ± 2 std is marked with †."""
+    flagged = {(r.label, f"{r.dataset} IPC {r.ipc}") for r in long.itertuples() if r.outside_2std}
+    header = "| " + " | ".join(wide.columns) + " |"
+    lines = [f"# {title}", "", protocol_note, "", header, "|" + "---|" * len(wide.columns)]
+    for _, row in wide.iterrows():
+        cells = [f"{row[c]} †" if (row["method"], c) in flagged else str(row[c]) for c in wide.columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    if flagged:
+        lines += ["", "† outside the published mean ± 2 std."]
+    return "\n".join(lines) + "\n"
+
+
+def protocol_note(runs: pd.DataFrame, protocol: Mapping[str, Any], metric: str) -> str:
+    selection = ", ".join(sorted(runs["selection"].unique()))
+    soft = "soft labels used by: " + ", ".join(sorted(runs.loc[runs["soft_labels"], "method"].unique())) if runs["soft_labels"].any() else "hard labels throughout"
+    label = "BEST-ON-TEST selection (inflated, as the reference code logs)" if "best_on_test" in selection else "final-epoch accuracy"
+    return (f"{metric} accuracy (%), mean ± std over {runs.groupby(['dataset', 'method', 'ipc']).size().min()}+ runs "
+            f"({len(runs['distill_seed'].unique())} distillation seed(s) × {protocol.get('runs')} evaluation runs); {label}; "
+            f"students: {', '.join(sorted(runs['arch'].unique()))}, {protocol.get('epochs')} epochs on distilled sets, "
+            f"{protocol.get('test_passes')} test passes; no augmentation of synthetic data unless a method's expansion "
+            f"adds it; {soft}.")

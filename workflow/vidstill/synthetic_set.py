@@ -1,0 +1,123 @@
+"""SyntheticSet: what every distillation method returns and every evaluation trains on.
+
+A set is the tensors a method stores (they alone count as its storage), the labels (hard or soft), and the name of an
+*expansion*: the function that turns stored tensors into the (B, T, C, H, W) clips a student trains on. Methods that
+store fewer frames (KeyFrame, DAViD), re-pair parts every epoch (VDSD) or augment at training time (IDTD's τ, TSGF_A)
+register their own expansion here, so the evaluation code never changes when a method is added.
+Saved as safetensors (tensors) + JSON metadata in the same file: loading never executes code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vidstill.data.clips import normalize
+from vidstill.io import load_tensors, save_tensors
+
+Expansion = Callable[["SyntheticSet", torch.Tensor, "np.random.Generator | None"], torch.Tensor]
+EXPANSIONS: dict[str, Expansion] = {}
+
+
+def register_expansion(name: str) -> Callable[[Expansion], Expansion]:
+    def deco(fn: Expansion) -> Expansion:
+        if name in EXPANSIONS:
+            raise ValueError(f"expansion {name!r} registered twice")
+        EXPANSIONS[name] = fn
+        return fn
+
+    return deco
+
+
+def as_float_videos(videos: torch.Tensor) -> torch.Tensor:
+    """Stored videos as normalised float (B, T, C, H, W): uint8 (B, T, H, W, 3) real frames are normalised."""
+    return normalize(videos) if videos.dtype == torch.uint8 else videos.float()
+
+
+def resize_time(videos: torch.Tensor, frames: int) -> torch.Tensor:
+    """Nearest-neighbour resize along time: T' stored frames → `frames`, each repeated in order (interleave-repeat)."""
+    t = videos.shape[1]
+    if t == frames:
+        return videos
+    idx = torch.div(torch.arange(frames) * t, frames, rounding_mode="floor")
+    return videos[:, idx]
+
+
+@register_expansion("stored")
+def expand_stored(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | None) -> torch.Tensor:
+    """The stored videos themselves, with fewer stored frames repeated in order up to the clip length."""
+    return resize_time(as_float_videos(s.tensors["videos"][idx]), s.frames)
+
+
+@dataclass
+class SyntheticSet:
+    tensors: dict[str, torch.Tensor]
+    labels: torch.Tensor  # (N,) long, or (N, K) float soft labels
+    num_classes: int
+    frames: int  # the clip length a student sees
+    expansion: str = "stored"
+    expansion_args: dict[str, Any] = field(default_factory=dict)
+    lr: float | None = None  # a learned student learning rate (MTT family); None → the protocol's
+    meta: dict[str, Any] = field(default_factory=dict)  # method, ipc, seed, wall_time, loss_curve, config, ...
+
+    def __post_init__(self) -> None:
+        if self.expansion not in EXPANSIONS:
+            raise ValueError(f"unknown expansion {self.expansion!r}; registered: {sorted(EXPANSIONS)}")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def soft_labels(self) -> bool:
+        return self.labels.dtype != torch.long
+
+    def storage_bytes(self) -> int:
+        """Bytes of everything stored: the tensors at their stored dtype, plus the labels."""
+        return int(sum(t.numel() * t.element_size() for t in [*self.tensors.values(), self.labels]))
+
+    def videos(self, idx: torch.Tensor | np.ndarray | list[int], rng: np.random.Generator | None = None) -> torch.Tensor:
+        return EXPANSIONS[self.expansion](self, torch.as_tensor(np.asarray(idx), dtype=torch.long), rng)
+
+    def epoch(self, batch_size: int, rng: np.random.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """A training source (train.TrainSource): shuffled batches, expanded with this epoch's draws."""
+        order = rng.permutation(len(self))
+        for k in range(0, len(order), batch_size):
+            chunk = order[k : k + batch_size]
+            yield self.videos(chunk, rng), self.labels[chunk]
+
+    def save(self, path: str | Path) -> None:
+        meta = {
+            "num_classes": self.num_classes,
+            "frames": self.frames,
+            "expansion": self.expansion,
+            "expansion_args": self.expansion_args,
+            "lr": self.lr,
+            "storage_bytes": self.storage_bytes(),
+            "meta": self.meta,
+        }
+        save_tensors({**{f"stored.{k}": v for k, v in self.tensors.items()}, "labels": self.labels}, path, meta)
+
+    @classmethod
+    def load(cls, path: str | Path) -> SyntheticSet:
+        tensors, meta = load_tensors(path)
+        stored = {k.removeprefix("stored."): v for k, v in tensors.items() if k.startswith("stored.")}
+        return cls(
+            stored,
+            tensors["labels"],
+            int(meta["num_classes"]),
+            int(meta["frames"]),
+            meta["expansion"],
+            meta.get("expansion_args", {}),
+            meta.get("lr"),
+            meta.get("meta", {}),
+        )
+
+
+def one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    return F.one_hot(labels, num_classes).float()

@@ -1,0 +1,70 @@
+"""Teachers: a network trained on the full real training split, used by the Δ-ranking, DAViD's reward, TSGF, crop
+scoring and the coreset embeddings. Saved as safetensors with its architecture in the metadata, so loading it needs
+nothing but the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+
+from vidstill.data.clips import ClipStore, RealClips
+from vidstill.io import load_tensors, save_tensors
+from vidstill.models import build_model
+from vidstill.train import Accuracy, TrainConfig, TrainResult, evaluate, train
+
+
+def teacher_architecture(cfg: dict[str, Any], store: ClipStore) -> dict[str, Any]:
+    return {
+        "arch": cfg["arch"],
+        "widths": list(cfg.get("widths", [64, 128, 128])),
+        "norm": cfg.get("norm", "none"),
+        "num_classes": store.num_classes,
+        "frames": store.spec.frames,
+        "size": store.spec.crop,
+    }
+
+
+def build_from_architecture(a: dict[str, Any]) -> nn.Module:
+    return build_model(a["arch"], a["num_classes"], a["frames"], a["size"], norm=a["norm"], widths=tuple(a["widths"]))
+
+
+def train_teacher(
+    train_store: ClipStore,
+    test_store: ClipStore,
+    cfg: dict[str, Any],
+    device: torch.device,
+    checkpoint: str | Path | None = None,
+    static: bool = False,
+    test_passes: int = 3,
+) -> tuple[nn.Module, dict[str, Any], TrainResult, Accuracy]:
+    """Train on every training clip. `static=True` trains and tests on single frames repeated over time (Δ-ranking)."""
+    arch = teacher_architecture(cfg, train_store)
+    tc = TrainConfig.from_config(cfg)
+    torch.manual_seed(tc.seed)
+    model = build_from_architecture(arch)
+    result = train(model, RealClips(train_store, static=static), tc, device, checkpoint=checkpoint)
+    acc = evaluate(model, RealClips(test_store, static=static).test_batches(), test_store.num_classes, device,
+                   passes=test_passes, seed=tc.seed, standardize_inputs=tc.standardize)
+    return model, {**arch, "static": static, "standardize": tc.standardize}, result, acc
+
+
+def save_teacher(model: nn.Module, arch: dict[str, Any], path: str | Path) -> None:
+    save_tensors(model.state_dict(), path, metadata={"architecture": arch})
+
+
+def load_teacher(path: str | Path, device: torch.device | str = "cpu") -> nn.Module:
+    tensors, meta = load_tensors(path)
+    model = build_from_architecture(meta["architecture"])
+    model.load_state_dict(tensors)
+    return model.to(device).eval()
+
+
+def per_class_table(acc: Accuracy, store: ClipStore) -> pd.DataFrame:
+    classes = store.table.drop_duplicates("label").set_index("label")["class"]
+    return pd.DataFrame(
+        {"label": range(store.num_classes), "class": [classes.get(i, "") for i in range(store.num_classes)], "accuracy": acc.per_class}
+    )

@@ -1,0 +1,213 @@
+"""The one training loop: teachers, static (single-frame) models, expert trajectories and student evaluation.
+
+Reproducibility is by construction: every epoch reseeds torch and numpy from (seed, epoch), so a run resumed from a
+checkpoint draws exactly the batches, flips and dropout masks an uninterrupted run would have drawn.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vidstill.io import atomic_path
+from vidstill.optim import SGD, Adam, Optimizer
+
+log = logging.getLogger("vidstill.train")
+
+Batch = tuple[torch.Tensor, torch.Tensor]
+
+
+class TrainSource(Protocol):
+    """Anything that yields one epoch of (clips (B,T,C,H,W), labels (B,) long or (B,K) soft) batches."""
+
+    def epoch(self, batch_size: int, rng: np.random.Generator) -> Iterator[Batch]: ...
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int
+    lr: float = 0.01
+    optimizer: str = "sgd"  # sgd | adam
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "step"  # step: x0.1 once at half of the epochs (reference) | cosine | constant
+    batch_size: int = 256
+    standardize: bool = True  # per-batch standardisation of the inputs (reference behaviour)
+    amp: bool = True  # bf16 autocast on CUDA; ignored on CPU
+    seed: int = 0
+    log_every: int = 10  # epochs between progress lines
+
+    @classmethod
+    def from_config(cls, cfg: dict, **overrides) -> TrainConfig:
+        known = {k: v for k, v in {**cfg, **overrides}.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device: cuda was requested but torch sees no CUDA device")
+    return torch.device(name)
+
+
+def standardize(x: torch.Tensor) -> torch.Tensor:
+    """Standardise a batch by its own scalar mean and std (the reference evaluation does this to every batch)."""
+    return (x - x.mean()) / (x.std() + 1e-6)
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    return (seed * 1_000_003 + epoch * 7919) % (2**31 - 1)
+
+
+def make_optimizer(params, cfg: TrainConfig) -> Optimizer:
+    if cfg.optimizer == "sgd":
+        return SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adam":
+        return Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    raise ValueError(f"optimizer must be 'sgd' or 'adam', got {cfg.optimizer!r}")
+
+
+def lr_at(cfg: TrainConfig, epoch: int) -> float:
+    if cfg.schedule == "step":
+        return cfg.lr * (0.1 if epoch >= cfg.epochs // 2 else 1.0)
+    if cfg.schedule == "cosine":
+        return 0.5 * cfg.lr * (1 + math.cos(math.pi * epoch / max(cfg.epochs, 1)))
+    if cfg.schedule == "constant":
+        return cfg.lr
+    raise ValueError(f"schedule must be step, cosine or constant, got {cfg.schedule!r}")
+
+
+def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy against hard labels (long) or soft label distributions (float rows summing to 1)."""
+    if labels.dtype == torch.long:
+        return F.cross_entropy(logits, labels)
+    return torch.sum(-labels * F.log_softmax(logits, dim=1), dim=1).mean()
+
+
+@dataclass
+class TrainResult:
+    curve: list[dict] = field(default_factory=list)  # per logged epoch: epoch, loss, lr, seconds, (+ eval metrics)
+    wall_time: float = 0.0
+    resumed_from: int = 0
+
+
+def train(
+    model: nn.Module,
+    source: TrainSource,
+    cfg: TrainConfig,
+    device: torch.device,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 10,
+    on_epoch_end: Callable[[int, nn.Module], dict | None] | None = None,
+) -> TrainResult:
+    """Train `model` in place for cfg.epochs epochs of `source`.
+
+    `checkpoint`: a path outside the job's declared outputs (Snakemake deletes those on failure). If it exists the run
+    resumes from it; it is rewritten every `checkpoint_every` epochs and removed at the end. `on_epoch_end(epoch,
+    model)` may return metrics to add to the curve (expert trajectories save parameters there).
+    """
+    model.to(device)
+    optimizer = make_optimizer(model.parameters(), cfg)
+    result = TrainResult()
+    start_epoch = 0
+    if checkpoint is not None and Path(checkpoint).exists():
+        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch = int(state["epoch"])
+        result.curve = list(state["curve"])
+        result.resumed_from = start_epoch
+        log.info("resumed from %s at epoch %d", checkpoint, start_epoch)
+    use_amp = cfg.amp and device.type == "cuda"
+    t0 = time.perf_counter()
+    for epoch in range(start_epoch, cfg.epochs):
+        torch.manual_seed(epoch_seed(cfg.seed, epoch))
+        rng = np.random.default_rng(epoch_seed(cfg.seed, epoch))
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(cfg, epoch)
+        model.train()
+        total, count = 0.0, 0
+        for x, y in source.epoch(cfg.batch_size, rng):
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            if cfg.standardize:
+                x = standardize(x)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                loss = classification_loss(model(x).float(), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(x)
+            count += len(x)
+        row = {"epoch": epoch + 1, "loss": total / max(count, 1), "lr": lr_at(cfg, epoch), "seconds": time.perf_counter() - t0}
+        extra = on_epoch_end(epoch + 1, model) if on_epoch_end else None
+        if extra:
+            row.update(extra)
+        result.curve.append(row)
+        if (epoch + 1) % cfg.log_every == 0 or epoch + 1 == cfg.epochs:
+            log.info("epoch %d/%d loss %.4f lr %.2g %.1fs", epoch + 1, cfg.epochs, row["loss"], row["lr"], row["seconds"])
+        if checkpoint is not None and (epoch + 1) % checkpoint_every == 0 and epoch + 1 < cfg.epochs:
+            with atomic_path(checkpoint) as tmp:
+                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1, "curve": result.curve}, tmp)
+    result.wall_time = time.perf_counter() - t0
+    if checkpoint is not None:
+        Path(checkpoint).unlink(missing_ok=True)
+    return result
+
+
+@dataclass
+class Accuracy:
+    top1: float
+    top5: float
+    per_class: list[float]
+    passes: int
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    batches: Callable[[np.random.Generator], Iterator[Batch]],
+    num_classes: int,
+    device: torch.device,
+    passes: int = 3,
+    seed: int = 0,
+    standardize_inputs: bool = True,
+) -> Accuracy:
+    """Accuracy averaged over `passes` passes of the test set (each with fresh temporal starts and flips).
+
+    Per-class accuracy is averaged over passes too; top-5 is top-min(5, classes).
+    """
+    model.eval().to(device)
+    k = min(5, num_classes)
+    top1, top5 = [], []
+    correct = np.zeros(num_classes)
+    seen = np.zeros(num_classes)
+    for p in range(passes):
+        rng = np.random.default_rng(epoch_seed(seed, 10_000 + p))
+        hit1 = hit5 = n = 0
+        for x, y in batches(rng):
+            x = x.to(device)
+            if standardize_inputs:
+                x = standardize(x)
+            logits = model(x).float().cpu()
+            pred = logits.topk(k, dim=1).indices
+            ok1 = pred[:, 0] == y
+            hit1 += int(ok1.sum())
+            hit5 += int((pred == y[:, None]).any(1).sum())
+            n += len(y)
+            np.add.at(correct, y.numpy(), ok1.numpy())
+            np.add.at(seen, y.numpy(), 1)
+        top1.append(hit1 / n)
+        top5.append(hit5 / n)
+    per_class = np.where(seen > 0, correct / np.maximum(seen, 1), np.nan)
+    return Accuracy(float(np.mean(top1)), float(np.mean(top5)), per_class.tolist(), passes)
