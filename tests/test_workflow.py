@@ -113,3 +113,8 @@ def test_missing_dataset_root_names_the_path(workdir):
         assert proc.returncode != 0 and "no/such/UCF" in proc.stdout + proc.stderr
     finally:
         edit_config(workdir, lambda c: c["datasets"].pop("ucf"))
+
+
+def test_lint_is_clean():
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,6 +1,5 @@
-# Shared helpers of the rule files: config validation, dataset lookups, code hashes for rerun triggers.
+# Shared helpers of the workflow (config validation, dataset lookups, input functions, code hashes).
 import hashlib
-import os
 import sys
 from pathlib import Path
 
@@ -14,7 +13,9 @@ LIBRARY = Path(workflow.basedir) / "workflow" / "vidstill"
 # The library is importable by the Snakefile and by every job (scripts, --sdm conda envs, cluster jobs) from the
 # source tree, whether or not the package is installed in the environment that runs it.
 sys.path.insert(0, str(LIBRARY.parent))
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(LIBRARY.parent), os.environ.get("PYTHONPATH")]))
+from vidstill.workflow import export_library_path  # noqa: E402
+
+export_library_path(LIBRARY.parent)
 
 
 def _check_datasets():
@@ -62,3 +63,70 @@ def data_targets():
         targets += expand("results/{dataset}/clips/{split}.parquet", dataset=name, split=["train", "test"])
     targets += expand("results/figures/{dataset}_classes.png", dataset=SYNTHETIC_DATASETS)
     return targets
+
+
+def index_input(wildcards):
+    """The generated videos for the synthetic layout; for a real layout, the official split files, checked first so a
+    missing root or split file stops the run at DAG-building time with the expected layout spelled out."""
+    ds = DATASETS[wildcards.dataset]
+    if ds["layout"] == "synthetic":
+        return [f"results/{wildcards.dataset}/videos"]
+    from vidstill.data.indexers import check_layout
+
+    check_layout(ds["layout"], ds["root"], ds.get("split", 1))
+    return []
+
+
+def method_config(name):
+    if name not in config["methods"]:
+        raise WorkflowError(f"config: methods.{name} is not defined (tables name it)")
+    return config["methods"][name]
+
+
+def method_impl(name):
+    return method_config(name).get("method", name)
+
+
+def method_needs(name):
+    from vidstill.methods import get_method
+
+    return get_method(method_impl(name)).needs
+
+
+def distill_inputs(wildcards):
+    inputs = {"train": f"results/{wildcards.dataset}/clips/train.parquet"}
+    if "teacher" in method_needs(wildcards.method):
+        inputs["teacher"] = teacher_weights(wildcards.dataset)
+    return inputs
+
+
+def method_code(wildcards):
+    from vidstill.methods import get_method
+
+    return code_hash(get_method(method_impl(wildcards.method)).module, "methods/__init__.py", "synthetic_set.py", "models.py")
+
+
+def protocol(full=False):
+    """The evaluation settings that shape a result: the Full Dataset row's own epochs / batch size replace the
+    protocol's there, and are not params of distilled-set evaluations (editing them reruns only the full row)."""
+    p = {k: v for k, v in config["evaluation"].items() if k != "full"}
+    return {**p, **config["evaluation"]["full"]} if full else p
+
+
+def table_spec(name):
+    if name not in config["tables"]:
+        raise WorkflowError(f"config: tables.{name} is not defined; defined: {', '.join(config['tables'])}")
+    return config["tables"][name]
+
+
+def table_inputs(wildcards):
+    spec = table_spec(wildcards.table)
+    runs = []
+    for dataset in spec["datasets"]:
+        if spec.get("full", True):
+            runs += expand("results/{dataset}/eval/full/seed{seed}.parquet", dataset=dataset, seed=config["seeds"])
+        runs += expand(
+            "results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet",
+            dataset=dataset, method=spec["methods"], ipc=spec["ipc"], seed=config["seeds"],
+        )
+    return {"runs": runs, "published": "resources/paper_results.csv"}

@@ -7,6 +7,8 @@ rule generate_synthetic:
     params:
         generator=lambda wc: DATASETS[wc.dataset].get("generator", {}),
         code=code_hash("data/synthetic.py"),
+    conda:
+        "../../envs/vidstill.yaml"
     log:
         "results/logs/generate_synthetic/{dataset}.log",
     benchmark:
@@ -15,18 +17,6 @@ rule generate_synthetic:
         dataset=alternation(SYNTHETIC_DATASETS),
     script:
         "../scripts/generate_synthetic.py"
-
-
-def index_input(wildcards):
-    """The generated videos for the synthetic layout; for a real layout, the official split files, checked first so a
-    missing root or split file stops the run at DAG-building time with the expected layout spelled out."""
-    ds = DATASETS[wildcards.dataset]
-    if ds["layout"] == "synthetic":
-        return [f"results/{wildcards.dataset}/videos"]
-    from vidstill.data.indexers import check_layout
-
-    check_layout(ds["layout"], ds["root"], ds.get("split", 1))
-    return []
 
 
 rule index:
@@ -40,7 +30,9 @@ rule index:
         split=lambda wc: DATASETS[wc.dataset].get("split", 1),
         min_frames=lambda wc: DATASETS[wc.dataset]["clips"]["frames"],
         code=code_hash("data/indexers.py"),
-    threads: config["threads"]["extract"]
+    threads: config["threads"]["index"]
+    conda:
+        "../../envs/vidstill.yaml"
     log:
         "results/logs/index/{dataset}.log",
     benchmark:
@@ -59,6 +51,8 @@ rule subset_index:
         "results/{dataset}/index.parquet",
     params:
         code=code_hash("data/subsets.py"),
+    conda:
+        "../../envs/vidstill.yaml"
     log:
         "results/logs/subset_index/{dataset}.log",
     benchmark:
@@ -80,6 +74,8 @@ rule extract_clips:
         splits=lambda wc: DATASETS[wc.dataset]["train_splits"] if wc.split == "train" else ["test"],
         code=code_hash("data/clips.py"),
     threads: config["threads"]["extract"]
+    conda:
+        "../../envs/vidstill.yaml"
     log:
         "results/logs/extract_clips/{dataset}_{split}.log",
     benchmark:
@@ -99,6 +95,8 @@ rule subset_clips:
         "results/{dataset}/clips/{split}.parquet",
     params:
         code=code_hash("data/clips.py"),
+    conda:
+        "../../envs/vidstill.yaml"
     log:
         "results/logs/subset_clips/{dataset}_{split}.log",
     benchmark:
@@ -117,6 +115,8 @@ rule class_strip:
         report("results/figures/{dataset}_classes.png", caption="../report/class_strip.rst", category="Data"),
     params:
         code=code_hash("data/synthetic.py"),
+    conda:
+        "../../envs/vidstill.yaml"
     log:
         "results/logs/class_strip/{dataset}.log",
     benchmark:

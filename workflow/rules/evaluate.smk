@@ -1,13 +1,6 @@
 # Student evaluation: fresh students trained on each distilled set (or on the full real data), tested on real clips.
 
 
-def protocol(full=False):
-    """The evaluation settings that shape a result: the Full Dataset row's own epochs / batch size replace the
-    protocol's there, and are not params of distilled-set evaluations (editing them reruns only the full row)."""
-    p = {k: v for k, v in config["evaluation"].items() if k != "full"}
-    return {**p, **config["evaluation"]["full"]} if full else p
-
-
 rule evaluate:
     input:
         synthetic="results/{dataset}/distilled/{method}/ipc{ipc}/seed{seed}.safetensors",
@@ -21,6 +14,8 @@ rule evaluate:
     threads: config["threads"]["train"]
     resources:
         gpu=1,
+    conda:
+        "../../envs/vidstill.yaml"
     log:
         "results/logs/evaluate/{dataset}/{method}_ipc{ipc}_seed{seed}.log",
     benchmark:
@@ -45,6 +40,8 @@ rule evaluate_full:
     threads: config["threads"]["train"]
     resources:
         gpu=1,
+    conda:
+        "../../envs/vidstill.yaml"
     log:
         "results/logs/evaluate_full/{dataset}_seed{seed}.log",
     benchmark:

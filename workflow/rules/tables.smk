@@ -1,25 +1,6 @@
 # Tables: mean ± std over every evaluation run, published numbers beside ours.
 
 
-def table_spec(name):
-    if name not in config["tables"]:
-        raise WorkflowError(f"config: tables.{name} is not defined; defined: {', '.join(config['tables'])}")
-    return config["tables"][name]
-
-
-def table_inputs(wildcards):
-    spec = table_spec(wildcards.table)
-    runs = []
-    for dataset in spec["datasets"]:
-        if spec.get("full", True):
-            runs += expand("results/{dataset}/eval/full/seed{seed}.parquet", dataset=dataset, seed=config["seeds"])
-        runs += expand(
-            "results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet",
-            dataset=dataset, method=spec["methods"], ipc=spec["ipc"], seed=config["seeds"],
-        )
-    return {"runs": runs, "published": "resources/paper_results.csv"}
-
-
 rule table:
     input:
         unpack(table_inputs),
@@ -34,6 +15,8 @@ rule table:
         protocol=protocol(),
         arch=config["student"]["arch"],
         code=code_hash("report/tables.py"),
+    conda:
+        "../../envs/vidstill.yaml"
     log:
         "results/logs/table/{table}.log",
     benchmark:

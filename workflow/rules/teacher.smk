@@ -17,6 +17,8 @@ rule teacher:
     threads: config["threads"]["train"]
     resources:
         gpu=1,
+    conda:
+        "../../envs/vidstill.yaml"
     log:
         "results/logs/teacher/{dataset}_{arch}.log",
     benchmark:
