@@ -4,12 +4,17 @@ from snakemake.utils import min_version
 min_version("9.21")
 
 
-configfile: "config/config.yaml"
+# Each config file is a complete document: the embedded default applies only when no --configfile names another
+# (Snakemake would otherwise deep-merge the two, leaking the default's datasets and methods into e.g. the smoke run).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/teacher.smk"
+include: "workflow/rules/ranking.smk"
 include: "workflow/rules/distill.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/tables.smk"
@@ -19,4 +24,5 @@ rule all:
     input:
         data_targets(),
         expand("results/tables/{table}.csv", table=config["tables"]),
+        expand("results/tables/{table}_groups.csv", table=config["tables"]),
     default_target: True

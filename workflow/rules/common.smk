@@ -57,11 +57,42 @@ def teacher_weights(dataset):
     return f"results/{dataset}/teacher/{config['teacher']['arch']}.safetensors"
 
 
+def ranking_inputs(wildcards):
+    """Per-seed class accuracies; the full-clip run of the teacher's own seed is the teacher itself (same model,
+    data and protocol), so it is not trained twice."""
+    arch, teacher_seed = config["teacher"]["arch"], config["teacher"]["seed"]
+    full = [
+        f"results/{wildcards.dataset}/teacher/{arch}_accuracy.parquet"
+        if seed == teacher_seed
+        else f"results/{wildcards.dataset}/ranking/full/seed{seed}.parquet"
+        for seed in config["ranking"]["seeds"]
+    ]
+    static = [f"results/{wildcards.dataset}/ranking/static/seed{seed}.parquet" for seed in config["ranking"]["seeds"]]
+    return {"full": full, "static": static}
+
+
+def table_group_inputs(wildcards):
+    datasets = table_spec(wildcards.table)["datasets"]
+    return {
+        "runs": f"results/tables/{wildcards.table}_runs.parquet",
+        "delta": [f"results/{base_of(d)}/ranking/delta.parquet" for d in datasets],
+        "test": [f"results/{d}/clips/test.parquet" for d in datasets],
+    }
+
+
+def subset_classes_input(wildcards):
+    ds = DATASETS[wildcards.dataset]
+    if "classes_file" in ds:
+        return ds["classes_file"]
+    return f"results/{ds['subset_of']}/ranking/delta.parquet"
+
+
 def data_targets():
     targets = []
     for name in DATASETS:
         targets += expand("results/{dataset}/clips/{split}.parquet", dataset=name, split=["train", "test"])
     targets += expand("results/figures/{dataset}_classes.png", dataset=SYNTHETIC_DATASETS)
+    targets += expand("results/{dataset}/ranking/delta.parquet", dataset=SYNTHETIC_DATASETS)
     return targets
 
 

@@ -46,11 +46,12 @@ rule index:
 rule subset_index:
     input:
         parent=lambda wc: f"results/{base_of(wc.dataset)}/index.parquet",
-        classes=lambda wc: DATASETS[wc.dataset]["classes_file"],
+        classes=subset_classes_input,
     output:
         "results/{dataset}/index.parquet",
     params:
-        code=code_hash("data/subsets.py"),
+        top_k=lambda wc: DATASETS[wc.dataset].get("top_k_by_delta"),
+        code=code_hash("data/subsets.py", "ranking.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:

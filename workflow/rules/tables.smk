@@ -21,5 +21,7 @@ rule table:
         "results/logs/table/{table}.log",
     benchmark:
         "results/benchmarks/table/{table}.tsv"
+    wildcard_constraints:
+        table=alternation(list(config["tables"])),
     script:
         "../scripts/table.py"

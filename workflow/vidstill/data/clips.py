@@ -45,6 +45,7 @@ class ClipSpec:
     resize: tuple[int, int] | None = (160, 120)
     crop: int = 112
     max_stored: int = 64
+    flip: bool = True  # random horizontal flip of whole clips (reference); off where left/right is the label (SSv2)
 
     def __post_init__(self) -> None:
         if self.sampling not in SAMPLINGS:
@@ -64,6 +65,7 @@ class ClipSpec:
             resize=(int(resize[0]), int(resize[1])) if resize else None,
             crop=int(cfg["crop"]),
             max_stored=int(cfg.get("max_stored", cfg["frames"])),
+            flip=bool(cfg.get("flip", True)),
         )
 
 
@@ -278,12 +280,12 @@ def sample_clips(
     store: ClipStore,
     indices: Sequence[int],
     rng: np.random.Generator | None = None,
-    flip: bool = True,
     static: bool = False,
 ) -> torch.Tensor:
     """Normalised (B, T, C, H, W) clips: random temporal start and horizontal flip of the whole clip from `rng`.
 
-    The reference flips at test time too. `rng=None` gives the deterministic centre clip without flip (embeddings for
+    The reference flips at test time too; the store's `spec.flip` turns flipping off for data whose labels a mirror
+    changes (SSv2's "left to right", the synthetic benchmark's direction classes). `rng=None` gives the deterministic centre clip without flip (embeddings for
     coresets). `static=True` repeats one stored frame T times: the single-frame input of the Δ-ranking.
     """
     t = store.spec.frames
@@ -296,7 +298,7 @@ def sample_clips(
             clip = np.repeat(store.video(i)[j : j + 1], t, axis=0)
         else:
             clip = store.clip_uint8(i, rng=rng)
-        if rng is not None and flip and rng.random() < 0.5:
+        if rng is not None and store.spec.flip and rng.random() < 0.5:
             clip = clip[:, :, ::-1]
         clips.append(np.ascontiguousarray(clip))
     return normalize(torch.from_numpy(np.stack(clips)))

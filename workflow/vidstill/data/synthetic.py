@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 KINDS = ("appearance", "motion", "mixed")
 
 # Geometry is defined for a 48 px tall frame and scaled by height / 48, so other sizes keep the same look.
@@ -49,6 +49,7 @@ REF_SIZE = 48.0
 MOTION_SIZE = (0.10, 0.20)  # bounding radius of the motion actor, as a fraction of the frame height
 ROAM = 0.30  # the actor centre stays within +-ROAM*height of the frame centre: inside the central height^2 square
 FLASH_PERIOD = (18, 28)  # frames per flash cycle; <= 28 puts a complete pair in every 8x4-frame window
+SCENE = "scene"  # the rng key of what a group shares across classes (background, camera shake)
 FLASH_LEN = 4  # frames per flash: equal to the student's temporal stride, so every flash is sampled exactly once
 WHITE = (250.0, 250.0, 250.0)
 BLACK = (12.0, 12.0, 12.0)
@@ -128,6 +129,8 @@ _SPECS = (
             sense=-1, speed=(16.0, 24.0)),
     _motion("SlideUp", "slides up at 0.4-0.8 px/frame, wrapping around", dynamics="slide", direction=(0.0, -1.0),
             speed=(0.4, 0.8)),
+    _motion("SlideDownFast", "slides down at 1.4-2.0 px/frame, wrapping around (speed pair of SlideDown)",
+            dynamics="slide", direction=(0.0, 1.0), speed=(1.4, 2.0)),
     _motion("SlideDown", "slides down at 0.4-0.8 px/frame, wrapping around", dynamics="slide", direction=(0.0, 1.0),
             speed=(0.4, 0.8)),
     # Mixed: a motion class whose actor is also partly recognisable (darker / smaller than the shared distribution).
@@ -140,8 +143,7 @@ _SPECS = (
 CLASS_SPECS: dict[str, ClassSpec] = {s.name: s for s in _SPECS}
 DEFAULT_CLASSES: tuple[str, ...] = (
     "CheckerBox", "GreenSquare", "RedDisc", "YellowStar",
-    "BlackThenWhite", "PingPong", "RotateCCW", "RotateCW", "SlideLeft", "SlideRight", "SlideRightFast",
-    "WhiteThenBlack",
+    "BlackThenWhite", "Grow", "PingPong", "Shrink", "SlideDown", "SlideDownFast", "SlideUp", "WhiteThenBlack",
 )  # fmt: skip
 
 
@@ -149,10 +151,10 @@ DEFAULT_CLASSES: tuple[str, ...] = (
 class Realism:
     """The nuisance knobs; each is class-independent, so it makes the task harder without adding a class signal."""
 
-    clutter: float = 1.0  # strength of the per-group background texture (0: flat grey)
-    distractors: tuple[int, int] = (1, 3)  # min/max randomly moving non-actor objects per video
+    clutter: float = 0.3  # strength of the per-group background texture (0: flat grey)
+    distractors: tuple[int, int] = (0, 1)  # min/max randomly moving non-actor objects per video
     jitter_px: float = 1.0  # max camera shake per frame (whole-frame integer shift)
-    noise_std: float = 6.0  # Gaussian pixel noise (uint8 units)
+    noise_std: float = 3.0  # Gaussian pixel noise (uint8 units)
     illumination: float = 0.12  # per-video gain 1 +- x and offset +- 100 x
     exit_prob: float = 0.1  # fraction of videos where the camera pans and the actor may leave the frame
     start_fraction: float = 0.15  # the action starts at a random frame in [0, start_fraction * length]
@@ -337,9 +339,13 @@ def plan_clip(
     t0 = int(rng.integers(0, int(realism.start_fraction * n) + 1))
     u = np.maximum(t - t0, 0.0)  # action time: the state is frozen before the action starts
 
-    # Appearance: a group shares its actor's colour (UCF101 groups share actor and scene), clips vary slightly.
-    hue = grng.uniform(*spec.hue) if spec.hue is not None else grng.uniform(0.0, 1.0)
-    sat, val = grng.uniform(*spec.saturation), grng.uniform(*spec.value)
+    # Appearance: a group shares its scene (background, shake) like UCF101's groups. An appearance class's actor
+    # colour is shared by the group too; a motion actor's colour is drawn per clip from the whole range, because a
+    # per-group colour drawn from the whole range is a shortcut a small student memorises instead of the motion
+    # (7 training groups per class: colour -> class fits the training set and fails on the test groups).
+    crng = grng if spec.hue is not None else rng
+    hue = crng.uniform(*spec.hue) if spec.hue is not None else crng.uniform(0.0, 1.0)
+    sat, val = crng.uniform(*spec.saturation), crng.uniform(*spec.value)
     colour = _hsv_bgr(hue + rng.normal(0, 0.01), sat + rng.normal(0, 0.03), val + rng.normal(0, 0.03))
 
     # The stationary draw shared by every class: centre uniform in the roam box, size and angle uniform.
@@ -396,7 +402,8 @@ def plan_clip(
         flash[in_second] = np.where(fw[in_second], 2, 1)
 
     # Camera: per-group shake strength, per-frame integer shake; some videos pan so the actor may leave the frame.
-    shake = grng.uniform(0.0, realism.jitter_px + 0.5) if realism.jitter_px > 0 else 0.0
+    scene = _rng(seed, SCENE, group, 0, 4)  # the shake strength belongs to the scene, like the background
+    shake = scene.uniform(0.0, realism.jitter_px + 0.5) if realism.jitter_px > 0 else 0.0
     camera = np.rint(rng.uniform(-shake, shake, (n, 2))).astype(np.int64)
     camera = np.clip(camera, -math.ceil(realism.jitter_px), math.ceil(realism.jitter_px))
     if rng.random() < realism.exit_prob:
@@ -441,12 +448,15 @@ def group_background(class_name: str, group: int, *, seed: int, width: int, heig
     """The cluttered scene a group shares (BGR uint8, larger than the frame by the camera's reach).
 
     Low-saturation colours keep the saturated actors visible; the clutter (blobs, bars, rings, stripes) gives edges
-    and textures that a model must learn to ignore. Groups never straddle train/test, so memorising a scene never
-    helps on the test set.
+    and textures that a model must learn to ignore. The scene depends on the group number only: group gNN of every
+    class is filmed in the same scene. A scene drawn per (class, group) would identify the class in every training
+    video (the student reached 99% train / chance test accuracy by memorising 7 backgrounds per class), so the scene
+    must carry no class signal. Groups never straddle train/test, so test scenes are unseen.
     """
+    del class_name  # kept in the signature: callers name the clip's class; the scene must not depend on it
     mx, my = _margins(width, height, realism)
     h, w = height + 2 * my, width + 2 * mx
-    rng = _rng(seed, class_name, group, 0, 3)
+    rng = _rng(seed, SCENE, group, 0, 3)
     base = np.array(_hsv_bgr(rng.uniform(0, 1), rng.uniform(0.05, 0.3), rng.uniform(0.35, 0.65)))
     img = np.empty((h, w, 3), np.float32)
     img[:] = base
