@@ -11,9 +11,11 @@ import pytest
 from vidstill.data.synthetic import (
     CLASS_SPECS,
     DEFAULT_CLASSES,
+    DEFAULT_REALISM,
     generate_synthetic,
     group_background,
     plan_clip,
+    realism_from_config,
     write_class_strip,
 )
 
@@ -128,3 +130,13 @@ def test_class_strip(root, tmp_path):
 def test_bad_arguments_name_the_argument(tmp_path, bad, match):
     with pytest.raises(ValueError, match=match):
         generate_synthetic(tmp_path / "x", **{**SMALL, **bad})
+
+
+def test_realism_from_config():
+    assert realism_from_config(None) == DEFAULT_REALISM
+    r = realism_from_config({"clutter": 0, "distractors": [0, 0]})
+    assert r.clutter == 0 and r.distractors == (0, 0) and r.noise_std == DEFAULT_REALISM.noise_std
+    with pytest.raises(ValueError, match="blur"):
+        realism_from_config({"blur": 1})
+    with pytest.raises(ValueError, match="exit_prob"):
+        realism_from_config({"exit_prob": 2})

@@ -46,12 +46,13 @@ def edit_config(workdir, change):
     path = workdir / "config/smoke.yaml"
     cfg = yaml.safe_load(path.read_text())
     change(cfg)
-    path.write_text(yaml.safe_dump(cfg))
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
 
 
 def test_end_to_end_table(workdir):
     table = pd.read_csv(workdir / "results/tables/table1.csv")
     assert table["method"].tolist() == ["Full Dataset", "Random", "Herding", "K-Center", "KeyFrame"]
+    assert [c for c in table.columns if c != "method"] == ["synthetic IPC 1", "synthetic IPC 2", "tr IPC 1", "tr IPC 2"]
     assert all(re.fullmatch(r"\d+\.\d ± \d+\.\d", c) for c in table.filter(like="IPC").stack())
     runs = pd.read_parquet(workdir / "results/tables/table1_runs.parquet")
     assert set(runs["selection"]) == {"final"}
@@ -63,18 +64,32 @@ def test_end_to_end_table(workdir):
         assert "Traceback" not in log.read_text(), log
 
 
+def test_ranking_separates_motion_from_appearance(workdir):
+    """The generator's motion classes need time, its appearance classes do not: Δ must say so."""
+    delta = pd.read_parquet(workdir / "results/synthetic/ranking/delta.parquet").set_index("class")
+    motion, appearance = delta.loc[["SlideUp", "SlideDownFast"], "delta"], delta.loc[["RedDisc", "GreenSquare"], "delta"]
+    assert motion.mean() > appearance.mean() + 0.15, delta
+    assert delta.sort_values("rank").index[0] in motion.index, delta
+    tr = pd.read_parquet(workdir / "results/tr/index.parquet")
+    top2 = set(delta.sort_values("rank").index[:2])
+    assert set(tr["class"]) == top2 and sorted(tr["label"].unique()) == [0, 1]  # TR = the top 2 by Δ, relabelled
+    groups = pd.read_csv(workdir / "results/tables/table1_groups.csv")
+    assert set(groups["group"]) == {0, 1} and set(groups["dataset"]) == {"synthetic", "tr"}
+
+
 def test_second_run_does_nothing(workdir):
     assert planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv")) == {}
 
 
 def test_data_parameter_reruns_only_what_depends_on_it(workdir):
-    edit_config(workdir, lambda c: c["datasets"]["synthetic"]["clips"].update(max_stored=12))
+    stored = yaml.safe_load((workdir / "config/smoke.yaml").read_text())["datasets"]["synthetic"]["clips"]["max_stored"]
+    edit_config(workdir, lambda c: c["datasets"]["synthetic"]["clips"].update(max_stored=stored - 2))
     try:
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
         assert "generate_synthetic" not in jobs and "index" not in jobs
-        assert jobs["extract_clips"] == 2 and jobs["teacher"] == 1 and jobs["table"] == 1
+        assert jobs["extract_clips"] == 2 and jobs["teacher"] == 2 and jobs["table"] == 1  # both datasets' teachers
     finally:
-        edit_config(workdir, lambda c: c["datasets"]["synthetic"]["clips"].update(max_stored=16))
+        edit_config(workdir, lambda c: c["datasets"]["synthetic"]["clips"].update(max_stored=stored))
 
 
 def test_evaluation_epochs_rerun_evaluation_and_tables_only(workdir):
@@ -90,7 +105,7 @@ def test_one_method_setting_reruns_only_that_method(workdir):
     edit_config(workdir, lambda c: c["methods"]["keyframe"].update(keyframes=2))
     try:
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
-        assert jobs == {"distill": 2, "evaluate": 2, "table": 1}, jobs
+        assert jobs == {"distill": 4, "evaluate": 4, "table": 1}, jobs  # 2 datasets x 2 IPCs
     finally:
         edit_config(workdir, lambda c: c["methods"]["keyframe"].update(keyframes=1))
 
@@ -113,6 +128,17 @@ def test_missing_dataset_root_names_the_path(workdir):
         assert proc.returncode != 0 and "no/such/UCF" in proc.stdout + proc.stderr
     finally:
         edit_config(workdir, lambda c: c["datasets"].pop("ucf"))
+
+
+def test_reordering_config_keys_reruns_nothing(workdir):
+    """Params are compared by their printed form; canonical params make key order irrelevant."""
+    path = workdir / "config/smoke.yaml"
+    original = path.read_text()
+    try:
+        path.write_text(yaml.safe_dump(yaml.safe_load(original), sort_keys=True))
+        assert planned_jobs(snakemake(workdir, "-n")) == {}
+    finally:
+        path.write_text(original)
 
 
 def test_lint_is_clean():

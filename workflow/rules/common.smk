@@ -34,6 +34,16 @@ SUBSET_DATASETS = [n for n, d in DATASETS.items() if "subset_of" in d]
 SYNTHETIC_DATASETS = [n for n, d in DATASETS.items() if d.get("layout") == "synthetic"]
 
 
+def canonical(value):
+    """A config value with every mapping's keys sorted, for `params:`. Snakemake compares params by their printed
+    form, so without this, reordering keys in a config file (or a tool rewriting it) would rerun every job."""
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value
+
+
 def alternation(names):
     """A wildcard constraint matching exactly these names (or nothing when there are none)."""
     return "|".join(names) if names else "(?!x)x"
@@ -141,7 +151,7 @@ def protocol(full=False):
     """The evaluation settings that shape a result: the Full Dataset row's own epochs / batch size replace the
     protocol's there, and are not params of distilled-set evaluations (editing them reruns only the full row)."""
     p = {k: v for k, v in config["evaluation"].items() if k != "full"}
-    return {**p, **config["evaluation"]["full"]} if full else p
+    return canonical({**p, **config["evaluation"]["full"]} if full else p)
 
 
 def table_spec(name):

@@ -5,7 +5,7 @@ rule generate_synthetic:
     output:
         directory("results/{dataset}/videos"),
     params:
-        generator=lambda wc: DATASETS[wc.dataset].get("generator", {}),
+        generator=lambda wc: canonical(DATASETS[wc.dataset].get("generator", {})),
         code=code_hash("data/synthetic.py"),
     conda:
         "../../envs/vidstill.yaml"
@@ -71,7 +71,7 @@ rule extract_clips:
         frames="results/{dataset}/clips/{split}.npy",
         table="results/{dataset}/clips/{split}.parquet",
     params:
-        clips=lambda wc: DATASETS[wc.dataset]["clips"],
+        clips=lambda wc: canonical(DATASETS[wc.dataset]["clips"]),
         splits=lambda wc: DATASETS[wc.dataset]["train_splits"] if wc.split == "train" else ["test"],
         code=code_hash("data/clips.py"),
     threads: config["threads"]["extract"]

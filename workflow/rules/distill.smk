@@ -8,8 +8,8 @@ rule distill:
         "results/{dataset}/distilled/{method}/ipc{ipc}/seed{seed}.safetensors",
     params:
         method=lambda wc: method_impl(wc.method),
-        settings=lambda wc: method_config(wc.method),
-        student=config["student"],
+        settings=lambda wc: canonical(method_config(wc.method)),
+        student=canonical(config["student"]),
         code=method_code,
     threads: config["threads"]["train"]
     resources:

@@ -9,7 +9,7 @@ rule evaluate:
         "results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet",
     params:
         protocol=protocol(),
-        student=config["student"],
+        student=canonical(config["student"]),
         code=code_hash("evaluate.py", "train.py", "models.py", "synthetic_set.py", "data/clips.py"),
     threads: config["threads"]["train"]
     resources:
@@ -35,7 +35,7 @@ rule evaluate_full:
         "results/{dataset}/eval/full/seed{seed}.parquet",
     params:
         protocol=protocol(full=True),
-        student=config["student"],
+        student=canonical(config["student"]),
         code=code_hash("evaluate.py", "train.py", "models.py", "data/clips.py"),
     threads: config["threads"]["train"]
     resources:

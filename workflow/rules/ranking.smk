@@ -8,7 +8,7 @@ rule class_accuracy:
     output:
         "results/{dataset}/ranking/{mode}/seed{seed}.parquet",
     params:
-        training=lambda wc: {**config["teacher"], "seed": int(wc.seed)},
+        training=lambda wc: canonical({**config["teacher"], "seed": int(wc.seed)}),
         test_passes=config["evaluation"]["test_passes"],
         checkpoint="results/checkpoints/ranking/{dataset}_{mode}_{seed}.pt",
         code=code_hash("teacher.py", "train.py", "models.py", "data/clips.py"),

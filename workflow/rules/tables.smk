@@ -9,9 +9,9 @@ rule table:
         markdown="results/tables/{table}.md",
         runs="results/tables/{table}_runs.parquet",
     params:
-        spec=lambda wc: table_spec(wc.table),
-        methods=lambda wc: {m: config["methods"][m] for m in table_spec(wc.table)["methods"]},
-        published_as={name: ds.get("published_as") for name, ds in DATASETS.items()},
+        spec=lambda wc: canonical(table_spec(wc.table)),
+        methods=lambda wc: canonical({m: config["methods"][m] for m in table_spec(wc.table)["methods"]}),
+        published_as=canonical({name: ds.get("published_as") for name, ds in DATASETS.items()}),
         protocol=protocol(),
         arch=config["student"]["arch"],
         code=code_hash("report/tables.py"),

@@ -10,7 +10,7 @@ rule teacher:
         curve="results/{dataset}/teacher/{arch}_curve.parquet",
         accuracy="results/{dataset}/teacher/{arch}_accuracy.parquet",
     params:
-        teacher=config["teacher"],
+        teacher=canonical(config["teacher"]),
         test_passes=config["evaluation"]["test_passes"],
         checkpoint="results/checkpoints/teacher/{dataset}_{arch}.pt",
         code=code_hash("teacher.py", "train.py", "models.py", "data/clips.py"),

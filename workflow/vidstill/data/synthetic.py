@@ -181,6 +181,19 @@ class Realism:
 
 DEFAULT_REALISM = Realism()
 
+
+def realism_from_config(cfg: dict | None) -> Realism:
+    """The config's `generator.realism` mapping over the defaults (lists become the tuples Realism holds)."""
+    cfg = dict(cfg or {})
+    if "distractors" in cfg:
+        cfg["distractors"] = tuple(cfg["distractors"])
+    unknown = set(cfg) - set(Realism.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"generator.realism: unknown keys {sorted(unknown)}")
+    realism = Realism(**{**asdict(DEFAULT_REALISM), **cfg})
+    realism.validate()
+    return realism
+
 # ----------------------------------------------------------------------------------------------------------------
 # Shapes: unit bounding radius; rendering and the ground-truth boxes use the same vertices.
 
@@ -779,5 +792,6 @@ def write_class_strip(root: str | Path, out_png: str | Path, *, frames: int = 8,
 
 __all__ = [
     "CLASS_SPECS", "DEFAULT_CLASSES", "DEFAULT_REALISM", "ClassSpec", "ClipPlan", "Realism", "generate_synthetic",
+    "realism_from_config",
     "group_background", "plan_clip", "render_clip", "split_test_groups", "video_id", "write_class_strip",
 ]  # fmt: skip
