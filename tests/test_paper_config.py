@@ -1,0 +1,66 @@
+"""config/paper.yaml plans cleanly against fake dataset roots in the official layouts (official split files,
+placeholder videos): MiniUCF from the shipped list and TR-UCF from UCF101's Δ-ranking resolve to real jobs."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+SPLITS = REPO / "tests/data/real-splits"
+
+
+def fake_roots(work):
+    ucf = work / "resources/datasets/UCF101"
+    shutil.copytree(SPLITS / "ucf101", ucf / "ucfTrainTestlist")
+    hmdb = work / "resources/datasets/HMDB51"
+    shutil.copytree(SPLITS / "hmdb51", hmdb / "testTrainMulti_7030_splits")
+    for line in (ucf / "ucfTrainTestlist/trainlist01.txt").read_text().splitlines()[:50]:
+        path = ucf / "UCF-101" / line.split()[0]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    work = tmp_path_factory.mktemp("paper")
+    for name in ("Snakefile", "workflow", "profiles", "config"):
+        (work / name).symlink_to(REPO / name)
+    (work / "resources").mkdir()
+    for name in ("classes", "paper_results.csv"):
+        (work / "resources" / name).symlink_to(REPO / "resources" / name)
+    fake_roots(work)
+    return work
+
+
+def dry_run(work, target):
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", target, "--cores", "8", "--configfile",
+                           "config/paper.yaml"], cwd=work, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    stats = proc.stdout.split("Job stats:", 1)[1]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", stats, re.M) if m.group(1) != "total"}, proc.stdout
+
+
+@pytest.mark.parametrize("target", ["results/tables/table1.csv", "results/tables/david_table1.csv"])
+def test_paper_tables_plan(work, target):
+    jobs, out = dry_run(work, target)
+    assert jobs["table"] == 1 and jobs["evaluate_full"] >= 2 and jobs["distill"] >= 8
+    if "david" in target:
+        assert jobs["delta"] == 1 and jobs["subset_index"] == 1  # TR-UCF from UCF101's ranking
+        assert "results/ucf101/ranking/delta.parquet" in out and "results/tr_ucf/index.parquet" in out
+    else:
+        assert jobs["subset_index"] == 1 and "resources/classes/miniucf.txt" in out
+    assert "results/hmdb51/index.parquet" in out
+
+
+def test_missing_root_stops_planning(work, tmp_path):
+    shutil.rmtree(work / "resources/datasets/HMDB51")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "results/tables/table1.csv", "--configfile",
+                               "config/paper.yaml"], cwd=work, capture_output=True, text=True)
+        assert proc.returncode != 0 and "resources/datasets/HMDB51" in proc.stdout + proc.stderr
+    finally:
+        shutil.copytree(SPLITS / "hmdb51", work / "resources/datasets/HMDB51/testTrainMulti_7030_splits")
