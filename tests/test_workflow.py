@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO
+from vidstill.report.figures import nonempty_png
 
 pytestmark = pytest.mark.workflow
 
@@ -75,6 +76,8 @@ def test_ranking_separates_motion_from_appearance(workdir):
     assert set(tr["class"]) == top2 and sorted(tr["label"].unique()) == [0, 1]  # TR = the top 2 by Δ, relabelled
     groups = pd.read_csv(workdir / "results/tables/table1_groups.csv")
     assert set(groups["group"]) == {0, 1} and set(groups["dataset"]) == {"synthetic", "tr"}
+    for figure in ("synthetic_delta.png", "table1_groups.png", "synthetic_classes.png"):
+        assert nonempty_png(workdir / "results/figures" / figure), figure
 
 
 def test_second_run_does_nothing(workdir):

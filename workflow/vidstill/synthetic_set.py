@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from vidstill.data.clips import normalize
 from vidstill.io import load_tensors, save_tensors
@@ -117,7 +116,3 @@ class SyntheticSet:
             meta.get("lr"),
             meta.get("meta", {}),
         )
-
-
-def one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    return F.one_hot(labels, num_classes).float()

@@ -39,24 +39,27 @@ def plot_delta(delta: pd.DataFrame, path: str | Path, title: str = "") -> None:
 
 
 def plot_group_accuracy(groups: pd.DataFrame, labels: Mapping[str, str], path: str | Path) -> None:
-    """One panel per (dataset, IPC): bars of mean accuracy per Δ group, one bar per method."""
+    """One panel per (dataset, IPC): bars of mean accuracy per Δ group, one bar per method, with the Full Dataset
+    row (IPC 0 in the runs) drawn in every panel of its dataset as the reference."""
     plt = _plt()
-    panels = list(groups.groupby(["dataset", "ipc"], sort=False))
-    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 3 * max(len(panels), 1)), squeeze=False)
+    full = groups[groups["ipc"] == 0]
+    panels = list(groups[groups["ipc"] != 0].groupby(["dataset", "ipc"], sort=False))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 2.8 * max(len(panels), 1)), squeeze=False)
     for ax, ((dataset, ipc), g) in zip(axes[:, 0], panels):
+        g = pd.concat([full[full["dataset"] == dataset], g])
         methods = list(dict.fromkeys(g["method"]))
         width = 0.8 / len(methods)
         for k, method in enumerate(methods):
             m = g[g["method"] == method]
             ax.bar(m["group"] + (k - (len(methods) - 1) / 2) * width, m["accuracy"], width, label=labels.get(method, method))
-        ax.set_title(f"{dataset}, IPC {ipc}" if ipc else f"{dataset}")
+        ax.set_title(f"{dataset}, IPC {ipc}")
         ax.set_xlabel("Δ group (0 = most static)")
         ax.set_ylabel("accuracy (%)")
         ax.set_xticks(sorted(g["group"].unique()))
-    axes[0, 0].legend(fontsize=7, ncol=min(len(labels) or 1, 4))
+        ax.legend(fontsize=6, ncol=min(len(methods), 6), loc="upper right")
     fig.tight_layout()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
+        fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
 
 
