@@ -64,8 +64,12 @@ class MethodSpec:
 
 METHODS: dict[str, MethodSpec] = {}
 
-# Modules that register methods; imported lazily so the Snakefile does not import torch to plan the DAG.
-METHOD_MODULES = ("vidstill.methods.coresets",)
+def _method_modules() -> list[str]:
+    """Every module of this package registers its methods on import; found by listing, so adding a method is adding
+    a module. They are imported on the first lookup, not with the package."""
+    import pkgutil
+
+    return [f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
 
 
 def register(name: str, needs: tuple[str, ...] = ()) -> Callable[[Method], Method]:
@@ -80,7 +84,7 @@ def register(name: str, needs: tuple[str, ...] = ()) -> Callable[[Method], Metho
 
 
 def get_method(name: str) -> MethodSpec:
-    for module in METHOD_MODULES:
+    for module in _method_modules():
         importlib.import_module(module)
     if name not in METHODS:
         raise KeyError(f"unknown method {name!r}; registered: {', '.join(sorted(METHODS))}")
