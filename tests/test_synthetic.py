@@ -70,6 +70,11 @@ def test_deterministic_per_seed(tmp_path):
     generate_synthetic(tmp_path / "c", **dict(kw, seed=4))
     digest = lambda r: hashlib.sha256(b"".join(p.read_bytes() for p in sorted(r.rglob("*.avi")))).hexdigest()
     assert digest(tmp_path / "a") == digest(tmp_path / "b") != digest(tmp_path / "c")
+    lists = lambda r: [p.read_bytes() for p in sorted((r / "ucfTrainTestlist").iterdir())]  # noqa: E731
+    assert lists(tmp_path / "a") == lists(tmp_path / "b")
+    boxes = {k: pd.read_parquet(tmp_path / k / "boxes.parquet") for k in "abc"}
+    pd.testing.assert_frame_equal(boxes["a"], boxes["b"])
+    assert not boxes["a"][["x1", "y1"]].equals(boxes["c"][["x1", "y1"]])
 
 
 def test_single_frame_statistics_do_not_separate_motion_classes():
@@ -140,3 +145,165 @@ def test_realism_from_config():
         realism_from_config({"blur": 1})
     with pytest.raises(ValueError, match="exit_prob"):
         realism_from_config({"exit_prob": 2})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Stricter checks: exact split-file format, boxes against a clean render, distribution tests of the key property.
+
+from vidstill.data.synthetic import Realism, render_clip  # noqa: E402
+
+
+def test_split_files_list_every_video_once_and_keep_groups_apart(root):
+    lists = root / "ucfTrainTestlist"
+    videos = {f"{p.parent.name}/{p.name}" for p in (root / "UCF-101").rglob("*.avi")}
+    test_sets = []
+    for k in (1, 2, 3):
+        raw_train, raw_test = read(lists / f"trainlist0{k}.txt"), read(lists / f"testlist0{k}.txt")
+        for raw in (raw_train, raw_test, read(lists / "classInd.txt")):
+            assert raw.count(b"\n") == raw.count(b"\r\n") and raw.endswith(b"\r\n")  # CRLF only, like the official
+        train = [line.split(" ") for line in raw_train.decode().split("\r\n")[:-1]]
+        test = raw_test.decode().split("\r\n")[:-1]
+        assert all(len(t) == 2 and t[1].isdigit() and int(t[1]) >= 1 for t in train)  # "path label", 1-based
+        assert all(" " not in line for line in test)  # test lines carry no label
+        listed = [p for p, _ in train] + test
+        assert len(listed) == len(set(listed)) and set(listed) == videos  # every video exactly once per split
+        cg = lambda p: (p.split("/")[0], p.split("_")[-2])  # noqa: E731
+        assert not {cg(p) for p, _ in train} & {cg(p) for p in test}
+        test_sets.append(frozenset(cg(p)[1] for p in test))
+    assert len(set(test_sets)) == 3  # split k tests other groups than split j, like UCF101
+
+
+@pytest.mark.parametrize("name", ["SlideUp", "Grow", "RedDisc", "GreenSquare", "YellowStar", "CheckerBox"])
+def test_boxes_enclose_the_drawn_actor(name):
+    """On a clean render (flat scene, no noise, no distractors) the pixels that differ from the scene are the actor:
+    they must lie inside the ground-truth box and fill it out to its edges."""
+    clean = Realism.clean()
+    plan = plan_clip(name, 1, 1, seed=5, min_frames=24, max_frames=24, realism=clean)
+    frames = render_clip(plan, seed=5, realism=clean)
+    scene = np.median(frames.reshape(-1, 3), axis=0)
+    boxes, visible = plan.boxes()
+    assert visible.all()
+    for t in range(0, plan.n_frames, 3):
+        diff = np.abs(frames[t].astype(int) - scene).max(-1)
+        ys, xs = np.nonzero(diff > 0.35 * diff.max())  # OpenCV's anti-aliasing leaves a faint fringe: ignore it
+        x1, y1, x2, y2 = boxes[t]
+        assert len(xs) > 10
+        # the anti-aliased fill is about half a pixel fat, and a partly covered pixel counts whole
+        assert x1 - 1.5 <= xs.min() and xs.max() + 1 <= x2 + 1.5 and y1 - 1.5 <= ys.min() and ys.max() + 1 <= y2 + 1.5
+        assert xs.min() <= x1 + 1 and xs.max() + 1 >= x2 - 1 and ys.min() <= y1 + 1 and ys.max() + 1 >= y2 - 1
+
+
+def test_boxes_mark_an_actor_that_leaves_the_frame():
+    """Camera pans (realism.exit_prob) push the actor out of the frame in some videos: `visible` turns false there
+    and the clipped box stays inside the frame."""
+    always = Realism(exit_prob=1.0)
+    plans = [plan_clip("SlideUp", 1, k, seed=0, min_frames=96, max_frames=96, realism=always) for k in range(1, 13)]
+    boxes = np.concatenate([p.boxes()[0] for p in plans])
+    visible = np.concatenate([p.boxes()[1] for p in plans])
+    assert 0 < (~visible).sum() < len(visible)
+    assert (boxes >= 0).all() and (boxes[:, [0, 2]] <= 64).all() and (boxes[:, [1, 3]] <= 48).all()
+
+
+def _ks(a, b):
+    x = np.concatenate([a, b])
+    fa = np.searchsorted(np.sort(a), x, side="right") / len(a)
+    fb = np.searchsorted(np.sort(b), x, side="right") / len(b)
+    return np.abs(fa - fb).max()
+
+
+def _samples(classes, clips=240):
+    """One random frame per clip (what a single-frame classifier sees: screen position, size, angle, flash state,
+    colour brightness) and window features of an 8-frame stride-4 clip (what a clip classifier sees)."""
+    rng = np.random.default_rng(0)
+    frame, window, group = {}, {}, {}
+    for c in classes:
+        f, w, g_ = [], [], []
+        for i in range(clips):
+            g, k = i % 10 + 1, i // 10 + 1
+            p = plan_clip(c, g, k, seed=0)
+            t = rng.integers(p.n_frames)
+            sx, sy = p.screen_xy
+            f.append([sx[t], sy[t], p.r[t], p.angle[t], p.flash[t], max(p.colour)])
+            idx = np.arange(s := rng.integers(0, p.n_frames - 28), s + 29, 4)
+            dx, dy, dr = np.diff(p.cx[idx]), np.diff(p.cy[idx]), np.diff(p.r[idx])
+            fl = p.flash[idx]
+            order = np.sum((fl[:-1] == 1) & (fl[1:] == 2)) - np.sum((fl[:-1] == 2) & (fl[1:] == 1))
+            w.append([np.median(dx), np.median(dy), np.median(np.abs(dx)), np.median(np.abs(dy)), np.median(dr),
+                      np.median(np.angle(np.exp(1j * np.diff(p.angle[idx])))), order,
+                      np.sum(np.diff(np.sign(dx[dx != 0])) != 0)])
+            g_.append(g)
+        frame[c], window[c], group[c] = np.array(f), np.array(w), np.array(g_)
+    return frame, window, group
+
+
+def _nearest_centroid(features, group, classes):
+    """Train on groups 1-7, test on 8-10 (unseen groups, like a split)."""
+    x = np.concatenate([features[c] for c in classes])
+    y = np.concatenate([[i] * len(features[c]) for i, c in enumerate(classes)])
+    g = np.concatenate([group[c] for c in classes])
+    train = g <= 7
+    z = (x - x[train].mean(0)) / (x[train].std(0) + 1e-9)
+    centroids = np.stack([z[train & (y == i)].mean(0) for i in range(len(classes))])
+    pred = ((z[:, None] - centroids[None]) ** 2).sum(-1).argmin(1)
+    return (pred[~train] == y[~train]).mean()
+
+
+def test_single_frame_distributions_match_across_motion_classes_but_clips_differ():
+    """The key property, as distribution tests: two-sample Kolmogorov-Smirnov on one random frame per clip, every
+    pair of default motion classes, every per-frame attribute, at a family-wise level of 1%. Mixed classes differ in
+    size / brightness on purpose and must be detected (the test has power). A nearest-centroid classifier is at
+    chance on single-frame states and near perfect on 8-frame stride-4 window features."""
+    motion = [c for c in DEFAULT_CLASSES if CLASS_SPECS[c].kind == "motion"]
+    n = 240
+    frame, window, group = _samples(motion + ["TinySpin", "DimRise"], clips=n)
+    attributes = 5  # screen x, screen y, size, angle, flash state
+    tests = len(motion) * (len(motion) - 1) // 2 * attributes
+    critical = np.sqrt(-0.5 * np.log(0.01 / tests / 2)) * np.sqrt(2 / n)
+    for i, a in enumerate(motion):
+        for b in motion[i + 1 :]:
+            for j in range(attributes):
+                assert _ks(frame[a][:, j], frame[b][:, j]) < critical, (a, b, j)
+    assert all(_ks(frame["TinySpin"][:, 2], frame[c][:, 2]) > 2 * critical for c in motion)
+    assert all(_ks(frame["DimRise"][:, 5], frame[c][:, 5]) > 2 * critical for c in motion)
+    chance = 1 / len(motion)
+    assert _nearest_centroid({c: frame[c][:, :attributes] for c in motion}, group, motion) < chance + 0.08
+    assert _nearest_centroid({c: window[c] for c in motion}, group, motion) > 0.9
+
+
+@pytest.mark.parametrize("bad,match", [
+    (dict(groups=1, test_groups=0), "groups"),
+    (dict(clips_per_group=0), "clips_per_group"),
+    (dict(classes=["RedDisc", "RedDisc"]), "RedDisc"),
+    (dict(width=40, height=48), "width"),
+    (dict(fps=0), "fps"),
+    (dict(seed=-1), "seed"),
+])
+def test_more_bad_arguments_name_the_argument(tmp_path, bad, match):
+    with pytest.raises(ValueError, match=match):
+        generate_synthetic(tmp_path / "x", **{**SMALL, **bad})
+    assert not (tmp_path / "x").exists()
+
+
+def test_output_directory_is_replaced_only_when_it_is_ours(tmp_path, monkeypatch):
+    kw = dict(SMALL, classes=["SlideUp"], groups=2, clips_per_group=1)
+    foreign = tmp_path / "foreign"
+    (foreign / "sub").mkdir(parents=True)
+    (foreign / "sub" / "keep.txt").write_text("user data")
+    with pytest.raises(FileExistsError):
+        generate_synthetic(foreign, **kw)
+    assert (foreign / "sub" / "keep.txt").read_text() == "user data"
+    empty = tmp_path / "made_by_snakemake" / "ucfTrainTestlist"
+    empty.mkdir(parents=True)  # Snakemake creates the parents of declared outputs before the job runs
+    generate_synthetic(empty.parent, **kw)
+    generate_synthetic(empty.parent, **dict(kw, seed=9))  # a previous output (it has DONE) is replaced
+    assert '"seed": 9' in (empty.parent / "DONE").read_text()
+    # an interrupted build leaves neither a complete-looking root nor a temporary directory behind
+    import vidstill.data.synthetic as synthetic
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(synthetic, "_write_avi", boom)
+    with pytest.raises(KeyboardInterrupt):
+        generate_synthetic(tmp_path / "interrupted", **kw)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign", "made_by_snakemake"]

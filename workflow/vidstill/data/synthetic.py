@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3  # 3: actor drawn half a pixel up-left, onto its box
 KINDS = ("appearance", "motion", "mixed")
 
 # Geometry is defined for a 48 px tall frame and scaled by height / 48, so other sizes keep the same look.
@@ -506,6 +506,12 @@ def _fill(frame: np.ndarray, pts: np.ndarray, colour: tuple[float, float, float]
 def _draw_actor(frame: np.ndarray, plan: ClipPlan, t: int, x: float, y: float) -> None:
     r, a = float(plan.r[t]), float(plan.angle[t])
     colour = plan.colour if plan.flash[t] == 0 else (WHITE if plan.flash[t] == 1 else BLACK)
+    if plan.shape == "checker":  # samples pixel centres at i + 0.5 itself
+        _draw_checker(frame, x, y, r, a, plan.checker_invert)
+        return
+    # Boxes use continuous coordinates (pixel i covers [i, i+1]); OpenCV puts pixel i's centre at i: shift by half a
+    # pixel so the drawn actor sits exactly inside its ground-truth box.
+    x, y = x - 0.5, y - 0.5
     if plan.shape == "disc":
         cv2.circle(frame, (int(round(x * _ONE)), int(round(y * _ONE))), int(round(r * _ONE)), colour, -1,
                    cv2.LINE_AA, _SHIFT)
@@ -513,8 +519,6 @@ def _draw_actor(frame: np.ndarray, plan: ClipPlan, t: int, x: float, y: float) -
         th = max(1, int(round(0.35 * r)))
         cv2.circle(frame, (int(round(x * _ONE)), int(round(y * _ONE))), int(round((r - th / 2) * _ONE)), colour, th,
                    cv2.LINE_AA, _SHIFT)
-    elif plan.shape == "checker":
-        _draw_checker(frame, x, y, r, a, plan.checker_invert)
     else:
         pts = _vertices(plan.shape, np.array([x]), np.array([y]), np.array([r]), np.array([a]))[0]
         _fill(frame, pts, colour)
