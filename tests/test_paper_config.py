@@ -1,7 +1,6 @@
 """config/paper.yaml plans cleanly against fake dataset roots in the official layouts (official split files,
 placeholder videos): MiniUCF from the shipped list and TR-UCF from UCF101's Δ-ranking resolve to real jobs."""
 
-import re
 import shutil
 import subprocess
 import sys
@@ -9,6 +8,7 @@ import sys
 import pytest
 
 from conftest import REPO
+from test_workflow import planned_jobs
 
 SPLITS = REPO / "tests/data/real-splits"
 
@@ -40,8 +40,7 @@ def dry_run(work, target):
     proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", target, "--cores", "8", "--configfile",
                            "config/paper.yaml"], cwd=work, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    stats = proc.stdout.split("Job stats:", 1)[1]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", stats, re.M) if m.group(1) != "total"}, proc.stdout
+    return planned_jobs(proc), proc.stdout
 
 
 @pytest.mark.parametrize("target", ["results/tables/table1.csv", "results/tables/david_table1.csv"])
