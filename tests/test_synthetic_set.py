@@ -9,11 +9,11 @@ from vidstill.synthetic_set import SyntheticSet, resize_time
 
 def test_save_load_round_trip(tmp_path):
     s = SyntheticSet({"videos": torch.randn(4, 8, 3, 48, 48)}, torch.tensor([0, 0, 1, 1]), 2, 8, lr=0.02,
-                     meta={"method": "x", "loss_curve": [1.0, 0.5]})
+                     label_loss="mse", meta={"method": "x", "loss_curve": [1.0, 0.5]})
     s.save(tmp_path / "s.safetensors")
     t = SyntheticSet.load(tmp_path / "s.safetensors")
     assert torch.equal(s.tensors["videos"], t.tensors["videos"]) and torch.equal(s.labels, t.labels)
-    assert t.lr == 0.02 and t.meta["loss_curve"] == [1.0, 0.5] and t.expansion == "stored"
+    assert t.lr == 0.02 and t.label_loss == "mse" and t.meta["loss_curve"] == [1.0, 0.5] and t.expansion == "stored"
     assert t.storage_bytes() == 4 * 8 * 3 * 48 * 48 * 4 + 4 * 8
 
 
@@ -40,3 +40,8 @@ def test_epoch_covers_every_item_once():
 def test_unknown_expansion_is_rejected():
     with pytest.raises(ValueError, match="unknown expansion"):
         SyntheticSet({}, torch.tensor([0]), 1, 8, expansion="nope")
+
+
+def test_unknown_label_loss_is_rejected():
+    with pytest.raises(ValueError, match="label_loss"):
+        SyntheticSet({}, torch.tensor([0]), 1, 8, label_loss="hinge")

@@ -77,5 +77,10 @@ def test_schedules_and_losses():
     hard = torch.tensor([0, 1, 2, 0])
     soft = torch.nn.functional.one_hot(hard, 3).float()
     assert torch.allclose(classification_loss(logits, hard), classification_loss(logits, soft))
+    # mse regresses label vectors (FRePo's learned labels): hard labels are their one-hot vectors
+    assert torch.allclose(classification_loss(logits, hard, "mse"), ((logits - soft) ** 2).sum(1).mean())
+    assert float(classification_loss(soft, soft - 0.0, "mse")) == 0.0
+    with pytest.raises(ValueError, match="label_loss"):
+        classification_loss(logits, hard, "hinge")
     x = standardize(torch.randn(3, 4) * 5 + 2)
     assert abs(float(x.mean())) < 1e-5 and abs(float(x.std()) - 1) < 1e-4

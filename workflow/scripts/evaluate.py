@@ -10,7 +10,7 @@ with job_log(snakemake.log[0]):
     device = job_device(snakemake.config["device"], snakemake.threads)
     synthetic = SyntheticSet.load(snakemake.input.synthetic)
     runs = evaluate_student(synthetic, ClipStore.open(snakemake.input.test), p.protocol, p.student, int(w.seed), device,
-                            lr=synthetic.lr)
+                            lr=synthetic.lr, label_loss=synthetic.label_loss)
     runs = runs.assign(dataset=w.dataset, method=w.method, ipc=int(w.ipc), distill_seed=int(w.seed),
                        storage_bytes=synthetic.storage_bytes(), soft_labels=synthetic.soft_labels,
                        expansion=synthetic.expansion, distill_seconds=synthetic.meta.get("wall_time"))

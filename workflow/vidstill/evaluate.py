@@ -31,6 +31,7 @@ def evaluate_student(
     device: torch.device,
     lr: float | None = None,
     epochs: int | None = None,
+    label_loss: str = "ce",
 ) -> pd.DataFrame:
     """`protocol.runs` students (seeds derived from `seed`) per architecture in [student.arch] + protocol.cross_arch."""
     selection = protocol.get("selection", "final")
@@ -44,7 +45,7 @@ def evaluate_student(
         for run in range(int(protocol.get("runs", 3))):
             run_seed = epoch_seed(seed, 1000 + run)
             cfg = TrainConfig.from_config(protocol, seed=run_seed, lr=lr if lr is not None else protocol["lr"],
-                                          epochs=epochs if epochs is not None else protocol["epochs"])
+                                          epochs=epochs if epochs is not None else protocol["epochs"], label_loss=label_loss)
             torch.manual_seed(run_seed)
             model = build_model(arch, test_store.num_classes, spec.frames, spec.crop, widths=tuple(student["widths"]))
             best: dict[str, Any] = {"top1": -1.0}
@@ -65,7 +66,7 @@ def evaluate_student(
                 top1, top5, per_class, at = acc.top1, acc.top5, acc.per_class, cfg.epochs
             log.info("%s run %d: top1 %.4f top5 %.4f (%s, epoch %d, %.1fs)", arch, run, top1, top5, selection, at, result.wall_time)
             rows.append(
-                dict(arch=arch, run=run, seed=run_seed, top1=top1, top5=top5, per_class=per_class, selection=selection,
+                dict(arch=arch, run=run, seed=run_seed, top1=top1, top5=top5, per_class=per_class, selection=selection, label_loss=label_loss,
                      selected_epoch=at, epochs=cfg.epochs, lr=cfg.lr, test_passes=passes, train_seconds=result.wall_time,
                      final_loss=result.curve[-1]["loss"] if result.curve else float("nan"))
             )

@@ -19,6 +19,7 @@ import torch
 
 from vidstill.data.clips import normalize
 from vidstill.io import load_tensors, save_tensors
+from vidstill.train import LABEL_LOSSES
 
 Expansion = Callable[["SyntheticSet", torch.Tensor, "np.random.Generator | None"], torch.Tensor]
 EXPANSIONS: dict[str, Expansion] = {}
@@ -63,11 +64,14 @@ class SyntheticSet:
     expansion: str = "stored"
     expansion_args: dict[str, Any] = field(default_factory=dict)
     lr: float | None = None  # a learned student learning rate (MTT family); None → the protocol's
+    label_loss: str = "ce"  # how students fit the labels: "ce" (hard or soft) | "mse" (FRePo's learned labels)
     meta: dict[str, Any] = field(default_factory=dict)  # method, ipc, seed, wall_time, loss_curve, config, ...
 
     def __post_init__(self) -> None:
         if self.expansion not in EXPANSIONS:
             raise ValueError(f"unknown expansion {self.expansion!r}; registered: {sorted(EXPANSIONS)}")
+        if self.label_loss not in LABEL_LOSSES:
+            raise ValueError(f"label_loss must be one of {LABEL_LOSSES}, got {self.label_loss!r}")
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -97,6 +101,7 @@ class SyntheticSet:
             "expansion": self.expansion,
             "expansion_args": self.expansion_args,
             "lr": self.lr,
+            "label_loss": self.label_loss,
             "storage_bytes": self.storage_bytes(),
             "meta": self.meta,
         }
@@ -114,5 +119,6 @@ class SyntheticSet:
             meta["expansion"],
             meta.get("expansion_args", {}),
             meta.get("lr"),
+            meta.get("label_loss", "ce"),
             meta.get("meta", {}),
         )

@@ -43,6 +43,7 @@ class TrainConfig:
     schedule: str = "step"  # step: x0.1 once at half of the epochs (reference) | cosine | constant
     batch_size: int = 256
     standardize: bool = True  # per-batch standardisation of the inputs (reference behaviour)
+    label_loss: str = "ce"  # ce: cross-entropy (hard or soft labels) | mse: regression onto label vectors (FRePo)
     amp: bool = True  # bf16 autocast on CUDA; ignored on CPU
     seed: int = 0
     log_every: int = 10  # epochs between progress lines
@@ -88,8 +89,18 @@ def lr_at(cfg: TrainConfig, epoch: int) -> float:
     raise ValueError(f"schedule must be step, cosine or constant, got {cfg.schedule!r}")
 
 
-def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy against hard labels (long) or soft label distributions (float rows summing to 1)."""
+LABEL_LOSSES = ("ce", "mse")
+
+
+def classification_loss(logits: torch.Tensor, labels: torch.Tensor, kind: str = "ce") -> torch.Tensor:
+    """Cross-entropy against hard labels (long) or soft label distributions (float rows summing to 1); or, for
+    `kind="mse"`, the squared error to label vectors summed over classes (FRePo's learned labels may be negative and
+    do not sum to one, so they are regressed, as FRePo's own evaluation does)."""
+    if kind == "mse":
+        target = F.one_hot(labels, logits.shape[1]).float() if labels.dtype == torch.long else labels
+        return ((logits - target) ** 2).sum(1).mean()
+    if kind != "ce":
+        raise ValueError(f"label_loss must be one of {LABEL_LOSSES}, got {kind!r}")
     if labels.dtype == torch.long:
         return F.cross_entropy(logits, labels)
     return torch.sum(-labels * F.log_softmax(logits, dim=1), dim=1).mean()
@@ -143,7 +154,7 @@ def train(
             if cfg.standardize:
                 x = standardize(x)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                loss = classification_loss(model(x).float(), y)
+                loss = classification_loss(model(x).float(), y, cfg.label_loss)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
