@@ -18,7 +18,7 @@ with job_log(snakemake.log[0]) as log:
         params={**p.settings, "method": p.method},
         student=p.student,
         teacher=Path(inputs.pop("teacher")) if "teacher" in inputs else None,
-        artifacts={k: Path(v) for k, v in inputs.items()},
+        artifacts={k: Path(v) if isinstance(v, str) else [Path(x) for x in v] for k, v in inputs.items()},
     )
     start = time.perf_counter()
     synthetic = get_method(p.method).fn(ctx)

@@ -11,3 +11,17 @@ def job_device(device: str, threads: int) -> torch.device:
     """Torch uses exactly the rule's `threads` (Snakemake also sets OMP_NUM_THREADS); the device follows config."""
     torch.set_num_threads(max(int(threads), 1))
     return resolve_device(device)
+
+
+def reset_peak_memory(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def peak_memory_bytes(device: torch.device) -> int:
+    """Peak memory of this job: allocated CUDA memory on a GPU (since the last reset), else the process's peak RSS."""
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024

@@ -30,7 +30,7 @@ class DistillContext:
     params: dict[str, Any]  # the method instance's hyper-parameters
     student: dict[str, Any]  # the student network config (arch, widths): what the set is distilled for
     teacher: Path | None = None
-    artifacts: dict[str, Path] = field(default_factory=dict)
+    artifacts: dict[str, Path | list[Path]] = field(default_factory=dict)  # upstream files the method needs
 
     @property
     def num_classes(self) -> int:

@@ -1,0 +1,45 @@
+# Expert trajectories for trajectory matching (MTT and methods built on it), and their check against the full data.
+
+
+rule expert:
+    input:
+        train="results/{dataset}/clips/train.parquet",
+        test="results/{dataset}/clips/test.parquet",
+    output:
+        "results/{dataset}/experts/expert{expert}.safetensors",
+    params:
+        experts=expert_training(),
+        student=canonical(config["student"]),
+        code=code_hash("experts.py", "train.py", "models.py", "data/clips.py"),
+    threads: config["threads"]["train"]
+    resources:
+        gpu=1,
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/expert/{dataset}/expert{expert}.log",
+    benchmark:
+        "results/benchmarks/expert/{dataset}/expert{expert}.tsv"
+    wildcard_constraints:
+        expert=r"\d+",
+    script:
+        "../scripts/expert.py"
+
+
+rule expert_check:
+    input:
+        experts=lambda wc: expert_files(wc.dataset),
+        full=expand("results/{{dataset}}/eval/full/seed{seed}.parquet", seed=config["seeds"]),
+    output:
+        "results/{dataset}/experts/summary.parquet",
+    params:
+        min_ratio=config["experts"]["min_ratio"],
+        strict=config["experts"]["strict"],
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/expert_check/{dataset}.log",
+    benchmark:
+        "results/benchmarks/expert_check/{dataset}.tsv"
+    script:
+        "../scripts/expert_check.py"

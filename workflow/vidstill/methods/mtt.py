@@ -1,0 +1,133 @@
+"""MTT, Matching Training Trajectories (Cazenavette et al., 2022), ported to video as VDSD's reference does it.
+
+Each iteration picks an expert and a start epoch t < max_start_epoch, starts a student at the expert's θ*_t, trains
+it for `syn_steps` SGD steps on the synthetic set with a learnable step size, unrolled so gradients reach the pixels
+and the step size, and minimises ‖θ̂_N − θ*_{t+M}‖² / ‖θ*_t − θ*_{t+M}‖² (M = expert_epochs). The student runs
+functionally on a flat parameter vector (torch.func.functional_call), which is what makes the unroll differentiable.
+Memory grows linearly with syn_steps (every step's graph is kept); the peak is recorded in the set's metadata.
+
+Inner batches are standardised like the experts' and the evaluation's batches (train.standardize), so the step the
+synthetic set learns is the step the evaluation will take; evaluation uses the learned step size as its lr.
+Reproducible: each iteration's expert, start epoch, batches and dropout are seeded from (seed, iteration).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call
+
+from vidstill.experts import expert_info, trajectory_rows
+from vidstill.methods import DistillContext, register
+from vidstill.methods.dm import init_from_real
+from vidstill.optim import SGD
+from vidstill.runtime import peak_memory_bytes, reset_peak_memory
+from vidstill.synthetic_set import SyntheticSet
+from vidstill.train import epoch_seed, standardize
+
+log = logging.getLogger("vidstill.methods.mtt")
+
+
+def unflatten(net: nn.Module, theta: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Views of a flat parameter vector shaped like `net`'s parameters (the order of flat_parameters)."""
+    params = list(net.named_parameters())
+    total = sum(p.numel() for _, p in params)
+    if total != theta.numel():
+        raise ValueError(f"flat parameters have {theta.numel()} values, the network {total}: expert and student differ")
+    out, k = {}, 0
+    for name, p in params:
+        out[name] = theta[k : k + p.numel()].view_as(p)
+        k += p.numel()
+    return out
+
+
+def unrolled_sgd(net: nn.Module, theta: torch.Tensor, videos: torch.Tensor, labels: torch.Tensor, lr: torch.Tensor,
+                 steps: int, batch: int, rng: np.random.Generator, standardize_inputs: bool = True) -> torch.Tensor:
+    """`steps` differentiable SGD steps θ ← θ − lr·∇CE from `theta` on minibatches of the synthetic videos; the
+    minibatches walk through shuffled passes of the set like an epoch of training would."""
+    theta = theta.detach().requires_grad_(True)
+    order: list[int] = []
+    for _ in range(steps):
+        if len(order) < batch:
+            order += rng.permutation(len(videos)).tolist()
+        idx, order = order[:batch], order[batch:]
+        x = videos[idx]
+        if standardize_inputs:
+            x = standardize(x)
+        loss = F.cross_entropy(functional_call(net, unflatten(net, theta), (x,)), labels[idx])
+        (grad,) = torch.autograd.grad(loss, theta, create_graph=True)
+        theta = theta - lr * grad
+    return theta
+
+
+def trajectory_loss(theta_n: torch.Tensor, start: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """MTT's normalised parameter distance: how far the student ended from the expert's target, relative to how far
+    the expert itself travelled."""
+    return ((theta_n - target) ** 2).sum() / ((start - target) ** 2).sum()
+
+
+@register("mtt", needs=("experts",))
+def mtt(ctx: DistillContext) -> SyntheticSet:
+    p = ctx.params
+    experts = ctx.artifacts["experts"]
+    if not isinstance(experts, list) or not experts:
+        raise ValueError("mtt needs expert trajectories (artifacts['experts']), got none")
+    iterations, syn_steps = int(p.get("iterations", 8000)), int(p.get("syn_steps", 10))
+    expert_epochs, max_start = int(p.get("expert_epochs", 1)), int(p.get("max_start_epoch", 10))
+    trained = min(int(expert_info(e)["epochs"]) for e in experts)
+    if max_start + expert_epochs > trained:
+        raise ValueError(f"mtt: max_start_epoch {max_start} + expert_epochs {expert_epochs} exceeds the {trained} epochs "
+                         "the experts were trained for")
+    rng = np.random.default_rng(ctx.seed)
+    videos, labels = init_from_real(ctx, rng)
+    if p.get("init", "real") == "noise":
+        videos = torch.from_numpy(rng.standard_normal(videos.shape, dtype=np.float32))
+    elif p.get("init", "real") != "real":
+        raise ValueError(f"mtt.init must be 'real' or 'noise', got {p.get('init')!r}")
+    videos = videos.to(ctx.device).requires_grad_(True)
+    labels = labels.to(ctx.device)
+    syn_lr = torch.tensor(float(p.get("lr_init", 0.01)), device=ctx.device).requires_grad_(True)
+    momentum = float(p.get("momentum", 0.5))
+    opt_pixels = SGD([videos], lr=float(p.get("lr", 1e5)), momentum=momentum)
+    opt_lr = SGD([syn_lr], lr=float(p.get("lr_lr", 1e-5)), momentum=momentum)
+    batch = int(p.get("batch_syn") or len(labels))
+    net = ctx.network(ctx.seed).train()  # the architecture; its own weights are never used
+    for param in net.parameters():
+        param.requires_grad_(False)
+    reset_peak_memory(ctx.device)
+    curve, start_time = [], time.perf_counter()
+    for it in range(iterations):
+        it_seed = epoch_seed(ctx.seed, it)
+        it_rng = np.random.default_rng(it_seed)
+        torch.manual_seed(it_seed)
+        expert = experts[int(it_rng.integers(len(experts)))]
+        t = int(it_rng.integers(max_start))
+        start, target = trajectory_rows(expert, [t, t + expert_epochs], ctx.device)
+        theta_n = unrolled_sgd(net, start, videos, labels, syn_lr, syn_steps, batch, it_rng)
+        loss = trajectory_loss(theta_n, start, target)
+        opt_pixels.zero_grad()
+        opt_lr.zero_grad()
+        loss.backward()
+        opt_pixels.step()
+        opt_lr.step()
+        curve.append(loss.item())
+        if (it + 1) % max(iterations // 10, 1) == 0:
+            log.info("iteration %d/%d loss %.4f lr %.4g %.1fs", it + 1, iterations, curve[-1], syn_lr.item(),
+                     time.perf_counter() - start_time)
+    meta = {"method": "mtt", "loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device),
+            "seconds_per_iteration": (time.perf_counter() - start_time) / max(iterations, 1),
+            "experts": [{k: v for k, v in expert_info(e).items() if k != "curve"} for e in experts]}
+    if "expert_summary" in ctx.artifacts:  # the check against the full-data accuracy travels with the set
+        import pandas as pd
+
+        meta["expert_summary"] = pd.read_parquet(ctx.artifacts["expert_summary"]).to_dict("records")
+    return SyntheticSet({"videos": videos.detach().cpu()}, labels.cpu(), ctx.num_classes, ctx.train.spec.frames,
+                        lr=float(syn_lr.item()), meta=meta)
+
+
+__all__ = ["mtt", "trajectory_loss", "unflatten", "unrolled_sgd"]
