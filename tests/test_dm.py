@@ -7,7 +7,7 @@ import torch
 
 from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
 from vidstill.methods import DistillContext, get_method
-from vidstill.methods.dm import embedding_match_loss, real_batch
+from vidstill.methods.dm import dm_loss, embedding_match_loss, real_batch
 
 
 def test_zero_for_identical_batches():
@@ -25,6 +25,20 @@ def test_batched_equals_per_class_loop():
     # a class absent from one side contributes nothing (it has no mean to match)
     assert torch.allclose(embedding_match_loss(real, real_labels, syn[:1], syn_labels[:1], 4),
                           ((real[real_labels == 0].mean(0) - syn[0]) ** 2).sum())
+
+
+def test_dm_loss_batched_equals_the_per_class_loop_on_a_network():
+    torch.manual_seed(0)
+    from vidstill.models import ConvNet3D
+
+    net = ConvNet3D(3, 8, 48, widths=(4, 8, 8))
+    real, syn = torch.randn(6, 8, 3, 48, 48), torch.randn(3, 8, 3, 48, 48, requires_grad=True)
+    rl, sl = torch.tensor([0, 0, 1, 1, 2, 2]), torch.tensor([0, 1, 2])
+    a, b = dm_loss(net, real, rl, syn, sl, 3), dm_loss(net, real, rl, syn, sl, 3, per_class=True)
+    assert torch.allclose(a, b, rtol=1e-5)
+    ga, = torch.autograd.grad(a, syn)
+    gb, = torch.autograd.grad(b, syn)
+    assert torch.allclose(ga, gb, rtol=1e-4, atol=1e-7)
 
 
 def test_distillation_lowers_the_match_on_unseen_networks(store):  # noqa: F811
@@ -60,3 +74,19 @@ def test_reproducible(store):  # noqa: F811
     a = get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=3, lr=1.0, batch_real=2)).tensors["videos"]
     b = get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=3, lr=1.0, batch_real=2)).tensors["videos"]
     assert torch.equal(a, b)
+
+
+def test_siamese_dsa_changes_the_result_reproducibly(store):  # noqa: F811
+    def run(**kw):
+        return get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=2, lr=10.0, batch_real=2, **kw))
+
+    plain, a, b = run(), run(dsa=True), run(dsa=True)
+    assert torch.equal(a.tensors["videos"], b.tensors["videos"])
+    assert not torch.equal(a.tensors["videos"], plain.tensors["videos"])
+    assert a.meta["dsa_strategy"] and plain.meta["dsa_strategy"] is None
+
+
+def test_per_class_forward_gives_the_batched_result(store):  # noqa: F811
+    a = get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=2, lr=10.0, batch_real=2))
+    b = get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=2, lr=10.0, batch_real=2, forward="per_class"))
+    assert torch.allclose(a.tensors["videos"], b.tensors["videos"], atol=1e-5)

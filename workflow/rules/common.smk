@@ -134,17 +134,32 @@ def method_needs(name):
     return get_method(method_impl(name)).needs
 
 
+def expert_training():
+    """The experts' training settings: what changes a trajectory (count and the check do not)."""
+    return canonical({k: v for k, v in config["experts"].items() if k not in ("count", "min_ratio", "strict")})
+
+
+def expert_files(dataset):
+    return [f"results/{dataset}/experts/expert{i}.safetensors" for i in range(config["experts"]["count"])]
+
+
 def distill_inputs(wildcards):
     inputs = {"train": f"results/{wildcards.dataset}/clips/train.parquet"}
-    if "teacher" in method_needs(wildcards.method):
+    needs = method_needs(wildcards.method)
+    if "teacher" in needs:
         inputs["teacher"] = teacher_weights(wildcards.dataset)
+    if "experts" in needs:
+        inputs["experts"] = expert_files(wildcards.dataset)
+        inputs["expert_summary"] = f"results/{wildcards.dataset}/experts/summary.parquet"
     return inputs
 
 
 def method_code(wildcards):
     from vidstill.methods import get_method
 
-    return code_hash(get_method(method_impl(wildcards.method)).module, "methods/__init__.py", "synthetic_set.py", "models.py")
+    from vidstill.workflow import library_modules
+
+    return code_hash(*library_modules(get_method(method_impl(wildcards.method)).module, LIBRARY))
 
 
 def protocol(full=False):

@@ -7,8 +7,11 @@ batched forward (the reference loops over classes; `embedding_match_loss` comput
 Each iteration's network and real batch are seeded from (seed, iteration): a run is reproducible, unlike the
 reference, which reseeds from the wall clock.
 
+Optional Siamese video DSA (`dsa: true`, augment.py), as the image DM has it: each iteration draws one augmentation
+per class, applied to the class's real clips and its synthetic videos alike (all frames of a clip share it). The
+reference video DM runs without it.
+
 The embedding match is exported for the methods built on DM (VDSD, IDTD, DAViD).
-Not yet here: the optional Siamese video DSA (issue 5).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import time
 import numpy as np
 import torch
 
+from vidstill.augment import DSAParams, apply_draw, dsa_strategy, sample_draw
 from vidstill.data.clips import sample_clips
 from vidstill.methods import DistillContext, register
 from vidstill.optim import SGD
+from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import epoch_seed
 
@@ -40,6 +45,24 @@ def embedding_match_loss(real: torch.Tensor, real_labels: torch.Tensor, syn: tor
     syn_mean, syn_has = class_means(syn, syn_labels)
     both = real_has & syn_has
     return ((real_mean - syn_mean) ** 2).sum(1)[both].sum()
+
+
+def dm_loss(net: torch.nn.Module, real: torch.Tensor, real_labels: torch.Tensor, syn: torch.Tensor, syn_labels: torch.Tensor,
+            num_classes: int, per_class: bool = False) -> torch.Tensor:
+    """One DM objective on one network: real embeddings without a graph, synthetic ones with. `per_class=True` is
+    the reference's loop (one forward pair per class), kept to measure what batching buys (benchmarks/distill.py)."""
+    if not per_class:
+        with torch.no_grad():
+            emb_real = net.embed(real)
+        return embedding_match_loss(emb_real, real_labels, net.embed(syn), syn_labels, num_classes)
+    loss = syn.new_zeros(())
+    for c in range(num_classes):
+        r, s = real[real_labels == c], syn[syn_labels == c]
+        if len(r) and len(s):
+            with torch.no_grad():
+                mean_real = net.embed(r).mean(0)
+            loss = loss + ((mean_real - net.embed(s).mean(0)) ** 2).sum()
+    return loss
 
 
 def real_batch(ctx: DistillContext, per_class: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,6 +92,12 @@ def dm(ctx: DistillContext) -> SyntheticSet:
     videos = videos.to(ctx.device).requires_grad_(True)
     labels = labels.to(ctx.device)
     opt = SGD([videos], lr=lr, momentum=float(p.get("momentum", 0.5)))
+    forward = p.get("forward", "batched")
+    if forward not in ("batched", "per_class"):
+        raise ValueError(f"dm.forward must be 'batched' or 'per_class', got {forward!r}")
+    strategy = dsa_strategy(p, ctx.train.spec.flip) if p.get("dsa", False) else None
+    dsa_params = DSAParams(mode=str(p.get("dsa_mode", "single")))
+    reset_peak_memory(ctx.device)
     curve, start = [], time.perf_counter()
     for it in range(iterations):
         it_seed = epoch_seed(ctx.seed, it)
@@ -76,9 +105,11 @@ def dm(ctx: DistillContext) -> SyntheticSet:
         for param in net.parameters():
             param.requires_grad_(False)
         real, real_labels = real_batch(ctx, per_class, np.random.default_rng(it_seed))
-        with torch.no_grad():
-            emb_real = net.embed(real.to(ctx.device))
-        loss = embedding_match_loss(emb_real, real_labels.to(ctx.device), net.embed(videos), labels, ctx.num_classes)
+        real, real_labels, syn = real.to(ctx.device), real_labels.to(ctx.device), videos
+        if strategy is not None:  # Siamese: a class's real and synthetic clips share the iteration's draw
+            draw = sample_draw(strategy, ctx.num_classes, epoch_seed(it_seed, 1), dsa_params)
+            real, syn = apply_draw(real, real_labels, draw), apply_draw(videos, labels, draw)
+        loss = dm_loss(net, real, real_labels, syn, labels, ctx.num_classes, per_class=forward == "per_class")
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -86,7 +117,9 @@ def dm(ctx: DistillContext) -> SyntheticSet:
         if (it + 1) % max(iterations // 10, 1) == 0:
             log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
     return SyntheticSet({"videos": videos.detach().cpu()}, labels.cpu(), ctx.num_classes, ctx.train.spec.frames,
-                        meta={"method": "dm", "loss_curve": curve})
+                        meta={"method": "dm", "loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device),
+                              "seconds_per_iteration": (time.perf_counter() - start) / max(iterations, 1),
+                              "dsa_strategy": strategy})
 
 
-__all__ = ["dm", "embedding_match_loss", "init_from_real", "real_batch"]
+__all__ = ["dm", "dm_loss", "embedding_match_loss", "init_from_real", "real_batch"]
