@@ -52,7 +52,8 @@ def edit_config(workdir, change):
 
 def test_end_to_end_table(workdir):
     table = pd.read_csv(workdir / "results/tables/table1.csv")
-    assert table["method"].tolist() == ["Full Dataset", "Random", "Herding", "K-Center", "KeyFrame"]
+    assert table["method"].tolist() == ["Full Dataset", "Random", "Herding", "K-Center", "KeyFrame", "Static-DC", "DM",
+                                        "MTT", "FRePo"]
     assert [c for c in table.columns if c != "method"] == ["synthetic IPC 1", "synthetic IPC 2", "tr IPC 1", "tr IPC 2"]
     assert all(re.fullmatch(r"\d+\.\d ± \d+\.\d", c) for c in table.filter(like="IPC").stack())
     runs = pd.read_parquet(workdir / "results/tables/table1_runs.parquet")
@@ -63,6 +64,30 @@ def test_end_to_end_table(workdir):
     assert (workdir / "results/figures/synthetic_classes.png").stat().st_size > 1000
     for log in (workdir / "results/logs").rglob("*.log"):
         assert "Traceback" not in log.read_text(), log
+
+
+def test_distillation_baselines_reach_their_evaluation(workdir):
+    """MTT's students train with its learned step size, FRePo's regress its learned labels, and the experts MTT
+    matched were checked against the Full Dataset row."""
+    runs = pd.read_parquet(workdir / "results/tables/table1_runs.parquet")
+    mtt, frepo, dm = (runs[runs["method"] == m] for m in ("mtt", "frepo", "dm"))
+    assert len(mtt) and (mtt["lr"] != 0.01).all() and mtt["lr"].nunique() > 1  # one learned lr per distilled set
+    assert (frepo["label_loss"] == "mse").all() and (dm["label_loss"] == "ce").all()
+    assert (dm["lr"] == 0.01).all()
+    summary = pd.read_parquet(workdir / "results/synthetic/experts/summary.parquet")
+    assert len(summary) == 2 and {"top1", "full_top1", "ratio", "weak"} <= set(summary.columns)
+    from vidstill.experts import expert_info
+
+    assert expert_info(workdir / "results/tr/experts/expert1.safetensors")["epochs"] == 2
+
+
+def test_more_experts_train_only_the_new_ones(workdir):
+    edit_config(workdir, lambda c: c["experts"].update(count=3))
+    try:
+        jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
+        assert jobs == {"expert": 2, "expert_check": 2, "distill": 4, "evaluate": 4, "table": 1}, jobs
+    finally:
+        edit_config(workdir, lambda c: c["experts"].update(count=2))
 
 
 def test_ranking_separates_motion_from_appearance(workdir):
