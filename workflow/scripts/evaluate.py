@@ -13,5 +13,6 @@ with job_log(snakemake.log[0]):
                             lr=synthetic.lr, label_loss=synthetic.label_loss)
     runs = runs.assign(dataset=w.dataset, method=w.method, ipc=int(w.ipc), distill_seed=int(w.seed),
                        storage_bytes=synthetic.storage_bytes(), soft_labels=synthetic.soft_labels,
-                       expansion=synthetic.expansion, distill_seconds=synthetic.meta.get("wall_time"))
+                       expansion=synthetic.expansion, distill_seconds=synthetic.meta.get("wall_time"),
+                       distill_peak_memory_bytes=synthetic.meta.get("peak_memory_bytes"))
     write_parquet(runs, snakemake.output[0], metadata={"protocol": p.protocol, "synthetic": synthetic.meta})

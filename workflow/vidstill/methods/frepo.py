@@ -43,6 +43,7 @@ from torch import nn
 from vidstill.methods import DistillContext, register
 from vidstill.methods.dm import init_from_real, real_batch
 from vidstill.optim import Adam
+from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import classification_loss, epoch_seed
 
@@ -134,6 +135,7 @@ def frepo(ctx: DistillContext) -> SyntheticSet:
     opts = [(Adam([videos], lr=lr), lr)] + ([(Adam([labels], lr=label_lr), label_lr)] if learn_labels else [])
     pool = ModelPool(ctx.network, int(p.get("num_models", 10)), int(p.get("max_online_steps", 100)),
                      float(p.get("online_lr", 1e-4)), ctx.seed)
+    reset_peak_memory(ctx.device)
     curve, start = [], time.perf_counter()
     for it in range(iterations):
         it_seed = epoch_seed(ctx.seed, it)
@@ -156,7 +158,9 @@ def frepo(ctx: DistillContext) -> SyntheticSet:
         if (it + 1) % max(iterations // 10, 1) == 0:
             log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
     return SyntheticSet({"videos": videos.detach().cpu()}, labels.detach().cpu(), k, ctx.train.spec.frames,
-                        label_loss="mse", meta={"method": "frepo", "loss_curve": curve})
+                        label_loss="mse", meta={"method": "frepo", "loss_curve": curve,
+                                                "peak_memory_bytes": peak_memory_bytes(ctx.device),
+                                                "seconds_per_iteration": (time.perf_counter() - start) / max(iterations, 1)})
 
 
 __all__ = ["ModelPool", "centred_one_hot", "frepo", "krr_loss", "krr_predict"]
