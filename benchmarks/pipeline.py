@@ -1,7 +1,7 @@
 """End-to-end wall time of a workflow target from scratch, with the per-rule breakdown of job time.
 
     uv run python benchmarks/pipeline.py [--target results/tables/table1.csv] [--configfile config/config.yaml]
-                                         [--cores 2]
+                                         [--cores 2] [--keep DIR]
 
 Runs snakemake in a fresh directory (the workflow linked in, nothing computed), so nothing cached is reused, and
 reads every job's Snakemake `benchmark:` file to total the seconds per rule. Writes results/benchmarks/pipeline.json.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ def main() -> None:
     ap.add_argument("--configfile", default="config/config.yaml")
     ap.add_argument("--cores", default="2")
     ap.add_argument("--out", default=str(REPO / "results/benchmarks/pipeline.json"))
+    ap.add_argument("--keep", help="copy the run's results/ here (tables, logs, artifacts) before the scratch dir goes")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="vidstill-pipeline-") as tmp:
         work = Path(tmp)
@@ -47,6 +49,8 @@ def main() -> None:
             per_rule[rule]["jobs"] += 1
             per_rule[rule]["seconds"] += float(row["s"])
             per_rule[rule]["max_rss_mb"] = max(per_rule[rule]["max_rss_mb"], float(row.get("max_rss", 0) or 0))
+        if args.keep:
+            shutil.copytree(work / "results", args.keep, dirs_exist_ok=True)
     result = {
         "target": args.target, "configfile": args.configfile, "cores": args.cores, "wall_seconds": wall,
         "job_seconds": sum(r["seconds"] for r in per_rule.values()),
