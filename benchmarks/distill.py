@@ -1,0 +1,145 @@
+"""Distillation cost: seconds per iteration and peak memory of DM and MTT, and what DM's batched forward buys
+over the reference's per-class loop (the same code with `forward: per_class`), measured side by side in one run.
+
+    uv run python benchmarks/distill.py [--shapes default reference_8x64 ...] [--iterations 5]
+
+Shapes: `default` (the default config's synthetic dataset, student and method settings), `reference_8x64` and
+`reference_16x112` (REFERENCE.md's CPU measurement of the reference DM: 10 classes, IPC 1, 16 real clips per class,
+ConvNet3D 64/128/128; the reference takes 2.0 s and 12.0 s per iteration there), `miniucf` (16×112², 50 classes,
+64 real clips per class, IPC 1: run on CUDA only, it needs ~10 GB of real clips). Each case runs in its own process
+so its peak memory (CUDA: max allocated; CPU: peak RSS, which includes the in-memory random clip store) is its own.
+Every case runs one warm-up iteration, then --iterations timed ones. Results: results/benchmarks/distill.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "workflow"))
+
+SHAPES = {  # classes, frames, size, widths, real clips per class, method settings (default: from config.yaml)
+    "reference_8x64": dict(classes=10, frames=8, size=64, widths=[64, 128, 128], batch_real=16),
+    "reference_16x112": dict(classes=10, frames=16, size=112, widths=[64, 128, 128], batch_real=16),
+    "miniucf": dict(classes=50, frames=16, size=112, widths=[64, 128, 128], batch_real=64),
+}
+
+
+def default_shape() -> dict:
+    import yaml
+
+    cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    clips = cfg["datasets"]["synthetic"]["clips"]
+    return dict(classes=12, frames=clips["frames"], size=clips["crop"], widths=cfg["student"]["widths"],
+                batch_real=cfg["methods"].get("dm", {}).get("batch_real", 16), dm=cfg["methods"].get("dm", {}),
+                mtt=cfg["methods"].get("mtt", {}))
+
+
+def random_store(classes: int, per_class: int, frames: int, size: int):
+    """An in-memory clip store of random frames: the cost of an iteration does not depend on the pixel values."""
+    import numpy as np
+    import pandas as pd
+
+    from vidstill.data.clips import ClipSpec, ClipStore
+
+    stored = frames + 4
+    n = classes * per_class
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (n * stored, size, size, 3), dtype=np.uint8)
+    table = pd.DataFrame({"label": np.repeat(np.arange(classes), per_class), "offset": np.arange(n) * stored,
+                          "length": stored})
+    spec = ClipSpec(frames=frames, stride=1, sampling="stride", resize=None, crop=size, max_stored=stored)
+    return ClipStore(pixels, table, spec, classes)
+
+
+def run_case(case: dict) -> dict:
+    import torch
+
+    from vidstill.experts import flat_parameters, save_expert
+    from vidstill.methods import DistillContext, get_method
+
+    device = torch.device(case["device"])
+    torch.set_num_threads(case["threads"])
+    store = random_store(case["classes"], case["batch_real"], case["frames"], case["size"])
+    student = {"arch": "convnet3d", "widths": case["widths"]}
+    params = {**case["settings"], "method": case["method"]}
+    artifacts = {}
+    if case["method"] == "mtt":
+        tmp = Path(tempfile.mkdtemp())
+        start, target = (flat_parameters(DistillContext(store, 1, 0, device, {}, student).network(k)) for k in (1, 2))
+        rows = int(params.get("max_start_epoch", 10)) + int(params.get("expert_epochs", 1)) + 1
+        save_expert(torch.stack([start + (target - start) * k / rows for k in range(rows)]), {"epochs": rows - 1},
+                    tmp / "expert0.safetensors")
+        artifacts["experts"] = [tmp / "expert0.safetensors"]
+
+    def distill(iterations: int):
+        ctx = DistillContext(store, case["ipc"], 0, device, {**params, "iterations": iterations}, student,
+                             artifacts=dict(artifacts))
+        return get_method(case["method"]).fn(ctx)
+
+    distill(1)  # warm-up: allocator, kernels, first-call overheads
+    t = time.perf_counter()
+    s = distill(case["iterations"])
+    wall = time.perf_counter() - t
+    return {**case, "seconds_per_iteration": s.meta["seconds_per_iteration"], "wall_seconds": wall,
+            "peak_memory_mib": s.meta["peak_memory_bytes"] / 2**20}
+
+
+def cases(shape: str, device: str, threads: int, iterations: int) -> list[dict]:
+    spec = default_shape() if shape == "default" else dict(SHAPES[shape])
+    dm = {k: v for k, v in spec.pop("dm", {}).items() if k not in ("label", "iterations")} or {"lr": 30.0}
+    mtt = {k: v for k, v in spec.pop("mtt", {}).items() if k not in ("label", "iterations")} or {"syn_steps": 10}
+    dm["batch_real"] = spec["batch_real"]
+    base = dict(shape=shape, device=device, threads=threads, iterations=iterations, ipc=1, **spec)
+    out = [dict(base, method="dm", variant=f, settings={**dm, "forward": f}) for f in ("batched", "per_class")]
+    if shape != "reference_16x112":  # MTT is not part of the reference CPU measurement
+        out.append(dict(base, method="mtt", variant="unrolled", settings=mtt))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shapes", nargs="+", default=["default", "reference_8x64"], choices=["default", *SHAPES])
+    ap.add_argument("--iterations", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--case", help=argparse.SUPPRESS)
+    ap.add_argument("--out", default=str(REPO / "results/benchmarks/distill.json"))
+    args = ap.parse_args()
+    if args.case:
+        print(json.dumps(run_case(json.loads(args.case))))
+        return
+    import torch
+
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    rows = []
+    for device in devices:
+        for shape in args.shapes:
+            if shape == "miniucf" and device != "cuda":
+                print(f"skipping miniucf on {device}: it is measured on a GPU only", file=sys.stderr)
+                continue
+            for case in cases(shape, device, args.threads, args.iterations):
+                out = subprocess.run([sys.executable, __file__, "--case", json.dumps(case)], capture_output=True, text=True)
+                if out.returncode != 0:
+                    raise SystemExit(f"case {case['shape']}/{case['method']}/{case['variant']} failed:\n{out.stderr[-3000:]}")
+                row = json.loads(out.stdout.strip().splitlines()[-1])
+                rows.append(row)
+                print(f"{device} {shape} {row['method']}/{row['variant']}: {row['seconds_per_iteration']:.3f} s/iteration, "
+                      f"peak {row['peak_memory_mib']:.0f} MiB", flush=True)
+    for device in devices:
+        for shape in args.shapes:
+            dm = {r["variant"]: r["seconds_per_iteration"] for r in rows if r["device"] == device and r["shape"] == shape
+                  and r["method"] == "dm"}
+            if len(dm) == 2:
+                print(f"{device} {shape}: DM per-class loop / batched = {dm['per_class'] / dm['batched']:.2f}x")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
