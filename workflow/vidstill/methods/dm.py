@@ -78,17 +78,26 @@ def init_from_real(ctx: DistillContext, rng: np.random.Generator) -> tuple[torch
     return sample_clips(ctx.train, idx), ctx.train.labels[idx]
 
 
+def initial_videos(ctx: DistillContext, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where an optimised set starts: `init: real` (the papers' choice) takes `ipc` real clips per class; `init: noise`
+    Gaussian noise of the same shape in the normalised pixel space. The real draw happens either way, so both
+    initialisations leave the generator in the same state."""
+    init = ctx.params.get("init", "real")
+    if init not in ("real", "noise"):
+        raise ValueError(f"{ctx.params.get('method', 'method')}.init must be 'real' or 'noise', got {init!r}")
+    videos, labels = init_from_real(ctx, rng)
+    if init == "noise":
+        videos = torch.from_numpy(rng.standard_normal(videos.shape, dtype=np.float32))
+    return videos, labels
+
+
 @register("dm")
 def dm(ctx: DistillContext) -> SyntheticSet:
     p = ctx.params
     iterations, lr = int(p.get("iterations", 5000)), float(p.get("lr", 30.0))
     per_class = int(p.get("batch_real", 64))
     rng = np.random.default_rng(ctx.seed)
-    videos, labels = init_from_real(ctx, rng)
-    if p.get("init", "real") == "noise":  # DM's other initialisation: Gaussian noise in the normalised pixel space
-        videos = torch.from_numpy(rng.standard_normal(videos.shape, dtype=np.float32))
-    elif p.get("init", "real") != "real":
-        raise ValueError(f"dm.init must be 'real' or 'noise', got {p.get('init')!r}")
+    videos, labels = initial_videos(ctx, rng)
     videos = videos.to(ctx.device).requires_grad_(True)
     labels = labels.to(ctx.device)
     opt = SGD([videos], lr=lr, momentum=float(p.get("momentum", 0.5)))
@@ -122,4 +131,4 @@ def dm(ctx: DistillContext) -> SyntheticSet:
                               "dsa_strategy": strategy})
 
 
-__all__ = ["dm", "dm_loss", "embedding_match_loss", "init_from_real", "real_batch"]
+__all__ = ["dm", "dm_loss", "embedding_match_loss", "init_from_real", "initial_videos", "real_batch"]

@@ -41,7 +41,7 @@ import torch
 from torch import nn
 
 from vidstill.methods import DistillContext, register
-from vidstill.methods.dm import init_from_real, real_batch
+from vidstill.methods.dm import initial_videos, real_batch
 from vidstill.optim import Adam
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
@@ -125,11 +125,7 @@ def frepo(ctx: DistillContext) -> SyntheticSet:
     learn_labels = bool(p.get("learn_labels", True))
     k = ctx.num_classes
     rng = np.random.default_rng(ctx.seed)
-    videos, classes = init_from_real(ctx, rng)
-    if p.get("init", "real") == "noise":
-        videos = torch.from_numpy(rng.standard_normal(videos.shape, dtype=np.float32))
-    elif p.get("init", "real") != "real":
-        raise ValueError(f"frepo.init must be 'real' or 'noise', got {p.get('init')!r}")
+    videos, classes = initial_videos(ctx, rng)
     videos = videos.to(ctx.device).requires_grad_(True)
     labels = centred_one_hot(classes, k).to(ctx.device).requires_grad_(learn_labels)
     opts = [(Adam([videos], lr=lr), lr)] + ([(Adam([labels], lr=label_lr), label_lr)] if learn_labels else [])

@@ -24,7 +24,7 @@ from torch.func import functional_call
 
 from vidstill.experts import expert_info, trajectory_rows
 from vidstill.methods import DistillContext, register
-from vidstill.methods.dm import init_from_real
+from vidstill.methods.dm import initial_videos
 from vidstill.optim import SGD
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
@@ -84,11 +84,7 @@ def mtt(ctx: DistillContext) -> SyntheticSet:
         raise ValueError(f"mtt: max_start_epoch {max_start} + expert_epochs {expert_epochs} exceeds the {trained} epochs "
                          "the experts were trained for")
     rng = np.random.default_rng(ctx.seed)
-    videos, labels = init_from_real(ctx, rng)
-    if p.get("init", "real") == "noise":
-        videos = torch.from_numpy(rng.standard_normal(videos.shape, dtype=np.float32))
-    elif p.get("init", "real") != "real":
-        raise ValueError(f"mtt.init must be 'real' or 'noise', got {p.get('init')!r}")
+    videos, labels = initial_videos(ctx, rng)
     videos = videos.to(ctx.device).requires_grad_(True)
     labels = labels.to(ctx.device)
     syn_lr = torch.tensor(float(p.get("lr_init", 0.01)), device=ctx.device).requires_grad_(True)
