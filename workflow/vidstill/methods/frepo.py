@@ -32,7 +32,6 @@ the feature dimension (ipc 5 on the default benchmark: 60 videos, 64 features), 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 
@@ -45,7 +44,7 @@ from vidstill.methods.dm import initial_videos, real_batch
 from vidstill.optim import Adam
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
-from vidstill.train import classification_loss, epoch_seed
+from vidstill.train import TrainConfig, classification_loss, epoch_seed, lr_at
 
 log = logging.getLogger("vidstill.methods.frepo")
 
@@ -113,10 +112,6 @@ class ModelPool:
         return loss.item()
 
 
-def cosine(lr: float, it: int, iterations: int) -> float:
-    return 0.5 * lr * (1 + math.cos(math.pi * it / max(iterations, 1)))
-
-
 @register("frepo")
 def frepo(ctx: DistillContext) -> SyntheticSet:
     p = ctx.params
@@ -147,7 +142,7 @@ def frepo(ctx: DistillContext) -> SyntheticSet:
         grads = torch.autograd.grad(loss, params)  # the synthetic set's only: the network's parameters get none
         for (opt, base), param, grad in zip(opts, params, grads):
             param.grad = grad
-            opt.param_groups[0]["lr"] = cosine(base, it, iterations)
+            opt.param_groups[0]["lr"] = lr_at(TrainConfig(epochs=iterations, lr=base, schedule="cosine"), it)
             opt.step()
         pool.train_step(i, videos.detach(), labels.detach())
         curve.append(loss.item())
