@@ -11,13 +11,14 @@ Optional Siamese video DSA (`dsa: true`, augment.py), as the image DM has it: ea
 per class, applied to the class's real clips and its synthetic videos alike (all frames of a clip share it). The
 reference video DM runs without it.
 
-The embedding match is exported for the methods built on DM (VDSD, IDTD, DAViD).
+The embedding match and its loop (`match_embeddings`) are exported for the methods built on DM (VDSD, IDTD, DAViD).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -91,21 +92,22 @@ def initial_videos(ctx: DistillContext, rng: np.random.Generator) -> tuple[torch
     return videos, labels
 
 
-@register("dm")
-def dm(ctx: DistillContext) -> SyntheticSet:
+SyntheticVideos = Callable[[np.random.Generator], torch.Tensor]
+
+
+def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: torch.Tensor, optimizers: list[SGD],
+                     iterations: int) -> dict:
+    """DM's loop over whatever parameterises the synthetic videos: `synthetic(rng)` builds them with a graph (DM:
+    the pixels themselves; VDSD: stills, dynamic maps and the hallucinator, with this iteration's pairing) and the
+    `optimizers` step on its parameters. Returns the metadata every DM-family set carries."""
     p = ctx.params
-    iterations, lr = int(p.get("iterations", 5000)), float(p.get("lr", 30.0))
     per_class = int(p.get("batch_real", 64))
-    rng = np.random.default_rng(ctx.seed)
-    videos, labels = initial_videos(ctx, rng)
-    videos = videos.to(ctx.device).requires_grad_(True)
-    labels = labels.to(ctx.device)
-    opt = SGD([videos], lr=lr, momentum=float(p.get("momentum", 0.5)))
     forward = p.get("forward", "batched")
     if forward not in ("batched", "per_class"):
-        raise ValueError(f"dm.forward must be 'batched' or 'per_class', got {forward!r}")
+        raise ValueError(f"{p.get('method', 'dm')}.forward must be 'batched' or 'per_class', got {forward!r}")
     strategy = dsa_strategy(p, ctx.train.spec.flip) if p.get("dsa", False) else None
     dsa_params = DSAParams(mode=str(p.get("dsa_mode", "single")))
+    labels = labels.to(ctx.device)
     reset_peak_memory(ctx.device)
     curve, start = [], time.perf_counter()
     for it in range(iterations):
@@ -113,22 +115,35 @@ def dm(ctx: DistillContext) -> SyntheticSet:
         net = ctx.network(it_seed)
         for param in net.parameters():
             param.requires_grad_(False)
-        real, real_labels = real_batch(ctx, per_class, np.random.default_rng(it_seed))
-        real, real_labels, syn = real.to(ctx.device), real_labels.to(ctx.device), videos
+        it_rng = np.random.default_rng(it_seed)
+        real, real_labels = real_batch(ctx, per_class, it_rng)
+        real, real_labels, syn = real.to(ctx.device), real_labels.to(ctx.device), synthetic(it_rng)
         if strategy is not None:  # Siamese: a class's real and synthetic clips share the iteration's draw
             draw = sample_draw(strategy, ctx.num_classes, epoch_seed(it_seed, 1), dsa_params)
-            real, syn = apply_draw(real, real_labels, draw), apply_draw(videos, labels, draw)
+            real, syn = apply_draw(real, real_labels, draw), apply_draw(syn, labels, draw)
         loss = dm_loss(net, real, real_labels, syn, labels, ctx.num_classes, per_class=forward == "per_class")
-        opt.zero_grad()
+        for opt in optimizers:
+            opt.zero_grad()
         loss.backward()
-        opt.step()
+        for opt in optimizers:
+            opt.step()
         curve.append(loss.item())
         if (it + 1) % max(iterations // 10, 1) == 0:
             log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
+    return {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device),
+            "seconds_per_iteration": (time.perf_counter() - start) / max(iterations, 1), "dsa_strategy": strategy}
+
+
+@register("dm")
+def dm(ctx: DistillContext) -> SyntheticSet:
+    p = ctx.params
+    rng = np.random.default_rng(ctx.seed)
+    videos, labels = initial_videos(ctx, rng)
+    videos = videos.to(ctx.device).requires_grad_(True)
+    opt = SGD([videos], lr=float(p.get("lr", 30.0)), momentum=float(p.get("momentum", 0.5)))
+    meta = match_embeddings(ctx, lambda rng: videos, labels, [opt], int(p.get("iterations", 5000)))
     return SyntheticSet({"videos": videos.detach().cpu()}, labels.cpu(), ctx.num_classes, ctx.train.spec.frames,
-                        meta={"method": "dm", "loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device),
-                              "seconds_per_iteration": (time.perf_counter() - start) / max(iterations, 1),
-                              "dsa_strategy": strategy})
+                        meta={"method": "dm", **meta})
 
 
-__all__ = ["dm", "dm_loss", "embedding_match_loss", "init_from_real", "initial_videos", "real_batch"]
+__all__ = ["dm", "dm_loss", "embedding_match_loss", "init_from_real", "initial_videos", "match_embeddings", "real_batch"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -46,17 +47,23 @@ def unflatten(net: nn.Module, theta: torch.Tensor) -> dict[str, torch.Tensor]:
     return out
 
 
-def unrolled_sgd(net: nn.Module, theta: torch.Tensor, videos: torch.Tensor, labels: torch.Tensor, lr: torch.Tensor,
-                 steps: int, batch: int, rng: np.random.Generator, standardize_inputs: bool = True) -> torch.Tensor:
-    """`steps` differentiable SGD steps θ ← θ − lr·∇CE from `theta` on minibatches of the synthetic videos; the
-    minibatches walk through shuffled passes of the set like an epoch of training would."""
+BatchVideos = Callable[[list[int], np.random.Generator], torch.Tensor]
+
+
+def unrolled_sgd(net: nn.Module, theta: torch.Tensor, videos: torch.Tensor | BatchVideos, labels: torch.Tensor,
+                 lr: torch.Tensor, steps: int, batch: int, rng: np.random.Generator,
+                 standardize_inputs: bool = True) -> torch.Tensor:
+    """`steps` differentiable SGD steps θ ← θ − lr·∇CE from `theta` on minibatches of the synthetic set; the
+    minibatches walk through shuffled passes of the set like an epoch of training would. `videos` is the stored
+    tensor, or a function building the videos of the given items (VDSD draws a pairing for every minibatch)."""
+    take = videos if callable(videos) else (lambda idx, _rng: videos[idx])
     theta = theta.detach().requires_grad_(True)
     order: list[int] = []
     for _ in range(steps):
         if len(order) < batch:
-            order += rng.permutation(len(videos)).tolist()
+            order += rng.permutation(len(labels)).tolist()
         idx, order = order[:batch], order[batch:]
-        x = videos[idx]
+        x = take(idx, rng)
         if standardize_inputs:
             x = standardize(x)
         loss = F.cross_entropy(functional_call(net, unflatten(net, theta), (x,)), labels[idx])
@@ -71,26 +78,31 @@ def trajectory_loss(theta_n: torch.Tensor, start: torch.Tensor, target: torch.Te
     return ((theta_n - target) ** 2).sum() / ((start - target) ** 2).sum()
 
 
-@register("mtt", needs=("experts",))
-def mtt(ctx: DistillContext) -> SyntheticSet:
-    p = ctx.params
-    experts = ctx.artifacts["experts"]
+def check_experts(ctx: DistillContext) -> list:
+    experts = ctx.artifacts.get("experts")
     if not isinstance(experts, list) or not experts:
-        raise ValueError("mtt needs expert trajectories (artifacts['experts']), got none")
-    iterations, syn_steps = int(p.get("iterations", 8000)), int(p.get("syn_steps", 10))
+        raise ValueError(f"{ctx.params.get('method', 'mtt')} needs expert trajectories (artifacts['experts']), got none")
+    p = ctx.params
     expert_epochs, max_start = int(p.get("expert_epochs", 1)), int(p.get("max_start_epoch", 10))
     trained = min(int(expert_info(e)["epochs"]) for e in experts)
     if max_start + expert_epochs > trained:
-        raise ValueError(f"mtt: max_start_epoch {max_start} + expert_epochs {expert_epochs} exceeds the {trained} epochs "
-                         "the experts were trained for")
-    rng = np.random.default_rng(ctx.seed)
-    videos, labels = initial_videos(ctx, rng)
-    videos = videos.to(ctx.device).requires_grad_(True)
+        raise ValueError(f"{p.get('method', 'mtt')}: max_start_epoch {max_start} + expert_epochs {expert_epochs} exceeds "
+                         f"the {trained} epochs the experts were trained for")
+    return experts
+
+
+def match_trajectories(ctx: DistillContext, videos: torch.Tensor | BatchVideos, labels: torch.Tensor,
+                       optimizers: list[SGD]) -> tuple[float, dict]:
+    """MTT's loop over whatever parameterises the synthetic set (`videos`, see unrolled_sgd; `optimizers` step on
+    its parameters); the student's step size is learnt alongside. Returns the learnt step size and the metadata
+    every MTT-family set carries."""
+    p = ctx.params
+    experts = check_experts(ctx)
+    iterations, syn_steps = int(p.get("iterations", 8000)), int(p.get("syn_steps", 10))
+    expert_epochs, max_start = int(p.get("expert_epochs", 1)), int(p.get("max_start_epoch", 10))
     labels = labels.to(ctx.device)
     syn_lr = torch.tensor(float(p.get("lr_init", 0.01)), device=ctx.device).requires_grad_(True)
-    momentum = float(p.get("momentum", 0.5))
-    opt_pixels = SGD([videos], lr=float(p.get("lr", 1e5)), momentum=momentum)
-    opt_lr = SGD([syn_lr], lr=float(p.get("lr_lr", 1e-5)), momentum=momentum)
+    optimizers = [*optimizers, SGD([syn_lr], lr=float(p.get("lr_lr", 1e-5)), momentum=float(p.get("momentum", 0.5)))]
     batch = int(p.get("batch_syn") or len(labels))
     net = ctx.network(ctx.seed).train()  # the architecture; its own weights are never used
     for param in net.parameters():
@@ -106,24 +118,36 @@ def mtt(ctx: DistillContext) -> SyntheticSet:
         start, target = trajectory_rows(expert, [t, t + expert_epochs], ctx.device)
         theta_n = unrolled_sgd(net, start, videos, labels, syn_lr, syn_steps, batch, it_rng)
         loss = trajectory_loss(theta_n, start, target)
-        opt_pixels.zero_grad()
-        opt_lr.zero_grad()
+        for opt in optimizers:
+            opt.zero_grad()
         loss.backward()
-        opt_pixels.step()
-        opt_lr.step()
+        for opt in optimizers:
+            opt.step()
         curve.append(loss.item())
         if (it + 1) % max(iterations // 10, 1) == 0:
             log.info("iteration %d/%d loss %.4f lr %.4g %.1fs", it + 1, iterations, curve[-1], syn_lr.item(),
                      time.perf_counter() - start_time)
-    meta = {"method": "mtt", "loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device),
+    meta = {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device),
             "seconds_per_iteration": (time.perf_counter() - start_time) / max(iterations, 1),
             "experts": [{k: v for k, v in expert_info(e).items() if k != "curve"} for e in experts]}
     if "expert_summary" in ctx.artifacts:  # the check against the full-data accuracy travels with the set
         import pandas as pd
 
         meta["expert_summary"] = pd.read_parquet(ctx.artifacts["expert_summary"]).to_dict("records")
+    return float(syn_lr.item()), meta
+
+
+@register("mtt", needs=("experts",))
+def mtt(ctx: DistillContext) -> SyntheticSet:
+    p = ctx.params
+    check_experts(ctx)
+    rng = np.random.default_rng(ctx.seed)
+    videos, labels = initial_videos(ctx, rng)
+    videos = videos.to(ctx.device).requires_grad_(True)
+    opt = SGD([videos], lr=float(p.get("lr", 1e5)), momentum=float(p.get("momentum", 0.5)))
+    lr, meta = match_trajectories(ctx, videos, labels, [opt])
     return SyntheticSet({"videos": videos.detach().cpu()}, labels.cpu(), ctx.num_classes, ctx.train.spec.frames,
-                        lr=float(syn_lr.item()), meta=meta)
+                        lr=lr, meta={"method": "mtt", **meta})
 
 
-__all__ = ["mtt", "trajectory_loss", "unflatten", "unrolled_sgd"]
+__all__ = ["check_experts", "match_trajectories", "mtt", "trajectory_loss", "unflatten", "unrolled_sgd"]
