@@ -26,4 +26,5 @@ rule all:
         data_targets(),
         expand("results/tables/{table}.csv", table=config["tables"]),
         expand("results/tables/{table}_groups.csv", table=config["tables"]),
+        ["results/tables/storage.csv"] if "table1" in config["tables"] else [],
     default_target: True

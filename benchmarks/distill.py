@@ -1,5 +1,6 @@
-"""Distillation cost: seconds per iteration and peak memory of DM and MTT, and what DM's batched forward buys
-over the reference's per-class loop (the same code with `forward: per_class`), measured side by side in one run.
+"""Distillation cost: seconds per iteration and peak memory of DM and MTT, of their VDSD variants (stage 2: the
+hallucinator in every forward), and what DM's batched forward buys over the reference's per-class loop (the same
+code with `forward: per_class`), measured side by side in one run.
 
     uv run python benchmarks/distill.py [--shapes default reference_8x64 ...] [--iterations 5]
 
@@ -70,13 +71,17 @@ def run_case(case: dict) -> dict:
     student = {"arch": "convnet3d", "widths": case["widths"]}
     params = {**case["settings"], "method": case["method"]}
     artifacts = {}
-    if case["method"] == "mtt":
-        tmp = Path(tempfile.mkdtemp())
+    tmp = Path(tempfile.mkdtemp())
+    if case["method"] in ("mtt", "mtt_vdsd"):
         start, target = (flat_parameters(DistillContext(store, 1, 0, device, {}, student).network(k)) for k in (1, 2))
         rows = int(params.get("max_start_epoch", 10)) + int(params.get("expert_epochs", 1)) + 1
         save_expert(torch.stack([start + (target - start) * k / rows for k in range(rows)]), {"epochs": rows - 1},
                     tmp / "expert0.safetensors")
         artifacts["experts"] = [tmp / "expert0.safetensors"]
+    if case["method"].endswith("_vdsd"):  # stage 1's stills: their values do not change the cost of stage 2
+        stills = DistillContext(store, 2 * case["ipc"], 0, device, {"method": "static_dc", "iterations": 0}, student)
+        get_method("static_dc").fn(stills).save(tmp / "stills.safetensors")
+        artifacts["stills"] = tmp / "stills.safetensors"
 
     def distill(iterations: int):
         ctx = DistillContext(store, case["ipc"], 0, device, {**params, "iterations": iterations}, student,
@@ -98,8 +103,11 @@ def cases(shape: str, device: str, threads: int, iterations: int) -> list[dict]:
     dm["batch_real"] = spec["batch_real"]
     base = dict(shape=shape, device=device, threads=threads, iterations=iterations, ipc=1, **spec)
     out = [dict(base, method="dm", variant=f, settings={**dm, "forward": f}) for f in ("batched", "per_class")]
+    vdsd = {"lr_dynamic": 1000.0, "lr_hallucinator": 1e-3}
+    out.append(dict(base, method="dm_vdsd", variant="batched", settings={**dm, **vdsd}))
     if shape != "reference_16x112":  # MTT is not part of the reference CPU measurement
         out.append(dict(base, method="mtt", variant="unrolled", settings=mtt))
+        out.append(dict(base, method="mtt_vdsd", variant="unrolled", settings={**mtt, **vdsd}))
     return out
 
 
@@ -137,6 +145,13 @@ def main() -> None:
                   and r["method"] == "dm"}
             if len(dm) == 2:
                 print(f"{device} {shape}: DM per-class loop / batched = {dm['per_class'] / dm['batched']:.2f}x")
+            per = {r["method"]: r for r in rows if r["device"] == device and r["shape"] == shape and r["variant"] != "per_class"}
+            for base in ("dm", "mtt"):
+                if base in per and f"{base}_vdsd" in per:
+                    v, b = per[f"{base}_vdsd"], per[base]
+                    print(f"{device} {shape}: {base.upper()}+VDSD / {base.upper()} = "
+                          f"{v['seconds_per_iteration'] / b['seconds_per_iteration']:.2f}x time, "
+                          f"{v['peak_memory_mib'] / b['peak_memory_mib']:.2f}x peak memory")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(rows, indent=2) + "\n")
 

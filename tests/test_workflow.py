@@ -8,6 +8,7 @@ import sys
 
 import pandas as pd
 import pytest
+import torch
 import yaml
 
 from conftest import REPO
@@ -53,7 +54,7 @@ def edit_config(workdir, change):
 def test_end_to_end_table(workdir):
     table = pd.read_csv(workdir / "results/tables/table1.csv")
     assert table["method"].tolist() == ["Full Dataset", "Random", "Herding", "K-Center", "KeyFrame", "Static-DC", "DM",
-                                        "MTT", "FRePo"]
+                                        "MTT", "FRePo", "DM+VDSD", "MTT+VDSD"]
     assert [c for c in table.columns if c != "method"] == ["synthetic IPC 1", "synthetic IPC 2", "tr IPC 1", "tr IPC 2"]
     assert all(re.fullmatch(r"\d+\.\d ± \d+\.\d", c) for c in table.filter(like="IPC").stack())
     runs = pd.read_parquet(workdir / "results/tables/table1_runs.parquet")
@@ -85,7 +86,7 @@ def test_more_experts_train_only_the_new_ones(workdir):
     edit_config(workdir, lambda c: c["experts"].update(count=3))
     try:
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
-        assert jobs == {"expert": 2, "expert_check": 2, "distill": 4, "evaluate": 4, "table": 1}, jobs
+        assert jobs == {"expert": 2, "expert_check": 2, "distill": 8, "evaluate": 8, "table": 1}, jobs  # MTT, MTT+VDSD
     finally:
         edit_config(workdir, lambda c: c["experts"].update(count=2))
 
@@ -103,6 +104,38 @@ def test_ranking_separates_motion_from_appearance(workdir):
     assert set(groups["group"]) == {0, 1} and set(groups["dataset"]) == {"synthetic", "tr"}
     for figure in ("synthetic_delta.png", "table1_groups.png", "synthetic_classes.png"):
         assert nonempty_png(workdir / "results/figures" / figure), figure
+
+
+def test_vdsd_sets_share_their_stills_and_count_them_in_storage(workdir):
+    """Stage 1 is one Static-DC file per dataset, 2 × IPC and seed, read by DM+VDSD and MTT+VDSD; the storage table
+    counts VDSD's stills, maps and hallucinator, which take less than the videos of a DM set at the same IPC."""
+    from vidstill.synthetic_set import SyntheticSet
+
+    stills = SyntheticSet.load(workdir / "results/synthetic/distilled/vdsd_stills/ipc4/seed0.safetensors")
+    assert stills.tensors["videos"].shape[1] == 1 and len(stills) == 4 * stills.num_classes
+    for name in ("dm_vdsd", "mtt_vdsd"):
+        s = SyntheticSet.load(workdir / f"results/synthetic/distilled/{name}/ipc2/seed0.safetensors")
+        assert torch.equal(s.tensors["stills"], stills.tensors["videos"][:, 0]) and s.meta["stills"].endswith("ipc4/seed0.safetensors")
+    storage = pd.read_csv(workdir / "results/tables/storage.csv")
+    cell = storage[(storage["dataset"] == "synthetic") & (storage["ipc"] == 2)].set_index("method")
+    assert cell.loc["dm_vdsd", "storage_bytes"] == s.storage_bytes() < cell.loc["dm", "storage_bytes"]
+    full = storage["method"] == "full"
+    assert (storage.loc[full, "share_of_full"] == 1).all() and (storage.loc[~full, "share_of_full"] < 1).all()
+    assert set(storage["label"]) >= {"Full Dataset", "DM+VDSD", "MTT+VDSD"}
+
+
+def test_stage_two_settings_leave_stage_one_alone(workdir):
+    edit_config(workdir, lambda c: c["methods"]["dm_vdsd"].update(iterations=3))
+    try:
+        assert planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv")) == {"distill": 4, "evaluate": 4, "table": 1}
+    finally:
+        edit_config(workdir, lambda c: c["methods"]["dm_vdsd"].update(iterations=2))
+    edit_config(workdir, lambda c: c["methods"]["vdsd_stills"].update(iterations=2))
+    try:  # new stills: both datasets x 2 IPCs of stage 1, then every VDSD set on them
+        jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
+        assert jobs == {"distill": 4 + 8, "evaluate": 8, "table": 1}, jobs
+    finally:
+        edit_config(workdir, lambda c: c["methods"]["vdsd_stills"].update(iterations=1))
 
 
 def test_second_run_does_nothing(workdir):

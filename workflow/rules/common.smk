@@ -151,7 +151,23 @@ def distill_inputs(wildcards):
     if "experts" in needs:
         inputs["experts"] = expert_files(wildcards.dataset)
         inputs["expert_summary"] = f"results/{wildcards.dataset}/experts/summary.parquet"
+    if "stills" in needs:
+        inputs["stills"] = stills_file(wildcards)
     return inputs
+
+
+def stills_file(wildcards):
+    """VDSD's stage 1: the Static-DC instance named by the method's `stills` setting, distilled at 2 × IPC by the
+    same distill rule, so every VDSD variant of a dataset, IPC and seed shares one file."""
+    from vidstill.static_dynamic import PER_ITEM
+
+    name = method_config(wildcards.method).get("stills", "vdsd_stills")
+    if name not in config["methods"]:
+        raise WorkflowError(f"config: methods.{wildcards.method}.stills names {name!r}, which methods does not define")
+    if method_needs(name):
+        raise WorkflowError(f"config: methods.{wildcards.method}.stills: {name!r} must be a stand-alone method (Static-DC)")
+    ipc = PER_ITEM * int(wildcards.ipc)
+    return f"results/{wildcards.dataset}/distilled/{name}/ipc{ipc}/seed{wildcards.seed}.safetensors"
 
 
 def method_code(wildcards):

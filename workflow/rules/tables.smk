@@ -25,3 +25,22 @@ rule table:
         table=alternation(list(config["tables"])),
     script:
         "../scripts/table.py"
+
+
+rule storage:
+    input:
+        runs="results/tables/table1_runs.parquet",
+    output:
+        report("results/tables/storage.csv", caption="../report/storage.rst", category="Tables"),
+    params:
+        spec=lambda wc: canonical(table_spec("table1")),
+        methods=lambda wc: canonical({m: config["methods"][m] for m in table_spec("table1")["methods"]}),
+        code=code_hash("report/tables.py"),
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/table/storage.log",
+    benchmark:
+        "results/benchmarks/table/storage.tsv"
+    script:
+        "../scripts/storage.py"

@@ -19,6 +19,7 @@ import torch
 
 from vidstill.data.clips import normalize
 from vidstill.io import load_tensors, save_tensors
+from vidstill.static_dynamic import memory_videos
 from vidstill.train import LABEL_LOSSES
 
 Expansion = Callable[["SyntheticSet", torch.Tensor, "np.random.Generator | None"], torch.Tensor]
@@ -53,6 +54,16 @@ def resize_time(videos: torch.Tensor, frames: int) -> torch.Tensor:
 def expand_stored(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | None) -> torch.Tensor:
     """The stored videos themselves, with fewer stored frames repeated in order up to the clip length."""
     return resize_time(as_float_videos(s.tensors["videos"][idx]), s.frames)
+
+
+@register_expansion("vdsd")
+def expand_vdsd(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | None) -> torch.Tensor:
+    """VDSD: each item's video hallucinated from one of its two stills and one of its two dynamic maps, drawn anew
+    on every call (every epoch of an evaluation), static_dynamic.py."""
+    t = s.tensors
+    with torch.no_grad():
+        return memory_videos(t["stills"], t["dynamics"], t["hallucinator.weight"], t["hallucinator.bias"], idx,
+                             int(s.expansion_args["ipc"]), rng)
 
 
 @dataclass

@@ -88,6 +88,28 @@ def build_table(
     return wide, long
 
 
+def storage_table(runs: pd.DataFrame, spec: Mapping[str, Any], methods: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """Bytes a method stores per dataset and IPC (the distilled set's tensors and labels, VDSD's hallucinator
+    included; the Full Dataset row: every stored training frame), and the share of the full dataset they are.
+    One row per cell, in the table's order."""
+    order = ([FULL] if FULL in set(runs["method"]) else []) + list(spec["methods"])
+    rows = []
+    for dataset in spec["datasets"]:
+        d = runs[runs["dataset"] == dataset]
+        full = d.loc[d["method"] == FULL, "storage_bytes"]
+        full_bytes = float(full.iloc[0]) if len(full) else np.nan
+        for ipc in spec["ipc"]:
+            for method in order:
+                key_ipc = 0 if method == FULL else ipc
+                cell = d[(d["method"] == method) & (d["ipc"] == key_ipc)]
+                if cell.empty:
+                    raise ValueError(f"no evaluation runs for {dataset} / {method} / ipc {key_ipc}")
+                stored = int(cell["storage_bytes"].max())
+                rows.append(dict(dataset=dataset, ipc=ipc, method=method, label=method_label(method, methods),
+                                 storage_bytes=stored, storage_mb=stored / 2**20, share_of_full=stored / full_bytes))
+    return pd.DataFrame(rows)
+
+
 def _fmt(mean: float, std: float) -> str:
     if np.isnan(mean):
         return ""

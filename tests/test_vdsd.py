@@ -1,0 +1,123 @@
+"""VDSD: the still/map pairing (spc = dpc = 2 × IPC, each video one of its own two stills and one of its own two
+maps, re-drawn per epoch), the hallucinator, stage 2 leaving the stage-1 stills untouched, storage accounting."""
+
+import numpy as np
+import pytest
+import torch
+
+from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
+from test_mtt import experts  # noqa: F401  (two short expert trajectories on that store)
+from vidstill.methods import get_method
+from vidstill.methods.vdsd import by_ipc
+from vidstill.static_dynamic import PER_ITEM, hallucinate, initial_hallucinator, memory_videos, pair_indices
+from vidstill.synthetic_set import SyntheticSet
+
+
+def test_each_video_uses_one_of_its_two_stills_and_one_of_its_two_maps():
+    ipc, classes = 3, 4
+    items = torch.arange(classes * ipc)
+    seen_still, seen_map = [set() for _ in items], [set() for _ in items]
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        still, dyn = pair_indices(items, ipc, rng)
+        for i in items.tolist():
+            seen_still[i].add(int(still[i]))
+            seen_map[i].add(int(dyn[i]))
+    for i in items.tolist():
+        c, j = divmod(i, ipc)
+        own = {c * PER_ITEM * ipc + PER_ITEM * j, c * PER_ITEM * ipc + PER_ITEM * j + 1}
+        assert seen_still[i] == own and seen_map[i] == own  # both of its own, never another item's or class's
+    # still and map are drawn independently: all four combinations occur
+    combos = set()
+    for _ in range(50):
+        still, dyn = pair_indices(torch.tensor([0]), ipc, rng)
+        combos.add((int(still[0]), int(dyn[0])))
+    assert len(combos) == 4
+    assert pair_indices(items, ipc, None)[0].tolist() == [PER_ITEM * i for i in items.tolist()]
+
+
+def test_hallucinator_shapes_and_identity_start():
+    stills, maps = torch.randn(5, 3, 16, 16), torch.randn(5, 8, 1, 16, 16)
+    w, b = initial_hallucinator(3, seed=0)
+    assert w.shape == (3, 4, 3, 3, 3) and b.shape == (3,)
+    assert hallucinate(stills, maps, w, b).shape == (5, 8, 3, 16, 16)
+    w, b = initial_hallucinator(3, seed=0, init="identity")
+    videos = hallucinate(stills, maps, w, b)
+    assert torch.allclose(videos, stills.unsqueeze(1).expand(-1, 8, -1, -1, -1), atol=1e-6)
+    with pytest.raises(ValueError, match="hallucinator_init"):
+        initial_hallucinator(3, 0, init="zeros")
+
+
+def test_ipc_dependent_rates():
+    assert by_ipc(3.0, 5, "x") == 3.0
+    assert by_ipc({1: 1e-4, "5": 1e3}, 5, "lr_dynamic") == 1e3
+    with pytest.raises(ValueError, match="lr_dynamic is given per IPC for \\[1\\], not for ipc 5"):
+        by_ipc({1: 1.0}, 5, "lr_dynamic")
+
+
+@pytest.fixture(scope="module")
+def stills(store, tmp_path_factory):  # noqa: F811
+    """Stage 1 at 2 × IPC for IPC 1: Static-DC with 2 stills per class."""
+    path = tmp_path_factory.mktemp("stills") / "stills.safetensors"
+    get_method("static_dc").fn(ctx(store, "static_dc", ipc=2, iterations=1, batch_real=2, outer_loop=1)).save(path)
+    return path
+
+
+def vdsd_ctx(store, stills, name, experts=None, **params):  # noqa: F811
+    c = ctx(store, name, ipc=1, **{"batch_real": 2, "lr_dynamic": 100.0, "lr_hallucinator": 1e-2, **params})
+    c.artifacts["stills"] = stills
+    if experts is not None:
+        c.artifacts["experts"] = experts
+    return c
+
+
+@pytest.mark.parametrize("name", ["dm_vdsd", "mtt_vdsd"])
+def test_stage_two_learns_maps_and_hallucinator_and_leaves_the_stills(store, stills, experts, name):  # noqa: F811
+    extra = dict(syn_steps=2, expert_epochs=1, max_start_epoch=2, lr_dynamic=1e4) if name == "mtt_vdsd" else {}
+    before = get_method(name).fn(vdsd_ctx(store, stills, name, experts, iterations=0, **extra))
+    after = get_method(name).fn(vdsd_ctx(store, stills, name, experts, iterations=3, **extra))
+    stage1 = SyntheticSet.load(stills).tensors["videos"][:, 0]
+    assert torch.equal(after.tensors["stills"], stage1)  # frozen, bit for bit
+    assert after.tensors["stills"].shape[0] == after.tensors["dynamics"].shape[0] == 3 * PER_ITEM * 1
+    assert after.tensors["dynamics"].shape == (6, 8, 1, 48, 48)
+    assert not torch.equal(after.tensors["dynamics"], before.tensors["dynamics"])
+    assert not torch.equal(after.tensors["hallucinator.weight"], before.tensors["hallucinator.weight"])
+    assert after.labels.tolist() == [0, 1, 2] and after.expansion == "vdsd"
+    assert np.isfinite(after.meta["loss_curve"]).all() and len(after.meta["loss_curve"]) == 3
+    if name == "mtt_vdsd":
+        assert after.lr is not None and after.lr != 0.01
+    # reproducible
+    again = get_method(name).fn(vdsd_ctx(store, stills, name, experts, iterations=3, **extra))
+    assert torch.equal(again.tensors["dynamics"], after.tensors["dynamics"])
+
+
+def test_the_set_redraws_pairings_and_stores_only_its_memory(store, stills, tmp_path):  # noqa: F811
+    s = get_method("dm_vdsd").fn(vdsd_ctx(store, stills, "dm_vdsd", iterations=1))
+    path = tmp_path / "s.safetensors"
+    s.save(path)
+    s = SyntheticSet.load(path)
+    t = s.tensors
+    expected = sum(v.numel() * v.element_size() for v in t.values()) + s.labels.numel() * 8
+    assert s.storage_bytes() == expected and t["hallucinator.weight"].numel() + t["hallucinator.bias"].numel() == 327
+    # one epoch's draw is the hallucination of that draw's still and map; other epochs draw other pairings
+    idx = torch.arange(3)
+    draws = [s.videos(idx, np.random.default_rng(e)) for e in range(6)]
+    still, dyn = pair_indices(idx, 1, np.random.default_rng(0))
+    assert torch.allclose(draws[0], hallucinate(t["stills"][still], t["dynamics"][dyn], t["hallucinator.weight"],
+                                                t["hallucinator.bias"]))
+    assert any(not torch.equal(draws[0], d) for d in draws[1:])
+    batches = list(s.epoch(2, np.random.default_rng(0)))
+    assert [len(y) for _, y in batches] == [2, 1] and batches[0][0].shape == (2, 8, 3, 48, 48)
+    assert torch.equal(memory_videos(t["stills"], t["dynamics"], t["hallucinator.weight"], t["hallucinator.bias"], idx, 1,
+                                     np.random.default_rng(0)), draws[0])
+
+
+def test_stage_one_must_match_the_ipc(store, stills):  # noqa: F811
+    c = vdsd_ctx(store, stills, "dm_vdsd", iterations=1)
+    c.ipc = 2  # needs 4 stills per class; the file has 2
+    with pytest.raises(ValueError, match="stills.safetensors: VDSD at ipc 2 needs 4 stills per class"):
+        get_method("dm_vdsd").fn(c)
+    c = vdsd_ctx(store, stills, "dm_vdsd", iterations=1)
+    del c.artifacts["stills"]
+    with pytest.raises(ValueError, match="needs the stage-1 stills"):
+        get_method("dm_vdsd").fn(c)

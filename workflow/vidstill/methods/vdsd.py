@@ -1,0 +1,113 @@
+"""VDSD, "Dancing with Still Images" (Wang et al., CVPR 2024): static–dynamic disentanglement on top of DM and MTT.
+
+Stage 1 (static memory) is image DC on single frames: a Static-DC set distilled at 2 × IPC, which the workflow
+produces with the generic distill rule (the `stills` instance named in the method's settings, default
+`vdsd_stills`) and hands over as the `stills` artifact, so DM+VDSD and MTT+VDSD share it and changing stage 2
+never recomputes it. Stage 2 keeps those stills frozen and learns, with the base method's loss on hallucinated
+videos, a one-channel T-frame dynamic map per still (dpc = 2 × IPC, Gaussian initialisation as the reference) and
+the hallucinator (static_dynamic.py). Every iteration draws a fresh still/map pairing (MTT: every inner minibatch),
+as the evaluation does every epoch through the set's `vdsd` expansion.
+
+What is stored — and counted as storage — is the stills, the maps and the hallucinator's 327 weights: 2·ipc·(C + T)
+frame-planes per class against ipc·T·C for a set of videos.
+
+Params (beyond the base method's): stills (the stage-1 instance), lr_dynamic, lr_hallucinator (SGD, momentum
+`memory_momentum`, 0.95 as the reference). The reference tunes both learning rates per IPC (DM: 1e-4 / 1e-5 at IPC 1,
+1e3 / 1e-6 at IPC 5; MTT: 1e4 / 1e-3); a rate may be a number or a mapping {ipc: rate}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from vidstill.methods import DistillContext, register
+from vidstill.methods.dm import match_embeddings
+from vidstill.methods.mtt import match_trajectories
+from vidstill.optim import SGD
+from vidstill.static_dynamic import PER_ITEM, initial_hallucinator, memory_videos
+from vidstill.synthetic_set import SyntheticSet
+from vidstill.train import epoch_seed
+
+
+def by_ipc(value: Any, ipc: int, name: str) -> float:
+    """A setting given as one number or per IPC ({1: .., 5: ..}; keys may be strings after a YAML/JSON round trip)."""
+    if not isinstance(value, Mapping):
+        return float(value)
+    table = {int(k): float(v) for k, v in value.items()}
+    if ipc not in table:
+        raise ValueError(f"{name} is given per IPC for {sorted(table)}, not for ipc {ipc}")
+    return table[ipc]
+
+
+def load_stills(ctx: DistillContext) -> torch.Tensor:
+    """Stage 1's frozen stills (K·2ipc, C, H, W), checked to be what stage 2 pairs: class-major, 2 × IPC per class,
+    one frame each."""
+    path = ctx.artifacts.get("stills")
+    if path is None or isinstance(path, list):
+        raise ValueError(f"{ctx.params.get('method')} needs the stage-1 stills (artifacts['stills']), got {path!r}")
+    stage1 = SyntheticSet.load(path)
+    videos = stage1.tensors.get("videos")
+    spc = PER_ITEM * ctx.ipc
+    expected = torch.arange(ctx.num_classes).repeat_interleave(spc)
+    if videos is None or videos.dim() != 5 or videos.shape[1] != 1:
+        raise ValueError(f"{path}: stage-1 stills must be a single-frame set (Static-DC), got tensors "
+                         f"{ {k: tuple(v.shape) for k, v in stage1.tensors.items()} }")
+    if stage1.soft_labels or not torch.equal(stage1.labels, expected):
+        raise ValueError(f"{path}: VDSD at ipc {ctx.ipc} needs {spc} stills per class, class by class "
+                         f"({ctx.num_classes} classes); the file has {len(stage1)} items")
+    return videos[:, 0].float()
+
+
+class StaticDynamicMemory:
+    """Stage 2's parameters around the frozen stills: the dynamic maps and the hallucinator's weight and bias."""
+
+    def __init__(self, ctx: DistillContext) -> None:
+        self.ipc = ctx.ipc
+        self.stills = load_stills(ctx).to(ctx.device)
+        n, c, h, w = self.stills.shape
+        rng = np.random.default_rng(epoch_seed(ctx.seed, -1))
+        maps = rng.standard_normal((n, ctx.train.spec.frames, 1, h, w), dtype=np.float32)
+        self.dynamics = torch.from_numpy(maps).to(ctx.device).requires_grad_(True)
+        weight, bias = initial_hallucinator(c, epoch_seed(ctx.seed, -2), str(ctx.params.get("hallucinator_init", "default")))
+        self.weight = weight.to(ctx.device).requires_grad_(True)
+        self.bias = bias.to(ctx.device).requires_grad_(True)
+        self.labels = torch.arange(ctx.num_classes).repeat_interleave(ctx.ipc)
+
+    def videos(self, items: torch.Tensor | list[int], rng: np.random.Generator) -> torch.Tensor:
+        return memory_videos(self.stills, self.dynamics, self.weight, self.bias, torch.as_tensor(items), self.ipc, rng)
+
+    def optimizers(self, p: Mapping[str, Any], ipc: int) -> list[SGD]:
+        momentum = float(p.get("memory_momentum", 0.95))
+        return [SGD([self.dynamics], lr=by_ipc(p.get("lr_dynamic", 1e-4), ipc, "lr_dynamic"), momentum=momentum),
+                SGD([self.weight, self.bias], lr=by_ipc(p.get("lr_hallucinator", 1e-5), ipc, "lr_hallucinator"),
+                    momentum=momentum)]
+
+    def synthetic_set(self, ctx: DistillContext, method: str, meta: dict, lr: float | None = None) -> SyntheticSet:
+        tensors = {"stills": self.stills.cpu(), "dynamics": self.dynamics.detach().cpu(),
+                   "hallucinator.weight": self.weight.detach().cpu(), "hallucinator.bias": self.bias.detach().cpu()}
+        return SyntheticSet(tensors, self.labels, ctx.num_classes, ctx.train.spec.frames, expansion="vdsd",
+                            expansion_args={"ipc": ctx.ipc}, lr=lr,
+                            meta={"method": method, "stills": str(ctx.artifacts["stills"]), **meta})
+
+
+@register("dm_vdsd", needs=("stills",))
+def dm_vdsd(ctx: DistillContext) -> SyntheticSet:
+    memory = StaticDynamicMemory(ctx)
+    items = torch.arange(len(memory.labels))
+    meta = match_embeddings(ctx, lambda rng: memory.videos(items, rng), memory.labels,
+                            memory.optimizers(ctx.params, ctx.ipc), int(ctx.params.get("iterations", 5000)))
+    return memory.synthetic_set(ctx, "dm_vdsd", meta)
+
+
+@register("mtt_vdsd", needs=("stills", "experts"))
+def mtt_vdsd(ctx: DistillContext) -> SyntheticSet:
+    memory = StaticDynamicMemory(ctx)
+    lr, meta = match_trajectories(ctx, memory.videos, memory.labels, memory.optimizers(ctx.params, ctx.ipc))
+    return memory.synthetic_set(ctx, "mtt_vdsd", meta, lr=lr)
+
+
+__all__ = ["StaticDynamicMemory", "by_ipc", "dm_vdsd", "load_stills", "mtt_vdsd"]
