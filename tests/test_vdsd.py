@@ -71,9 +71,16 @@ def vdsd_ctx(store, stills, name, experts=None, **params):  # noqa: F811
     return c
 
 
-@pytest.mark.parametrize("name", ["dm_vdsd", "mtt_vdsd"])
+STAGE_TWO = {
+    "dm_vdsd": {},
+    "mtt_vdsd": dict(syn_steps=2, expert_epochs=1, max_start_epoch=2, lr_dynamic=1e4),
+    "frepo_vdsd": dict(num_models=2, max_online_steps=2, lr_dynamic=1e-2, lr_hallucinator=1e-2),
+}
+
+
+@pytest.mark.parametrize("name", list(STAGE_TWO))
 def test_stage_two_learns_maps_and_hallucinator_and_leaves_the_stills(store, stills, experts, name):  # noqa: F811
-    extra = dict(syn_steps=2, expert_epochs=1, max_start_epoch=2, lr_dynamic=1e4) if name == "mtt_vdsd" else {}
+    extra = STAGE_TWO[name]
     before = get_method(name).fn(vdsd_ctx(store, stills, name, experts, iterations=0, **extra))
     after = get_method(name).fn(vdsd_ctx(store, stills, name, experts, iterations=3, **extra))
     stage1 = SyntheticSet.load(stills).tensors["videos"][:, 0]
@@ -82,7 +89,12 @@ def test_stage_two_learns_maps_and_hallucinator_and_leaves_the_stills(store, sti
     assert after.tensors["dynamics"].shape == (6, 8, 1, 48, 48)
     assert not torch.equal(after.tensors["dynamics"], before.tensors["dynamics"])
     assert not torch.equal(after.tensors["hallucinator.weight"], before.tensors["hallucinator.weight"])
-    assert after.labels.tolist() == [0, 1, 2] and after.expansion == "vdsd"
+    assert after.expansion == "vdsd"
+    if name == "frepo_vdsd":  # learnt soft labels, regressed by the students
+        assert after.label_loss == "mse" and after.labels.shape == (3, 3)
+        assert not torch.equal(after.labels, before.labels)
+    else:
+        assert after.labels.tolist() == [0, 1, 2]
     assert np.isfinite(after.meta["loss_curve"]).all() and len(after.meta["loss_curve"]) == 3
     if name == "mtt_vdsd":
         assert after.lr is not None and after.lr != 0.01

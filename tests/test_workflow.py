@@ -54,7 +54,7 @@ def edit_config(workdir, change):
 def test_end_to_end_table(workdir):
     table = pd.read_csv(workdir / "results/tables/table1.csv")
     assert table["method"].tolist() == ["Full Dataset", "Random", "Herding", "K-Center", "KeyFrame", "Static-DC", "DM",
-                                        "MTT", "FRePo", "DM+VDSD", "MTT+VDSD"]
+                                        "MTT", "FRePo", "DM+VDSD", "MTT+VDSD", "FRePo+VDSD"]
     assert [c for c in table.columns if c != "method"] == ["synthetic IPC 1", "synthetic IPC 2", "tr IPC 1", "tr IPC 2"]
     assert all(re.fullmatch(r"\d+\.\d ± \d+\.\d", c) for c in table.filter(like="IPC").stack())
     runs = pd.read_parquet(workdir / "results/tables/table1_runs.parquet")
@@ -113,12 +113,13 @@ def test_vdsd_sets_share_their_stills_and_count_them_in_storage(workdir):
 
     stills = SyntheticSet.load(workdir / "results/synthetic/distilled/vdsd_stills/ipc4/seed0.safetensors")
     assert stills.tensors["videos"].shape[1] == 1 and len(stills) == 4 * stills.num_classes
-    for name in ("dm_vdsd", "mtt_vdsd"):
-        s = SyntheticSet.load(workdir / f"results/synthetic/distilled/{name}/ipc2/seed0.safetensors")
+    sets = {name: SyntheticSet.load(workdir / f"results/synthetic/distilled/{name}/ipc2/seed0.safetensors")
+            for name in ("dm_vdsd", "mtt_vdsd", "frepo_vdsd")}
+    for s in sets.values():
         assert torch.equal(s.tensors["stills"], stills.tensors["videos"][:, 0]) and s.meta["stills"].endswith("ipc4/seed0.safetensors")
     storage = pd.read_csv(workdir / "results/tables/storage.csv")
     cell = storage[(storage["dataset"] == "synthetic") & (storage["ipc"] == 2)].set_index("method")
-    assert cell.loc["dm_vdsd", "storage_bytes"] == s.storage_bytes() < cell.loc["dm", "storage_bytes"]
+    assert cell.loc["dm_vdsd", "storage_bytes"] == sets["dm_vdsd"].storage_bytes() < cell.loc["dm", "storage_bytes"]
     full = storage["method"] == "full"
     assert (storage.loc[full, "share_of_full"] == 1).all() and (storage.loc[~full, "share_of_full"] < 1).all()
     assert set(storage["label"]) >= {"Full Dataset", "DM+VDSD", "MTT+VDSD"}
@@ -133,7 +134,7 @@ def test_stage_two_settings_leave_stage_one_alone(workdir):
     edit_config(workdir, lambda c: c["methods"]["vdsd_stills"].update(iterations=2))
     try:  # new stills: both datasets x 2 IPCs of stage 1, then every VDSD set on them
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
-        assert jobs == {"distill": 4 + 8, "evaluate": 8, "table": 1}, jobs
+        assert jobs == {"distill": 4 + 12, "evaluate": 12, "table": 1}, jobs
     finally:
         edit_config(workdir, lambda c: c["methods"]["vdsd_stills"].update(iterations=1))
 

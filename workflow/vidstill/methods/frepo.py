@@ -112,18 +112,16 @@ class ModelPool:
         return loss.item()
 
 
-@register("frepo")
-def frepo(ctx: DistillContext) -> SyntheticSet:
+def regress_features(ctx: DistillContext, synthetic: Callable[[np.random.Generator], torch.Tensor], labels: torch.Tensor,
+                     groups: list[tuple[list[torch.Tensor], float]]) -> dict:
+    """FRePo's loop over whatever parameterises the synthetic videos: `synthetic(rng)` builds them with a graph
+    (FRePo: the pixels; VDSD: stills, maps and hallucinator with this iteration's pairing), `labels` are the learned
+    (or fixed) regression targets, and each group of parameters gets its own Adam with a cosine schedule from its
+    base lr. Returns the metadata every FRePo-family set carries."""
     p = ctx.params
-    iterations, lr, label_lr = int(p.get("iterations", 1000)), float(p.get("lr", 1e-2)), float(p.get("label_lr", 1e-2))
-    per_class, reg = int(p.get("batch_real", 32)), float(p.get("reg", 1e-6))
-    learn_labels = bool(p.get("learn_labels", True))
-    k = ctx.num_classes
-    rng = np.random.default_rng(ctx.seed)
-    videos, classes = initial_videos(ctx, rng)
-    videos = videos.to(ctx.device).requires_grad_(True)
-    labels = centred_one_hot(classes, k).to(ctx.device).requires_grad_(learn_labels)
-    opts = [(Adam([videos], lr=lr), lr)] + ([(Adam([labels], lr=label_lr), label_lr)] if learn_labels else [])
+    iterations, per_class, reg = int(p.get("iterations", 1000)), int(p.get("batch_real", 32)), float(p.get("reg", 1e-6))
+    opts = [(Adam(params, lr=lr), lr) for params, lr in groups]
+    params = [q for group, _ in groups for q in group]
     pool = ModelPool(ctx.network, int(p.get("num_models", 10)), int(p.get("max_online_steps", 100)),
                      float(p.get("online_lr", 1e-4)), ctx.seed)
     reset_peak_memory(ctx.device)
@@ -134,24 +132,42 @@ def frepo(ctx: DistillContext) -> SyntheticSet:
         i = it % len(pool)
         net = pool.nets[i]
         net.eval()  # features without dropout; a BN student's running statistics stay the online training's
-        real, real_classes = real_batch(ctx, per_class, np.random.default_rng(it_seed))
+        it_rng = np.random.default_rng(it_seed)
+        real, real_classes = real_batch(ctx, per_class, it_rng)
         with torch.no_grad():
             phi_r = net.embed(real.to(ctx.device))
-        loss = krr_loss(net.embed(videos), labels, phi_r, centred_one_hot(real_classes, k).to(ctx.device), reg)
-        params = [videos, labels] if learn_labels else [videos]
+        videos = synthetic(it_rng)
+        loss = krr_loss(net.embed(videos), labels, phi_r, centred_one_hot(real_classes, ctx.num_classes).to(ctx.device), reg)
         grads = torch.autograd.grad(loss, params)  # the synthetic set's only: the network's parameters get none
-        for (opt, base), param, grad in zip(opts, params, grads):
+        for param, grad in zip(params, grads):
             param.grad = grad
+        for opt, base in opts:
             opt.param_groups[0]["lr"] = lr_at(TrainConfig(epochs=iterations, lr=base, schedule="cosine"), it)
             opt.step()
         pool.train_step(i, videos.detach(), labels.detach())
         curve.append(loss.item())
         if (it + 1) % max(iterations // 10, 1) == 0:
             log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
-    return SyntheticSet({"videos": videos.detach().cpu()}, labels.detach().cpu(), k, ctx.train.spec.frames,
-                        label_loss="mse", meta={"method": "frepo", "loss_curve": curve,
-                                                "peak_memory_bytes": peak_memory_bytes(ctx.device),
-                                                "seconds_per_iteration": (time.perf_counter() - start) / max(iterations, 1)})
+    return {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device),
+            "seconds_per_iteration": (time.perf_counter() - start) / max(iterations, 1)}
 
 
-__all__ = ["ModelPool", "centred_one_hot", "frepo", "krr_loss", "krr_predict"]
+def learnable_labels(ctx: DistillContext, classes: torch.Tensor) -> tuple[torch.Tensor, list[tuple[list[torch.Tensor], float]]]:
+    """FRePo's labels: centred one-hot, learnt (with their own Adam group) unless `learn_labels: false`."""
+    learn = bool(ctx.params.get("learn_labels", True))
+    labels = centred_one_hot(classes, ctx.num_classes).to(ctx.device).requires_grad_(learn)
+    return labels, [([labels], float(ctx.params.get("label_lr", 1e-2)))] if learn else []
+
+
+@register("frepo")
+def frepo(ctx: DistillContext) -> SyntheticSet:
+    rng = np.random.default_rng(ctx.seed)
+    videos, classes = initial_videos(ctx, rng)
+    videos = videos.to(ctx.device).requires_grad_(True)
+    labels, label_group = learnable_labels(ctx, classes)
+    meta = regress_features(ctx, lambda rng: videos, labels, [([videos], float(ctx.params.get("lr", 1e-2))), *label_group])
+    return SyntheticSet({"videos": videos.detach().cpu()}, labels.detach().cpu(), ctx.num_classes, ctx.train.spec.frames,
+                        label_loss="mse", meta={"method": "frepo", **meta})
+
+
+__all__ = ["ModelPool", "centred_one_hot", "frepo", "krr_loss", "krr_predict", "learnable_labels", "regress_features"]

@@ -1,9 +1,9 @@
-"""VDSD, "Dancing with Still Images" (Wang et al., CVPR 2024): static–dynamic disentanglement on top of DM and MTT.
+"""VDSD, "Dancing with Still Images" (Wang et al., CVPR 2024): static–dynamic disentanglement on DM, MTT and FRePo.
 
 Stage 1 (static memory) is image DC on single frames: a Static-DC set distilled at 2 × IPC, which the workflow
 produces with the generic distill rule (the `stills` instance named in the method's settings, default
-`vdsd_stills`) and hands over as the `stills` artifact, so DM+VDSD and MTT+VDSD share it and changing stage 2
-never recomputes it. Stage 2 keeps those stills frozen and learns, with the base method's loss on hallucinated
+`vdsd_stills`) and hands over as the `stills` artifact, so DM+VDSD, MTT+VDSD and FRePo+VDSD share it and changing
+stage 2 never recomputes it. Stage 2 keeps those stills frozen and learns, with the base method's loss on hallucinated
 videos, a one-channel T-frame dynamic map per still (dpc = 2 × IPC, Gaussian initialisation as the reference) and
 the hallucinator (static_dynamic.py). Every iteration draws a fresh still/map pairing (MTT: every inner minibatch),
 as the evaluation does every epoch through the set's `vdsd` expansion.
@@ -11,8 +11,8 @@ as the evaluation does every epoch through the set's `vdsd` expansion.
 What is stored — and counted as storage — is the stills, the maps and the hallucinator's 327 weights: 2·ipc·(C + T)
 frame-planes per class against ipc·T·C for a set of videos.
 
-Params (beyond the base method's): stills (the stage-1 instance), lr_dynamic, lr_hallucinator (SGD, momentum
-`memory_momentum`, 0.95 as the reference). The reference tunes both learning rates per IPC (DM: 1e-4 / 1e-5 at IPC 1,
+Params (beyond the base method's): stills (the stage-1 instance), lr_dynamic, lr_hallucinator (DM, MTT: SGD with
+momentum `memory_momentum`, 0.95 as the reference; FRePo: its cosine Adam), hallucinator_init. The reference tunes both learning rates per IPC (DM: 1e-4 / 1e-5 at IPC 1,
 1e3 / 1e-6 at IPC 5; MTT: 1e4 / 1e-3); a rate may be a number or a mapping {ipc: rate}.
 """
 
@@ -26,6 +26,7 @@ import torch
 
 from vidstill.methods import DistillContext, register
 from vidstill.methods.dm import match_embeddings
+from vidstill.methods.frepo import learnable_labels, regress_features
 from vidstill.methods.mtt import match_trajectories
 from vidstill.optim import SGD
 from vidstill.static_dynamic import PER_ITEM, initial_hallucinator, memory_videos
@@ -80,17 +81,22 @@ class StaticDynamicMemory:
     def videos(self, items: torch.Tensor | list[int], rng: np.random.Generator) -> torch.Tensor:
         return memory_videos(self.stills, self.dynamics, self.weight, self.bias, torch.as_tensor(items), self.ipc, rng)
 
+    def rates(self, p: Mapping[str, Any], ipc: int) -> tuple[float, float]:
+        return (by_ipc(p.get("lr_dynamic", 1e-4), ipc, "lr_dynamic"),
+                by_ipc(p.get("lr_hallucinator", 1e-5), ipc, "lr_hallucinator"))
+
     def optimizers(self, p: Mapping[str, Any], ipc: int) -> list[SGD]:
         momentum = float(p.get("memory_momentum", 0.95))
-        return [SGD([self.dynamics], lr=by_ipc(p.get("lr_dynamic", 1e-4), ipc, "lr_dynamic"), momentum=momentum),
-                SGD([self.weight, self.bias], lr=by_ipc(p.get("lr_hallucinator", 1e-5), ipc, "lr_hallucinator"),
-                    momentum=momentum)]
+        lr_dynamic, lr_hallucinator = self.rates(p, ipc)
+        return [SGD([self.dynamics], lr=lr_dynamic, momentum=momentum),
+                SGD([self.weight, self.bias], lr=lr_hallucinator, momentum=momentum)]
 
-    def synthetic_set(self, ctx: DistillContext, method: str, meta: dict, lr: float | None = None) -> SyntheticSet:
+    def synthetic_set(self, ctx: DistillContext, method: str, meta: dict, lr: float | None = None,
+                      labels: torch.Tensor | None = None, label_loss: str = "ce") -> SyntheticSet:
         tensors = {"stills": self.stills.cpu(), "dynamics": self.dynamics.detach().cpu(),
                    "hallucinator.weight": self.weight.detach().cpu(), "hallucinator.bias": self.bias.detach().cpu()}
-        return SyntheticSet(tensors, self.labels, ctx.num_classes, ctx.train.spec.frames, expansion="vdsd",
-                            expansion_args={"ipc": ctx.ipc}, lr=lr,
+        return SyntheticSet(tensors, self.labels if labels is None else labels, ctx.num_classes, ctx.train.spec.frames,
+                            expansion="vdsd", expansion_args={"ipc": ctx.ipc}, lr=lr, label_loss=label_loss,
                             meta={"method": method, "stills": str(ctx.artifacts["stills"]), **meta})
 
 
@@ -110,4 +116,17 @@ def mtt_vdsd(ctx: DistillContext) -> SyntheticSet:
     return memory.synthetic_set(ctx, "mtt_vdsd", meta, lr=lr)
 
 
-__all__ = ["StaticDynamicMemory", "by_ipc", "dm_vdsd", "load_stills", "mtt_vdsd"]
+@register("frepo_vdsd", needs=("stills",))
+def frepo_vdsd(ctx: DistillContext) -> SyntheticSet:
+    """FRePo's kernel-ridge regression on hallucinated videos: maps and hallucinator each get FRePo's cosine Adam at
+    their own rate, the labels are learnt as FRePo learns them and regressed (MSE) by the evaluation's students."""
+    memory = StaticDynamicMemory(ctx)
+    items = torch.arange(len(memory.labels))
+    labels, label_group = learnable_labels(ctx, memory.labels)
+    lr_dynamic, lr_hallucinator = memory.rates(ctx.params, ctx.ipc)
+    meta = regress_features(ctx, lambda rng: memory.videos(items, rng), labels,
+                            [([memory.dynamics], lr_dynamic), ([memory.weight, memory.bias], lr_hallucinator), *label_group])
+    return memory.synthetic_set(ctx, "frepo_vdsd", meta, labels=labels.detach().cpu(), label_loss="mse")
+
+
+__all__ = ["StaticDynamicMemory", "by_ipc", "dm_vdsd", "frepo_vdsd", "load_stills", "mtt_vdsd"]
