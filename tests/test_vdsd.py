@@ -133,3 +133,14 @@ def test_stage_one_must_match_the_ipc(store, stills):  # noqa: F811
     del c.artifacts["stills"]
     with pytest.raises(ValueError, match="needs the stage-1 stills"):
         get_method("dm_vdsd").fn(c)
+
+
+def test_stills_may_be_any_single_frame_set(store, tmp_path):  # noqa: F811
+    """A one-keyframe coreset (uint8 frames) can serve as stage 1; a multi-frame set cannot."""
+    keyframes = get_method("keyframe").fn(ctx(store, "keyframe", ipc=2, keyframes=1))
+    keyframes.save(tmp_path / "k1.safetensors")
+    s = get_method("dm_vdsd").fn(vdsd_ctx(store, tmp_path / "k1.safetensors", "dm_vdsd", iterations=1))
+    assert s.tensors["stills"].dtype == torch.float32 and s.tensors["stills"].shape == (6, 3, 48, 48)
+    get_method("random").fn(ctx(store, "random", ipc=2)).save(tmp_path / "clips.safetensors")
+    with pytest.raises(ValueError, match="clips.safetensors: stage-1 stills must be a single-frame set"):
+        get_method("dm_vdsd").fn(vdsd_ctx(store, tmp_path / "clips.safetensors", "dm_vdsd", iterations=1))

@@ -30,7 +30,7 @@ from vidstill.methods.frepo import learnable_labels, regress_features
 from vidstill.methods.mtt import match_trajectories
 from vidstill.optim import SGD
 from vidstill.static_dynamic import PER_ITEM, initial_hallucinator, memory_videos
-from vidstill.synthetic_set import SyntheticSet
+from vidstill.synthetic_set import SyntheticSet, as_float_videos
 from vidstill.train import epoch_seed
 
 
@@ -60,7 +60,7 @@ def load_stills(ctx: DistillContext) -> torch.Tensor:
     if stage1.soft_labels or not torch.equal(stage1.labels, expected):
         raise ValueError(f"{path}: VDSD at ipc {ctx.ipc} needs {spc} stills per class, class by class "
                          f"({ctx.num_classes} classes); the file has {len(stage1)} items")
-    return videos[:, 0].float()
+    return as_float_videos(videos)[:, 0]  # a uint8 single-frame coreset (KeyFrame) is normalised like real clips
 
 
 class StaticDynamicMemory:
