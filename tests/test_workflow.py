@@ -59,7 +59,9 @@ def test_end_to_end_table(workdir):
     assert all(re.fullmatch(r"\d+\.\d ± \d+\.\d", c) for c in table.filter(like="IPC").stack())
     runs = pd.read_parquet(workdir / "results/tables/table1_runs.parquet")
     assert set(runs["selection"]) == {"final"}
-    assert (workdir / "results/tables/table1.md").read_text().count("|") > 10
+    markdown = (workdir / "results/tables/table1.md").read_text()
+    assert markdown.count("|") > 10 and "## Storage (MB stored per method)" in markdown
+    assert re.search(r"^\| DM\+VDSD \| \d+\.\d\d \|", markdown, re.M)
     index = pd.read_parquet(workdir / "results/synthetic/index.parquet")
     assert (index["error"] == "").all() and set(index["split"]) == {"train", "test"}
     assert (workdir / "results/figures/synthetic_classes.png").stat().st_size > 1000

@@ -2,7 +2,8 @@ import pandas as pd
 
 from vidstill.io import atomic_path, write_parquet
 from vidstill.logs import job_log
-from vidstill.report.tables import build_table, collect_runs, protocol_note, render_markdown
+from vidstill.report.tables import (build_table, collect_runs, protocol_note, render_markdown, render_storage_markdown,
+                                    storage_table)
 
 with job_log(snakemake.log[0]):
     p, table = snakemake.params, snakemake.wildcards.table
@@ -12,5 +13,6 @@ with job_log(snakemake.log[0]):
     with atomic_path(snakemake.output.csv) as tmp:
         wide.to_csv(tmp, index=False)
     with atomic_path(snakemake.output.markdown) as tmp:
-        tmp.write_text(render_markdown(wide, long, table, note))
+        storage = render_storage_markdown(storage_table(runs, p.spec, p.methods))
+        tmp.write_text(render_markdown(wide, long, table, note) + "\n" + storage)
     write_parquet(runs, snakemake.output.runs, metadata={"protocol": p.protocol, "note": note, "cells": long.to_dict("records")})

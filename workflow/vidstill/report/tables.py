@@ -110,6 +110,16 @@ def storage_table(runs: pd.DataFrame, spec: Mapping[str, Any], methods: Mapping[
     return pd.DataFrame(rows)
 
 
+def render_storage_markdown(storage: pd.DataFrame) -> str:
+    """The storage table as markdown: MB stored per method (rows) and dataset × IPC (columns)."""
+    storage = storage.assign(cell=[f"{r.dataset} IPC {r.ipc}" for r in storage.itertuples()])
+    wide = storage.pivot_table(index="label", columns="cell", values="storage_mb", sort=False)
+    header = "| method | " + " | ".join(wide.columns) + " |"
+    lines = ["## Storage (MB stored per method)", "", header, "|" + "---|" * (len(wide.columns) + 1)]
+    lines += ["| " + " | ".join([label, *(f"{v:.2f}" for v in row)]) + " |" for label, row in wide.iterrows()]
+    return "\n".join(lines) + "\n"
+
+
 def _fmt(mean: float, std: float) -> str:
     if np.isnan(mean):
         return ""
