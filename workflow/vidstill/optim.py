@@ -102,3 +102,14 @@ class Adam(Optimizer):
             state["exp_avg_sq"].mul_(b2).addcmul_(g, g, value=1 - b2)
             denom = (state["exp_avg_sq"].sqrt() / (1 - b2**t) ** 0.5).add_(group["eps"])
             p.addcdiv_(state["exp_avg"], denom, value=-group["lr"] / (1 - b1**t))
+
+
+def descend(loss: torch.Tensor, optimizers: list[Optimizer]) -> float:
+    """One step of every optimiser on `loss` (a synthetic set's parts may each have their own): clear, backward,
+    step. Returns the loss value."""
+    for opt in optimizers:
+        opt.zero_grad()
+    loss.backward()
+    for opt in optimizers:
+        opt.step()
+    return loss.item()

@@ -26,7 +26,7 @@ import torch
 from vidstill.augment import DSAParams, apply_draw, dsa_strategy, sample_draw
 from vidstill.data.clips import sample_clips
 from vidstill.methods import DistillContext, register
-from vidstill.optim import SGD
+from vidstill.optim import SGD, descend
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import epoch_seed
@@ -122,12 +122,7 @@ def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: to
             draw = sample_draw(strategy, ctx.num_classes, epoch_seed(it_seed, 1), dsa_params)
             real, syn = apply_draw(real, real_labels, draw), apply_draw(syn, labels, draw)
         loss = dm_loss(net, real, real_labels, syn, labels, ctx.num_classes, per_class=forward == "per_class")
-        for opt in optimizers:
-            opt.zero_grad()
-        loss.backward()
-        for opt in optimizers:
-            opt.step()
-        curve.append(loss.item())
+        curve.append(descend(loss, optimizers))
         if (it + 1) % max(iterations // 10, 1) == 0:
             log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
     return {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device),

@@ -26,7 +26,7 @@ from torch.func import functional_call
 from vidstill.experts import expert_info, trajectory_rows
 from vidstill.methods import DistillContext, register
 from vidstill.methods.dm import initial_videos
-from vidstill.optim import SGD
+from vidstill.optim import SGD, descend
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import epoch_seed, standardize
@@ -118,12 +118,7 @@ def match_trajectories(ctx: DistillContext, videos: torch.Tensor | BatchVideos, 
         start, target = trajectory_rows(expert, [t, t + expert_epochs], ctx.device)
         theta_n = unrolled_sgd(net, start, videos, labels, syn_lr, syn_steps, batch, it_rng)
         loss = trajectory_loss(theta_n, start, target)
-        for opt in optimizers:
-            opt.zero_grad()
-        loss.backward()
-        for opt in optimizers:
-            opt.step()
-        curve.append(loss.item())
+        curve.append(descend(loss, optimizers))
         if (it + 1) % max(iterations // 10, 1) == 0:
             log.info("iteration %d/%d loss %.4f lr %.4g %.1fs", it + 1, iterations, curve[-1], syn_lr.item(),
                      time.perf_counter() - start_time)
