@@ -7,7 +7,7 @@ difference stand in the next columns; the markdown rendering marks cells outside
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,20 @@ def method_label(method: str, methods: Mapping[str, Mapping[str, Any]]) -> str:
     return FULL_LABEL if method == FULL else str(methods.get(method, {}).get("label", method))
 
 
+def table_cells(runs: pd.DataFrame, spec: Mapping[str, Any]) -> Iterator[tuple[str, int, str, pd.DataFrame]]:
+    """Every cell of a table in its order (dataset, IPC, Full Dataset row first, then the methods) with the
+    evaluation runs behind it; the Full Dataset row's runs are its ipc-0 runs. A cell without runs is an error."""
+    order = ([FULL] if spec.get("full", True) else []) + list(spec["methods"])
+    for dataset in spec["datasets"]:
+        for ipc in spec["ipc"]:
+            for method in order:
+                key_ipc = 0 if method == FULL else ipc
+                cell = runs[(runs["dataset"] == dataset) & (runs["method"] == method) & (runs["ipc"] == key_ipc)]
+                if cell.empty:
+                    raise ValueError(f"no evaluation runs for {dataset} / {method} / ipc {key_ipc}")
+                yield dataset, ipc, method, cell
+
+
 def build_table(
     runs: pd.DataFrame,
     spec: Mapping[str, Any],
@@ -58,27 +72,21 @@ def build_table(
     """The wide table and the long summary (one row per cell, with published numbers and the difference), for the
     students of architecture `arch` (cross-architecture runs live in the runs file, not in this table)."""
     metric = spec.get("metric", "top1")
-    summary = summarize(runs[runs["arch"] == arch], metric)
-    order = ([FULL] if spec.get("full", True) else []) + list(spec["methods"])
     cells = []
-    for dataset in spec["datasets"]:
-        for ipc in spec["ipc"]:
-            for method in order:
-                key_ipc = 0 if method == FULL else ipc
-                hit = summary[(summary["dataset"] == dataset) & (summary["method"] == method) & (summary["ipc"] == key_ipc)]
-                if hit.empty:
-                    raise ValueError(f"no evaluation runs for {dataset} / {method} / ipc {key_ipc}")
-                mean, std, n = (float(hit["mean"].iloc[0]), float(hit["std"].iloc[0]), int(hit["runs"].iloc[0]))
-                pub_name = methods.get(method, {}).get("published_as", method_label(method, methods))
-                pub = published_number(published, published_as.get(dataset), pub_name, key_ipc, metric)
-                cells.append(dict(dataset=dataset, ipc=ipc, method=method, label=method_label(method, methods),
-                                  mean=mean, std=std, runs=n,
-                                  published_mean=pub[0] if pub else np.nan, published_std=pub[1] if pub else np.nan))
+    for dataset, ipc, method, runs_of_cell in table_cells(runs[runs["arch"] == arch], spec):
+        stats = summarize(runs_of_cell, metric).iloc[0]
+        key_ipc = 0 if method == FULL else ipc
+        pub_name = methods.get(method, {}).get("published_as", method_label(method, methods))
+        pub = published_number(published, published_as.get(dataset), pub_name, key_ipc, metric)
+        cells.append(dict(dataset=dataset, ipc=ipc, method=method, label=method_label(method, methods),
+                          mean=float(stats["mean"]), std=float(stats["std"]), runs=int(stats["runs"]),
+                          published_mean=pub[0] if pub else np.nan, published_std=pub[1] if pub else np.nan))
     long = pd.DataFrame(cells)
     long["difference"] = long["mean"] - long["published_mean"]
     long["outside_2std"] = (long["difference"].abs() > 2 * long["published_std"].fillna(0)) & long["published_mean"].notna()
 
-    wide = pd.DataFrame({"method": [method_label(m, methods) for m in order]})
+    first = long[(long["dataset"] == long["dataset"].iloc[0]) & (long["ipc"] == long["ipc"].iloc[0])]
+    wide = pd.DataFrame({"method": first["label"].tolist()})  # the rows, in table_cells' order
     for (dataset, ipc), cell in long.groupby(["dataset", "ipc"], sort=False):
         col = f"{dataset} IPC {ipc}"
         wide[col] = [f"{r.mean:.1f} ± {r.std:.1f}" for r in cell.itertuples()]
@@ -92,21 +100,12 @@ def storage_table(runs: pd.DataFrame, spec: Mapping[str, Any], methods: Mapping[
     """Bytes a method stores per dataset and IPC (the distilled set's tensors and labels, VDSD's hallucinator
     included; the Full Dataset row: every stored training frame), and the share of the full dataset they are.
     One row per cell, in the table's order."""
-    order = ([FULL] if FULL in set(runs["method"]) else []) + list(spec["methods"])
+    full_bytes = runs[runs["method"] == FULL].groupby("dataset")["storage_bytes"].max()
     rows = []
-    for dataset in spec["datasets"]:
-        d = runs[runs["dataset"] == dataset]
-        full = d.loc[d["method"] == FULL, "storage_bytes"]
-        full_bytes = float(full.iloc[0]) if len(full) else np.nan
-        for ipc in spec["ipc"]:
-            for method in order:
-                key_ipc = 0 if method == FULL else ipc
-                cell = d[(d["method"] == method) & (d["ipc"] == key_ipc)]
-                if cell.empty:
-                    raise ValueError(f"no evaluation runs for {dataset} / {method} / ipc {key_ipc}")
-                stored = int(cell["storage_bytes"].max())
-                rows.append(dict(dataset=dataset, ipc=ipc, method=method, label=method_label(method, methods),
-                                 storage_bytes=stored, storage_mb=stored / 2**20, share_of_full=stored / full_bytes))
+    for dataset, ipc, method, runs_of_cell in table_cells(runs, spec):
+        stored = int(runs_of_cell["storage_bytes"].max())
+        rows.append(dict(dataset=dataset, ipc=ipc, method=method, label=method_label(method, methods), storage_bytes=stored,
+                         storage_mb=stored / 2**20, share_of_full=stored / full_bytes.get(dataset, np.nan)))
     return pd.DataFrame(rows)
 
 
