@@ -4,7 +4,8 @@ batches, at the default shape and at the papers' shapes, on CPU (and CUDA when t
     uv run python benchmarks/train.py [--threads 1 2] [--steps 10]
 
 For each (device, shape, widths, batch, threads) it times --steps optimiser steps (forward, backward, update, after
-2 warm-up steps) and reports clips/s; results go to results/benchmarks/train.json.
+2 warm-up steps) and reports clips/s, with the network as `models.place_model` lays it out (on CPU: channels-last
+Conv3d weights) and, side by side, with PyTorch's default layout; results go to results/benchmarks/train.json.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ sys.path.insert(0, str(REPO / "workflow"))
 import torch  # noqa: E402
 import yaml  # noqa: E402
 
-from vidstill.models import ConvNet3D  # noqa: E402
+from vidstill.models import ConvNet3D, place_model  # noqa: E402
 from vidstill.train import TrainConfig, classification_loss, make_optimizer, standardize  # noqa: E402
 
 
-def clips_per_second(device: torch.device, frames: int, size: int, widths, batch: int, steps: int, classes: int = 12) -> float:
+def clips_per_second(device: torch.device, frames: int, size: int, widths, batch: int, steps: int, placed: bool,
+                     classes: int = 12) -> float:
     torch.manual_seed(0)
-    net = ConvNet3D(classes, frames, size, widths=tuple(widths)).to(device)
+    net = ConvNet3D(classes, frames, size, widths=tuple(widths))
+    net = place_model(net, device) if placed else net.to(device)
     opt = make_optimizer(net.parameters(), TrainConfig(epochs=1))
     x = torch.randn(batch, frames, 3, size, size, device=device)
     y = torch.randint(0, classes, (batch,), device=device)
@@ -67,9 +70,12 @@ def main() -> None:
             for batch in (12, 60) if name == "default" else (16,):
                 for threads in args.threads if device.type == "cpu" else [torch.get_num_threads()]:
                     torch.set_num_threads(threads)
-                    rate = clips_per_second(device, frames, size, widths, batch, args.steps)
+                    rates = {layout: clips_per_second(device, frames, size, widths, batch, args.steps, layout == "placed")
+                             for layout in ("placed", "pytorch_default")}
                     row = dict(device=device.type, shape=name, frames=frames, size=size, widths=list(widths),
-                               batch=batch, threads=threads, clips_per_s=rate)
+                               batch=batch, threads=threads, clips_per_s=rates["placed"],
+                               clips_per_s_default_layout=rates["pytorch_default"],
+                               speedup=rates["placed"] / rates["pytorch_default"])
                     rows.append(row)
                     print(json.dumps(row))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -71,6 +71,17 @@ def _feature_shape(frames: int, size: int, blocks: int) -> tuple[int, int]:
     return t, h
 
 
+def place_model(model: nn.Module, device: torch.device) -> nn.Module:
+    """Move `model` to `device`; on CPU also store its 5-D (Conv3d) weights channels-last, which oneDNN runs about
+    1.25x faster for ConvNet3D's forward+backward (benchmarks/train.py measures it). GPUs keep PyTorch's default."""
+    model.to(device)
+    if device.type == "cpu":
+        for module in model.modules():
+            if isinstance(module, nn.Conv3d):
+                module.to(memory_format=torch.channels_last_3d)
+    return model
+
+
 def build_model(
     arch: str,
     num_classes: int,

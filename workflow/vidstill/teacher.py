@@ -13,7 +13,7 @@ from torch import nn
 
 from vidstill.data.clips import ClipStore, RealClips
 from vidstill.io import load_tensors, save_tensors
-from vidstill.models import build_model
+from vidstill.models import build_model, place_model
 from vidstill.train import Accuracy, TrainConfig, TrainResult, evaluate, train
 
 
@@ -60,7 +60,7 @@ def load_teacher(path: str | Path, device: torch.device | str = "cpu") -> nn.Mod
     tensors, meta = load_tensors(path)
     model = build_from_architecture(meta["architecture"])
     model.load_state_dict(tensors)
-    return model.to(device).eval()
+    return place_model(model, device).eval()
 
 
 def per_class_table(acc: Accuracy, store: ClipStore) -> pd.DataFrame:

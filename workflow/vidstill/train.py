@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidstill.io import atomic_path
+from vidstill.models import place_model
 from vidstill.optim import SGD, Adam, Optimizer
 
 log = logging.getLogger("vidstill.train")
@@ -128,7 +129,7 @@ def train(
     resumes from it; it is rewritten every `checkpoint_every` epochs and removed at the end. `on_epoch_end(epoch,
     model)` may return metrics to add to the curve (expert trajectories save parameters there).
     """
-    model.to(device)
+    place_model(model, device)
     optimizer = make_optimizer(model.parameters(), cfg)
     result = TrainResult()
     start_epoch = 0
@@ -198,7 +199,7 @@ def evaluate(
 
     Per-class accuracy is averaged over passes too; top-5 is top-min(5, classes).
     """
-    model.eval().to(device)
+    place_model(model.eval(), device)
     k = min(5, num_classes)
     top1, top5 = [], []
     correct = np.zeros(num_classes)

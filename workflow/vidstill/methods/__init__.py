@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from vidstill.data.clips import ClipStore
-from vidstill.models import build_model
+from vidstill.models import build_model, place_model
 from vidstill.synthetic_set import SyntheticSet
 
 
@@ -41,7 +41,7 @@ class DistillContext:
         torch.manual_seed(seed)
         spec = self.train.spec
         s = self.student
-        return build_model(s["arch"], self.num_classes, spec.frames, spec.crop, norm=norm, widths=tuple(s["widths"])).to(self.device)
+        return place_model(build_model(s["arch"], self.num_classes, spec.frames, spec.crop, norm=norm, widths=tuple(s["widths"])), self.device)
 
     def teacher_network(self) -> nn.Module:
         if self.teacher is None:
