@@ -19,6 +19,7 @@ include: "workflow/rules/experts.smk"
 include: "workflow/rules/distill.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/analysis.smk"
 
 
 rule all:
@@ -27,4 +28,5 @@ rule all:
         expand("results/tables/{table}.csv", table=config["tables"]),
         expand("results/tables/{table}_groups.csv", table=config["tables"]),
         ["results/tables/storage.csv"] if "table1" in config["tables"] else [],
+        ["results/tables/idtd_redundancy.csv"] if "idtd_redundancy" in config else [],
     default_target: True

@@ -55,6 +55,16 @@ def test_paper_tables_plan(work, target):
     assert "results/hmdb51/index.parquet" in out
 
 
+def test_idtd_ablations_and_redundancy_plan_on_miniucf(work):
+    """Tables 3 and 4 (MiniUCF, IPC 1, published numbers beside) and Fig. 4's analysis resolve to jobs."""
+    jobs, out = dry_run(work, "results/tables/idtd_redundancy.csv")
+    assert jobs["idtd_redundancy"] == 1 and jobs["teacher"] == 1 and jobs["distill"] == 2
+    assert "results/miniucf/distilled/idtd_stitch/ipc1/seed0.safetensors" in out
+    for table in ("idtd_ablation_modules", "idtd_ablation_losses"):
+        jobs, out = dry_run(work, f"results/tables/{table}.csv")
+        assert jobs["table"] == 1 and jobs["distill"] == 4 and jobs["evaluate"] == 4
+
+
 def test_missing_root_stops_planning(work, tmp_path):
     shutil.rmtree(work / "resources/datasets/HMDB51")
     try:

@@ -54,7 +54,7 @@ def edit_config(workdir, change):
 def test_end_to_end_table(workdir):
     table = pd.read_csv(workdir / "results/tables/table1.csv")
     assert table["method"].tolist() == ["Full Dataset", "Random", "Herding", "K-Center", "KeyFrame", "Static-DC", "DM",
-                                        "MTT", "FRePo", "DM+VDSD", "MTT+VDSD", "FRePo+VDSD"]
+                                        "MTT", "FRePo", "DM+VDSD", "MTT+VDSD", "FRePo+VDSD", "IDTD"]
     assert [c for c in table.columns if c != "method"] == ["synthetic IPC 1", "synthetic IPC 2", "tr IPC 1", "tr IPC 2"]
     assert all(re.fullmatch(r"\d+\.\d ± \d+\.\d", c) for c in table.filter(like="IPC").stack())
     runs = pd.read_parquet(workdir / "results/tables/table1_runs.parquet")
@@ -139,6 +139,30 @@ def test_stage_two_settings_leave_stage_one_alone(workdir):
         assert jobs == {"distill": 4 + 12, "evaluate": 12, "table": 1}, jobs
     finally:
         edit_config(workdir, lambda c: c["methods"]["vdsd_stills"].update(iterations=1))
+
+
+def test_idtd_ablation_tables_and_redundancy_analysis(workdir):
+    """Tables 3 and 4 as tables of method instances (IDTD's own cell shared with table1), and §4.5's per-class
+    redundancy beside the gain of IDTD over ablation A, with its figure."""
+    modules = pd.read_csv(workdir / "results/tables/idtd_ablation_modules.csv")
+    assert modules["method"].tolist() == ["Full Dataset", "A: compress and stitch", "B: temporal densification only",
+                                          "C: information diversification only", "IDTD"]
+    losses = pd.read_csv(workdir / "results/tables/idtd_ablation_losses.csv")
+    assert losses["method"].tolist()[1:] == ["A: fusor matching loss only", "B: fusor matching + selector diversity",
+                                             "C: selector matching + fusor matching", "IDTD"]
+    assert modules.iloc[-1]["synthetic IPC 1"] == losses.iloc[-1]["synthetic IPC 1"] == pd.read_csv(
+        workdir / "results/tables/table1.csv").set_index("method").loc["IDTD", "synthetic IPC 1"]
+    redundancy = pd.read_csv(workdir / "results/tables/idtd_redundancy.csv")
+    assert redundancy["class"].tolist() == sorted(redundancy["class"]) and len(redundancy) == 4
+    assert redundancy[["R_t", "R_IC"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert (redundancy["gain"] == redundancy["method_accuracy"] - redundancy["baseline_accuracy"]).all()
+    assert nonempty_png(workdir / "results/figures/idtd_redundancy.png")
+    edit_config(workdir, lambda c: c["methods"]["idtd"].update(alpha_div=0.1))
+    try:  # IDTD's own setting: its cells in table1 (4) and the shared ablation cell, not the other variants
+        jobs = planned_jobs(snakemake(workdir, "-n"))
+        assert jobs == {"distill": 4, "evaluate": 4, "table": 3, "table_groups": 3, "storage": 1, "idtd_redundancy": 1, "all": 1}, jobs
+    finally:
+        edit_config(workdir, lambda c: c["methods"]["idtd"].pop("alpha_div"))
 
 
 def test_second_run_does_nothing(workdir):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from vidstill.augment import temporal_interval
 from vidstill.data.clips import normalize
 from vidstill.io import load_tensors, save_tensors
 from vidstill.static_dynamic import memory_videos
@@ -64,6 +65,14 @@ def expand_vdsd(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | N
     with torch.no_grad():
         return memory_videos(t["stills"], t["dynamics"], t["hallucinator.weight"], t["hallucinator.bias"], idx,
                              int(s.expansion_args["ipc"]), rng)
+
+
+@register_expansion("temporal_interval")
+def expand_temporal_interval(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | None) -> torch.Tensor:
+    """IDTD: the stored videos under its Stochastic Temporal Augmentation τ, a fresh interval per clip on every call
+    (every epoch of an evaluation); without a generator, the videos as stored."""
+    videos = expand_stored(s, idx, None)
+    return videos if rng is None else temporal_interval(videos, rng, float(s.expansion_args.get("min_span", 0.5)))
 
 
 @dataclass

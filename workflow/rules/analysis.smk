@@ -1,0 +1,30 @@
+# Analyses beyond the tables: IDTD's per-class redundancy (§4.5, Fig. 4).
+
+
+def idtd_redundancy_inputs(wildcards):
+    a = config["idtd_redundancy"]
+    runs = lambda method: expand("results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet", dataset=a["dataset"],
+                                 method=method, ipc=a["ipc"], seed=config["seeds"])
+    return {"teacher": teacher_weights(a["dataset"]), "train": f"results/{a['dataset']}/clips/train.parquet",
+            "method": runs(a["method"]), "baseline": runs(a["baseline"])}
+
+
+rule idtd_redundancy:
+    input:
+        unpack(idtd_redundancy_inputs),
+    output:
+        csv=report("results/tables/idtd_redundancy.csv", caption="../report/idtd_redundancy.rst", category="Analyses"),
+        figure=report("results/figures/idtd_redundancy.png", caption="../report/idtd_redundancy.rst", category="Analyses"),
+    params:
+        settings=lambda wc: canonical(config["idtd_redundancy"]),
+        labels=lambda wc: {k: method_config(config["idtd_redundancy"][k]).get("label", config["idtd_redundancy"][k])
+                           for k in ("method", "baseline")},
+        code=code_hash("redundancy.py", "report/figures.py"),
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/analysis/idtd_redundancy.log",
+    benchmark:
+        "results/benchmarks/analysis/idtd_redundancy.tsv"
+    script:
+        "../scripts/idtd_redundancy.py"
