@@ -95,6 +95,19 @@ def initial_videos(ctx: DistillContext, rng: np.random.Generator) -> tuple[torch
 SyntheticVideos = Callable[[np.random.Generator], torch.Tensor]
 
 
+def iteration_draw(ctx: DistillContext, it: int, per_class: int) -> tuple[int, torch.nn.Module, np.random.Generator, torch.Tensor, torch.Tensor]:
+    """What every DM-family iteration starts from, all seeded from (seed, iteration): the iteration's seed, a
+    freshly initialised frozen network, the generator for its other draws, and a real batch of `per_class` clips per
+    class on the device."""
+    it_seed = epoch_seed(ctx.seed, it)
+    net = ctx.network(it_seed)
+    for param in net.parameters():
+        param.requires_grad_(False)
+    it_rng = np.random.default_rng(it_seed)
+    real, real_labels = real_batch(ctx, per_class, it_rng)
+    return it_seed, net, it_rng, real.to(ctx.device), real_labels.to(ctx.device)
+
+
 def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: torch.Tensor, optimizers: list[SGD],
                      iterations: int) -> dict:
     """DM's loop over whatever parameterises the synthetic videos: `synthetic(rng)` builds them with a graph (DM:
@@ -111,13 +124,8 @@ def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: to
     reset_peak_memory(ctx.device)
     curve, start = [], time.perf_counter()
     for it in range(iterations):
-        it_seed = epoch_seed(ctx.seed, it)
-        net = ctx.network(it_seed)
-        for param in net.parameters():
-            param.requires_grad_(False)
-        it_rng = np.random.default_rng(it_seed)
-        real, real_labels = real_batch(ctx, per_class, it_rng)
-        real, real_labels, syn = real.to(ctx.device), real_labels.to(ctx.device), synthetic(it_rng)
+        it_seed, net, it_rng, real, real_labels = iteration_draw(ctx, it, per_class)
+        syn = synthetic(it_rng)
         if strategy is not None:  # Siamese: a class's real and synthetic clips share the iteration's draw
             draw = sample_draw(strategy, ctx.num_classes, epoch_seed(it_seed, 1), dsa_params)
             real, syn = apply_draw(real, real_labels, draw), apply_draw(syn, labels, draw)
@@ -141,4 +149,5 @@ def dm(ctx: DistillContext) -> SyntheticSet:
                         meta={"method": "dm", **meta})
 
 
-__all__ = ["dm", "dm_loss", "embedding_match_loss", "init_from_real", "initial_videos", "match_embeddings", "real_batch"]
+__all__ = ["dm", "dm_loss", "embedding_match_loss", "init_from_real", "initial_videos", "iteration_draw", "match_embeddings",
+           "real_batch"]

@@ -50,7 +50,7 @@ from torch import nn
 from vidstill.augment import temporal_interval
 from vidstill.data.clips import sample_clips
 from vidstill.methods import DistillContext, register
-from vidstill.methods.dm import embedding_match_loss, real_batch
+from vidstill.methods.dm import embedding_match_loss, iteration_draw
 from vidstill.optim import Adam
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
@@ -264,13 +264,7 @@ def idtd(ctx: DistillContext) -> SyntheticSet:
     curve: dict[str, list[float]] = {"total": [], "segments": [], "diversity": [], "video": [], "diversity_ratio": []}
     start = time.perf_counter()
     for it in range(iterations):
-        it_seed = epoch_seed(ctx.seed, it)
-        net = ctx.network(it_seed)
-        for param in net.parameters():
-            param.requires_grad_(False)
-        it_rng = np.random.default_rng(it_seed)
-        real, real_labels = real_batch(ctx, per_class, it_rng)
-        real, real_labels = real.to(ctx.device), real_labels.to(ctx.device)
+        it_seed, net, _, real, real_labels = iteration_draw(ctx, it, per_class)
         sums = dict.fromkeys(curve, 0.0)
         for group in chunks:
             for c in group:
