@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
-from vidstill.augment import temporal_interval
+from vidstill.temporal_augment import temporal_interval
 from vidstill.data.clips import normalize
 from vidstill.methods import get_method
 from vidstill.methods.idtd import diversity_loss, fuse, initial_fusor, initial_selectors, select, stitch, stitch_indices

@@ -1,14 +1,6 @@
 # Analyses beyond the tables: IDTD's per-class redundancy (§4.5, Fig. 4).
 
 
-def idtd_redundancy_inputs(wildcards):
-    a = config["idtd_redundancy"]
-    runs = lambda method: expand("results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet", dataset=a["dataset"],
-                                 method=method, ipc=a["ipc"], seed=config["seeds"])
-    return {"teacher": teacher_weights(a["dataset"]), "train": f"results/{a['dataset']}/clips/train.parquet",
-            "method": runs(a["method"]), "baseline": runs(a["baseline"])}
-
-
 rule idtd_redundancy:
     input:
         unpack(idtd_redundancy_inputs),
@@ -20,6 +12,7 @@ rule idtd_redundancy:
         labels=lambda wc: {k: method_config(config["idtd_redundancy"][k]).get("label", config["idtd_redundancy"][k])
                            for k in ("method", "baseline")},
         code=code_hash("redundancy.py", "report/figures.py"),
+    threads: config["threads"]["train"]
     conda:
         "../../envs/vidstill.yaml"
     log:

@@ -202,3 +202,11 @@ def table_inputs(wildcards):
             dataset=dataset, method=spec["methods"], ipc=spec["ipc"], seed=config["seeds"],
         )
     return {"runs": runs, "published": "resources/paper_results.csv"}
+
+
+def idtd_redundancy_inputs(wildcards):
+    a = config["idtd_redundancy"]
+    runs = lambda method: expand("results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet", dataset=a["dataset"],
+                                 method=method, ipc=a["ipc"], seed=config["seeds"])
+    return {"teacher": teacher_weights(a["dataset"]), "train": f"results/{a['dataset']}/clips/train.parquet",
+            "method": runs(a["method"]), "baseline": runs(a["baseline"])}

@@ -1,17 +1,17 @@
 import logging
 
 import pandas as pd
-import torch
 
 from vidstill.data.clips import ClipStore
 from vidstill.io import atomic_path
 from vidstill.logs import job_log
 from vidstill.redundancy import class_redundancy, correlations, redundancy_gain_table
 from vidstill.report.figures import plot_redundancy_gain
+from vidstill.runtime import job_device
 from vidstill.teacher import load_teacher
 
 with job_log(snakemake.log[0]):
-    device = torch.device("cpu")
+    device = job_device(snakemake.config["device"], snakemake.threads)
     redundancy = class_redundancy(load_teacher(snakemake.input.teacher, device), ClipStore.open(snakemake.input.train), device)
     runs = {k: pd.concat([pd.read_parquet(p) for p in snakemake.input[k]]) for k in ("method", "baseline")}
     table = redundancy_gain_table(redundancy, runs["method"], runs["baseline"], snakemake.params.labels)

@@ -1,5 +1,4 @@
-"""Video augmentation: Siamese video DSA (Zhao & Bilen's Differentiable Siamese Augmentation, one draw per clip for
-all its frames) and IDTD's temporal interval resampling τ (`temporal_interval`, at the end of this module).
+"""Siamese video DSA: Zhao & Bilen's Differentiable Siamese Augmentation, one draw per clip for all its frames.
 
 Matching methods (DC, DM) compare statistics of a real and a synthetic batch of the same class; augmenting both with
 the *same* random draw keeps the comparison fair while the synthetic pixels learn to survive augmentation. Methods
@@ -21,7 +20,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -180,26 +178,4 @@ def augment(x: torch.Tensor, strategy: str, seed: int, params: DSAParams = DSAPa
     return apply_draw(x, torch.arange(len(x)), sample_draw(strategy, len(x), seed, params))
 
 
-def temporal_interval(videos: torch.Tensor, rng: np.random.Generator, min_span: float = 0.5) -> torch.Tensor:
-    """IDTD's Stochastic Temporal Augmentation τ: each clip of (B, T, C, H, W) draws an interval [s, e] ⊂ [0, 1] of
-    its time axis (e − s ≥ `min_span`; the paper only says s < e, and a sliver of one frame would turn a clip into
-    a still) and is resampled over it back to T frames by linear interpolation between neighbouring frames, so the
-    output keeps the clip length and gradients reach every frame used. min_span 1 is the identity."""
-    if not 0.0 < min_span <= 1.0:
-        raise ValueError(f"temporal interval min_span must be in (0, 1], got {min_span}")
-    b, t = videos.shape[:2]
-    if t == 1:
-        return videos
-    span = min_span + (1.0 - min_span) * rng.random(b)
-    start = (1.0 - span) * rng.random(b)
-    steps = np.linspace(0.0, 1.0, t)
-    pos = torch.from_numpy((start[:, None] + span[:, None] * steps[None, :]) * (t - 1)).to(videos.device, torch.float32)
-    lo = pos.floor().long().clamp(0, t - 1)
-    hi = (lo + 1).clamp(max=t - 1)
-    w = (pos - lo.to(pos.dtype)).to(videos.dtype).view(b, t, 1, 1, 1)
-    take = lambda idx: torch.gather(videos, 1, idx.view(b, t, 1, 1, 1).expand(-1, -1, *videos.shape[2:]))  # noqa: E731
-    return take(lo) * (1 - w) + take(hi) * w
-
-
-__all__ = ["DEFAULT_STRATEGY", "OPS", "DSADraw", "DSAParams", "apply_draw", "augment", "parse_strategy", "sample_draw",
-           "temporal_interval"]
+__all__ = ["DEFAULT_STRATEGY", "OPS", "DSADraw", "DSAParams", "apply_draw", "augment", "parse_strategy", "sample_draw"]

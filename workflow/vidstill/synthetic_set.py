@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vidstill.augment import temporal_interval
+from vidstill.temporal_augment import temporal_interval
 from vidstill.data.clips import normalize
 from vidstill.io import load_tensors, save_tensors
 from vidstill.static_dynamic import memory_videos

@@ -9,7 +9,7 @@ into one. The objective (§3.4) is
     L = L_M(D, T) + α1·L_div + α2·L_M(τ(V), T)
 
 with L_M DM's embedding match on a fresh random network (methods/dm.py), τ the Stochastic Temporal Augmentation
-(augment.temporal_interval) and L_div the diversity term below. What is stored is Alg. 1's "Synthesization": the
+(temporal_augment.temporal_interval) and L_div the diversity term below. What is stored is Alg. 1's "Synthesization": the
 videos; students train on them under τ (the set's `temporal_interval` expansion), as §4.3 does.
 
 L_div. The paper prints Σ_{k<q} ‖φ(d_k) − φ(d_q)‖² and adds it to a minimised loss, which would pull the segments
@@ -47,7 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidstill.augment import temporal_interval
+from vidstill.temporal_augment import temporal_interval
 from vidstill.data.clips import sample_clips
 from vidstill.methods import DistillContext, register
 from vidstill.methods.dm import embedding_match_loss, iteration_draw
