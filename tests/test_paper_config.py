@@ -65,6 +65,18 @@ def test_idtd_ablations_and_redundancy_plan_on_miniucf(work):
         assert jobs["table"] == 1 and jobs["distill"] == 4 and jobs["evaluate"] == 4
 
 
+def test_david_ablation_search_cost_and_resolution_plan(work):
+    """Table 4 on TR-UCF, Table 3 on HMDB51 at IPC 1 and 5, and the resolution-vs-Δ report resolve to jobs."""
+    jobs, out = dry_run(work, "results/tables/david_ablation.csv")
+    assert jobs["distill"] == 3 and "results/tr_ucf/distilled/david_shared/ipc1/seed0.safetensors" in out
+    jobs, out = dry_run(work, "results/tables/david_search_cost.csv")
+    assert jobs["david_search_cost"] == 1 and jobs["distill"] == 6 and jobs["teacher"] == 1
+    assert "results/hmdb51/distilled/david_grid/ipc5/seed0.safetensors" in out
+    jobs, out = dry_run(work, "results/tables/david_resolution.csv")
+    assert jobs["david_resolution"] == 1 and jobs["distill"] == 6 and jobs["delta"] == 2
+    assert "results/hmdb51/ranking/delta.parquet" in out
+
+
 def test_missing_root_stops_planning(work, tmp_path):
     shutil.rmtree(work / "resources/datasets/HMDB51")
     try:

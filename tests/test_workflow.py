@@ -54,7 +54,7 @@ def edit_config(workdir, change):
 def test_end_to_end_table(workdir):
     table = pd.read_csv(workdir / "results/tables/table1.csv")
     assert table["method"].tolist() == ["Full Dataset", "Random", "Herding", "K-Center", "KeyFrame", "Static-DC", "DM",
-                                        "MTT", "FRePo", "DM+VDSD", "MTT+VDSD", "FRePo+VDSD", "IDTD"]
+                                        "MTT", "FRePo", "DM+VDSD", "MTT+VDSD", "FRePo+VDSD", "IDTD", "DAViD"]
     assert [c for c in table.columns if c != "method"] == ["synthetic IPC 1", "synthetic IPC 2", "tr IPC 1", "tr IPC 2"]
     assert all(re.fullmatch(r"\d+\.\d ± \d+\.\d", c) for c in table.filter(like="IPC").stack())
     runs = pd.read_parquet(workdir / "results/tables/table1_runs.parquet")
@@ -163,6 +163,35 @@ def test_idtd_ablation_tables_and_redundancy_analysis(workdir):
         assert jobs == {"distill": 4, "evaluate": 4, "table": 3, "table_groups": 3, "storage": 1, "idtd_redundancy": 1, "all": 1}, jobs
     finally:
         edit_config(workdir, lambda c: c["methods"]["idtd"].pop("alpha_div"))
+
+
+def test_david_ablation_search_cost_and_resolution_reports(workdir):
+    """Table 4 (A is DM's own cell), Table 3 from the three searches' distill jobs, and the chosen resolution per
+    class beside its Δ; a DAViD setting reruns DAViD's cells and the reports that read them, nothing else."""
+    ablation = pd.read_csv(workdir / "results/tables/david_ablation.csv").set_index("method")
+    assert ablation.index.tolist() == ["Full Dataset", "DM", "B: one temporal resolution for all classes", "DAViD"]
+    table1 = pd.read_csv(workdir / "results/tables/table1.csv").set_index("method")
+    assert ablation.loc["DM", "tr IPC 1"] == table1.loc["DM", "tr IPC 1"]
+    cost = pd.read_csv(workdir / "results/tables/david_search_cost.csv")
+    assert cost["search"].tolist() == ["grid", "rl", "rl_early"] and (cost["search_seconds"] > 0).all()
+    assert cost["dm_iterations_search"].tolist() == [2 * 2, 2 * 2, 2 * 1]  # 2 resolutions x N; 2 steps x N; 2 x round(β·N)
+    assert cost["published_to_grid"].iloc[0] == 1.0
+    resolution = pd.read_csv(workdir / "results/tables/david_resolution.csv")
+    assert len(resolution) == 2 * (4 + 2) and set(resolution["resolution"]) <= {1, 2, 4, 8}
+    delta = pd.read_parquet(workdir / "results/synthetic/ranking/delta.parquet").set_index("class")
+    assert (resolution.set_index("class")["delta"] == delta.loc[resolution["class"], "delta"].to_numpy()).all()
+    assert set(resolution.loc[resolution["dataset"] == "synthetic", "kind"]) == {"appearance", "motion"}
+    storage = pd.read_csv(workdir / "results/tables/storage.csv").set_index(["dataset", "ipc", "method"])
+    frames = resolution.query("dataset == 'synthetic' and ipc == 1")["resolution"].sum()  # IPC 1: one item per class
+    dm_pixels = storage.loc[("synthetic", 1, "dm"), "storage_bytes"] - 4 * 8  # less its 4 int64 labels
+    assert storage.loc[("synthetic", 1, "david"), "storage_bytes"] == dm_pixels * frames / (4 * 8) + 4 * 4 + 4 * 8
+    edit_config(workdir, lambda c: c["methods"]["david"].update(rl_steps=3))
+    try:
+        jobs = planned_jobs(snakemake(workdir, "-n"))
+        assert jobs == {"distill": 4, "evaluate": 4, "table": 2, "table_groups": 2, "storage": 1, "david_resolution": 1,
+                        "david_search_cost": 1, "all": 1}, jobs
+    finally:
+        edit_config(workdir, lambda c: c["methods"]["david"].pop("rl_steps"))
 
 
 def test_second_run_does_nothing(workdir):

@@ -1,4 +1,5 @@
-# Analyses beyond the tables: IDTD's per-class redundancy (§4.5, Fig. 4).
+# Analyses beyond the tables: IDTD's per-class redundancy (§4.5, Fig. 4); DAViD's resolution per class beside Δ and its
+# search cost (Table 3).
 
 
 rule idtd_redundancy:
@@ -21,3 +22,42 @@ rule idtd_redundancy:
         "results/benchmarks/analysis/idtd_redundancy.tsv"
     script:
         "../scripts/idtd_redundancy.py"
+
+
+rule david_resolution:
+    input:
+        unpack(david_resolution_inputs),
+    output:
+        csv=report("results/tables/david_resolution.csv", caption="../report/david_resolution.rst", category="Analyses"),
+        summary=report("results/tables/david_resolution_summary.csv", caption="../report/david_resolution.rst", category="Analyses"),
+    params:
+        datasets=lambda wc: config["david_resolution"]["datasets"],
+        bases=lambda wc: [base_of(d) for d in config["david_resolution"]["datasets"]],
+        synthetic=lambda wc: [DATASETS[base_of(d)].get("layout") == "synthetic" for d in config["david_resolution"]["datasets"]],
+        code=code_hash("report/david.py"),
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/analysis/david_resolution.log",
+    benchmark:
+        "results/benchmarks/analysis/david_resolution.tsv"
+    script:
+        "../scripts/david_resolution.py"
+
+
+rule david_search_cost:
+    input:
+        unpack(david_search_cost_inputs),
+    output:
+        report("results/tables/david_search_cost.csv", caption="../report/david_search_cost.rst", category="Analyses"),
+    params:
+        searches=lambda wc: canonical(config["david_search_cost"]["searches"]),
+        code=code_hash("report/david.py"),
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/analysis/david_search_cost.log",
+    benchmark:
+        "results/benchmarks/analysis/david_search_cost.tsv"
+    script:
+        "../scripts/david_search_cost.py"

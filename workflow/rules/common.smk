@@ -210,3 +210,19 @@ def idtd_redundancy_inputs(wildcards):
                                  method=method, ipc=a["ipc"], seed=config["seeds"])
     return {"teacher": teacher_weights(a["dataset"]), "train": f"results/{a['dataset']}/clips/train.parquet",
             "method": runs(a["method"]), "baseline": runs(a["baseline"])}
+
+
+def distilled_sets(dataset, method, ipc):
+    return expand("results/{dataset}/distilled/{method}/ipc{ipc}/seed{seed}.safetensors", dataset=dataset, method=method,
+                  ipc=ipc, seed=config["seeds"])
+
+
+def david_resolution_inputs(wildcards):
+    a = config["david_resolution"]
+    return {"sets": distilled_sets(a["datasets"], a["method"], a["ipc"]),
+            "delta": [f"results/{base_of(d)}/ranking/delta.parquet" for d in a["datasets"]]}
+
+
+def david_search_cost_inputs(wildcards):
+    a = config["david_search_cost"]
+    return {"sets": distilled_sets(a["dataset"], list(a["searches"].values()), a["ipc"]), "published": "resources/paper_results.csv"}

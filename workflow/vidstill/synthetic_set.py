@@ -2,7 +2,7 @@
 
 A set is the tensors a method stores (they alone count as its storage), the labels (hard or soft), and the name of an
 *expansion*: the function that turns stored tensors into the (B, T, C, H, W) clips a student trains on. Methods that
-store fewer frames (KeyFrame, DAViD), re-pair parts every epoch (VDSD) or augment at training time (IDTD's τ, TSGF_A)
+store fewer frames (KeyFrame, DAViD, per class), re-pair parts every epoch (VDSD) or augment at training time (IDTD's τ, TSGF_A)
 register their own expansion here, so the evaluation code never changes when a method is added.
 Saved as safetensors (tensors) + JSON metadata in the same file: loading never executes code.
 """
@@ -65,6 +65,16 @@ def expand_vdsd(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | N
     with torch.no_grad():
         return memory_videos(t["stills"], t["dynamics"], t["hallucinator.weight"], t["hallucinator.bias"], idx,
                              int(s.expansion_args["ipc"]), rng)
+
+
+@register_expansion("partitioned")
+def expand_partitioned(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | None) -> torch.Tensor:
+    """DAViD: item i stores its `item_frames[i]` distinct frames contiguously in `frames`; each is repeated in order
+    up to the clip length (temporal partitioning, methods/david.py)."""
+    counts = s.tensors["item_frames"].long()
+    offsets = torch.cumsum(counts, 0) - counts
+    frames = s.tensors["frames"].float()
+    return torch.cat([resize_time(frames[o : o + n][None], s.frames) for o, n in zip(offsets[idx].tolist(), counts[idx].tolist())])
 
 
 @register_expansion("temporal_interval")
