@@ -140,7 +140,7 @@ def distil_partitioned(ctx: DistillContext, init: torch.Tensor, labels: torch.Te
     for r in sorted(set(int(x) for x in resolution)):
         mask = torch.from_numpy(np.isin(labels.numpy(), np.flatnonzero(resolution == r)))
         groups.append((partition(init[mask], r).clone().to(ctx.device).requires_grad_(True), labels[mask]))
-    opt = SGD([g for g, _ in groups], lr=float(ctx.params.get("lr", 100.0)), momentum=float(ctx.params.get("momentum", 0.5)))
+    opt = SGD([g for g, _ in groups], lr=float(ctx.params.get("lr", 10.0)), momentum=float(ctx.params.get("momentum", 0.95)))
     meta = match_embeddings(dataclasses.replace(ctx, seed=seed), lambda rng: torch.cat([resize_time(g, frames) for g, _ in groups]),
                             torch.cat([lab for _, lab in groups]), [opt], iterations)
     out: PartitionedVideos = {}
@@ -219,9 +219,9 @@ def david(ctx: DistillContext) -> SyntheticSet:
         search_seconds = time.perf_counter() - start
     else:
         n_step = iterations if search == "rl" else early_iterations(float(p.get("beta", 0.02)), iterations)
-        steps = int(p.get("rl_steps", 16))
+        steps = int(p.get("rl_steps", 24))
         agents = QAgents.start(k if adaptive else 1, len(actions), float(p.get("alpha", 0.1)), float(p.get("gamma", 0.5)),
-                               float(p.get("exploit", 0.5)))
+                               float(p.get("exploit", 0.2)))
         for t in range(steps):
             state = agents.state.copy()
             act = agents.act(rng)
