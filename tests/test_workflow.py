@@ -191,7 +191,7 @@ def test_david_ablation_search_cost_and_resolution_reports(workdir):
         assert jobs == {"distill": 4, "evaluate": 4, "table": 2, "table_groups": 2, "storage": 1, "david_resolution": 1,
                         "david_search_cost": 1, "all": 1}, jobs
     finally:
-        edit_config(workdir, lambda c: c["methods"]["david"].pop("rl_steps"))
+        edit_config(workdir, lambda c: c["methods"]["david"].update(rl_steps=2))
 
 
 def test_second_run_does_nothing(workdir):
