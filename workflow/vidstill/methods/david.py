@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from vidstill.methods import DistillContext, register
-from vidstill.methods.dm import initial_videos, match_embeddings
+from vidstill.methods.dm import class_means, initial_videos, match_embeddings
 from vidstill.optim import SGD
 from vidstill.synthetic_set import SyntheticSet, resize_time
 from vidstill.data.clips import sample_clips
@@ -115,8 +115,7 @@ def class_embedding_means(teacher: torch.nn.Module, videos: torch.Tensor, labels
                           batch_size: int = 64) -> torch.Tensor:
     """Φ_T per class: the mean teacher embedding of the class's clips, each batch standardised as in training."""
     emb = torch.cat([teacher.embed(standardize(videos[k : k + batch_size])) for k in range(0, len(videos), batch_size)])
-    one_hot = torch.nn.functional.one_hot(labels.to(emb.device), num_classes).to(emb.dtype)
-    return (one_hot.T @ emb) / one_hot.sum(0).clamp(min=1)[:, None]
+    return class_means(emb, labels, num_classes)[0]
 
 
 def teacher_reward(syn_means: torch.Tensor, real_means: torch.Tensor) -> np.ndarray:

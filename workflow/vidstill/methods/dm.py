@@ -34,16 +34,18 @@ from vidstill.train import epoch_seed
 log = logging.getLogger("vidstill.methods.dm")
 
 
+def class_means(emb: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per class, the mean of its rows of batched embeddings (zero for an absent class), and which classes are present."""
+    one_hot = torch.nn.functional.one_hot(labels.to(emb.device), num_classes).to(emb.dtype)  # (N, K)
+    counts = one_hot.sum(0)
+    return (one_hot.T @ emb) / counts.clamp(min=1)[:, None], counts > 0
+
+
 def embedding_match_loss(real: torch.Tensor, real_labels: torch.Tensor, syn: torch.Tensor, syn_labels: torch.Tensor,
                          num_classes: int) -> torch.Tensor:
     """Σ over classes present in both of ‖mean real embedding − mean synthetic embedding‖², from batched embeddings."""
-    def class_means(emb: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        one_hot = torch.nn.functional.one_hot(labels, num_classes).to(emb.dtype)  # (N, K)
-        counts = one_hot.sum(0)
-        return (one_hot.T @ emb) / counts.clamp(min=1)[:, None], counts > 0
-
-    real_mean, real_has = class_means(real, real_labels)
-    syn_mean, syn_has = class_means(syn, syn_labels)
+    real_mean, real_has = class_means(real, real_labels, num_classes)
+    syn_mean, syn_has = class_means(syn, syn_labels, num_classes)
     both = real_has & syn_has
     return ((real_mean - syn_mean) ** 2).sum(1)[both].sum()
 
@@ -149,5 +151,5 @@ def dm(ctx: DistillContext) -> SyntheticSet:
                         meta={"method": "dm", **meta})
 
 
-__all__ = ["dm", "dm_loss", "embedding_match_loss", "init_from_real", "initial_videos", "iteration_draw", "match_embeddings",
+__all__ = ["class_means", "dm", "dm_loss", "embedding_match_loss", "init_from_real", "initial_videos", "iteration_draw", "match_embeddings",
            "real_batch"]
