@@ -201,7 +201,7 @@ def david(ctx: DistillContext) -> SyntheticSet:
     history: list[dict] = []
     start = time.perf_counter()
     if search == "grid":  # every resolution for N iterations; per class (or for all, by mean) the best reward wins
-        best_reward, best, final = np.full(k if adaptive else 1, -np.inf), {}, None
+        best_reward, best = np.full(k if adaptive else 1, -np.inf), {}
         for j, r in enumerate(actions):
             videos, meta = distil_partitioned(ctx, init, labels, np.full(k, r), iterations, ctx.seed)
             reward = rewards_of(ctx, teacher, videos, real_means)
