@@ -68,3 +68,13 @@ def per_class_table(acc: Accuracy, store: ClipStore) -> pd.DataFrame:
     return pd.DataFrame(
         {"label": range(store.num_classes), "class": [classes.get(i, "") for i in range(store.num_classes)], "accuracy": acc.per_class}
     )
+
+
+def teacher_standardizes(path: str | Path) -> bool:
+    """Whether the teacher was trained on per-batch standardised inputs (then every use of it standardises too)."""
+    from safetensors import safe_open
+    import json
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = json.loads((f.metadata() or {}).get("vidstill", "{}"))
+    return bool(meta.get("architecture", {}).get("standardize", True))

@@ -106,7 +106,12 @@ def _resize_crop(frames: np.ndarray, spec: ClipSpec) -> np.ndarray:
 
 
 def decode_video(path: str, spec: ClipSpec) -> np.ndarray:
-    """Decode the stored frames of one video as (L, crop, crop, 3) uint8 RGB.
+    """Decode the stored frames of one video as (L, crop, crop, 3) uint8 RGB."""
+    return _resize_crop(read_frames(path, lambda n: stored_frame_indices(n, spec))[0], spec)
+
+
+def read_frames(path: str, which: Callable[[int], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The frames `which(n)` of an n-frame video as (L, H, W, 3) uint8 RGB at the video's own size, and their indices.
 
     decord 0.6.0 fails to copy frames of some sizes (e.g. 48x48 and 72x48 MJPG: "DECORDArrayCopyFromTo: The size must
     exactly match"), so when its batch copy fails the same frames are read with OpenCV's decoder instead.
@@ -114,13 +119,13 @@ def decode_video(path: str, spec: ClipSpec) -> np.ndarray:
     import decord
 
     vr = decord.VideoReader(path, num_threads=1)
-    idx = stored_frame_indices(len(vr), spec)
+    idx = which(len(vr))
     try:
         frames = vr.get_batch(idx.tolist()).asnumpy()
     except decord.DECORDError as exc:
         log.debug("%s: decord copy failed (%s); decoding with OpenCV", path, str(exc).splitlines()[-1])
         frames = _decode_with_opencv(path, idx)
-    return _resize_crop(frames, spec)
+    return frames, idx
 
 
 def _decode_with_opencv(path: str, idx: np.ndarray) -> np.ndarray:
