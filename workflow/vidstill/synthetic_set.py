@@ -3,7 +3,7 @@
 A set is the tensors a method stores (they alone count as its storage), the labels (hard or soft), and the name of an
 *expansion*: the function that turns stored tensors into the (B, T, C, H, W) clips a student trains on. Methods that
 store fewer frames (KeyFrame, DAViD, per class), re-pair parts every epoch (VDSD) or augment at training time (IDTD's τ, TSGF_A)
-register their own expansion here, so the evaluation code never changes when a method is added.
+register their own expansion here (the crop-and-concatenate method's mosaics expand into their regions), so the evaluation code never changes when a method is added.
 Saved as safetensors (tensors) + JSON metadata in the same file: loading never executes code.
 """
 
@@ -51,6 +51,15 @@ def resize_time(videos: torch.Tensor, frames: int) -> torch.Tensor:
     return videos[:, idx]
 
 
+def resize_space(videos: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Float videos (B, T, C, h, w) scaled bilinearly to (H, W) = `size`, frame by frame."""
+    b, t, c, h, w = videos.shape
+    if (h, w) == tuple(size):
+        return videos
+    out = torch.nn.functional.interpolate(videos.reshape(b * t, c, h, w), size=tuple(size), mode="bilinear", align_corners=False)
+    return out.reshape(b, t, c, *size)
+
+
 @register_expansion("stored")
 def expand_stored(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | None) -> torch.Tensor:
     """The stored videos themselves, with fewer stored frames repeated in order up to the clip length."""
@@ -83,6 +92,18 @@ def expand_temporal_interval(s: SyntheticSet, idx: torch.Tensor, rng: np.random.
     (every epoch of an evaluation); without a generator, the videos as stored."""
     videos = expand_stored(s, idx, None)
     return videos if rng is None else temporal_interval(videos, rng, float(s.expansion_args.get("min_span", 0.5)))
+
+
+@register_expansion("mosaic_regions")
+def expand_mosaic_regions(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | None) -> torch.Tensor:
+    """The crop-and-concatenate method: item i is region i % N² (row-major) of mosaic i // N², scaled up to the clip
+    size; the student trains on the regions with their own soft labels (Eq. 5, methods/optdistill.py)."""
+    grid, (h, w) = int(s.expansion_args["grid"]), s.expansion_args["region"]
+    mosaics = s.tensors["mosaics"]
+    m, k = torch.div(idx, grid * grid, rounding_mode="floor"), idx % (grid * grid)
+    r, c = torch.div(k, grid, rounding_mode="floor"), k % grid
+    regions = torch.stack([mosaics[a, :, y * h : (y + 1) * h, x * w : (x + 1) * w] for a, y, x in zip(m.tolist(), r.tolist(), c.tolist())])
+    return resize_space(normalize(regions), tuple(mosaics.shape[2:4]))
 
 
 @dataclass
