@@ -22,6 +22,8 @@ def fake_roots(work):
         path = ucf / "UCF-101" / line.split()[0]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch()
+    (work / "resources/weights").mkdir(parents=True)
+    (work / "resources/weights/yolov5su.pt").touch()  # the user's local YOLO weights (crops.detector.weights)
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +54,9 @@ def test_paper_tables_plan(work, target):
         assert "results/ucf101/ranking/delta.parquet" in out and "results/tr_ucf/index.parquet" in out
     else:
         assert jobs["subset_index"] == 1 and "resources/classes/miniucf.txt" in out
+        # OptDistill: the configured detector (none trained), 32 tracking shards per base dataset, scores per dataset
+        assert "crop_detector" not in jobs and jobs["crop_tracks"] == 2 * 32 and jobs["crop_summary"] == 2
+        assert jobs["crop_scores"] == 2 and "results/miniucf/crops/scores.parquet" in out
     assert "results/hmdb51/index.parquet" in out
 
 

@@ -13,6 +13,7 @@ import yaml
 
 from conftest import REPO
 from vidstill.report.figures import nonempty_png
+from vidstill.synthetic_set import SyntheticSet
 
 pytestmark = pytest.mark.workflow
 
@@ -54,7 +55,7 @@ def edit_config(workdir, change):
 def test_end_to_end_table(workdir):
     table = pd.read_csv(workdir / "results/tables/table1.csv")
     assert table["method"].tolist() == ["Full Dataset", "Random", "Herding", "K-Center", "KeyFrame", "Static-DC", "DM",
-                                        "MTT", "FRePo", "DM+VDSD", "MTT+VDSD", "FRePo+VDSD", "IDTD", "DAViD"]
+                                        "MTT", "FRePo", "DM+VDSD", "MTT+VDSD", "FRePo+VDSD", "IDTD", "DAViD", "OptDistill"]
     assert [c for c in table.columns if c != "method"] == ["synthetic IPC 1", "synthetic IPC 2", "tr IPC 1", "tr IPC 2"]
     assert all(re.fullmatch(r"\d+\.\d ± \d+\.\d", c) for c in table.filter(like="IPC").stack())
     runs = pd.read_parquet(workdir / "results/tables/table1_runs.parquet")
@@ -192,6 +193,55 @@ def test_david_ablation_search_cost_and_resolution_reports(workdir):
                         "david_search_cost": 1, "all": 1}, jobs
     finally:
         edit_config(workdir, lambda c: c["methods"]["david"].update(rl_steps=2))
+
+
+def test_crop_stage_summary_scores_and_mosaics(workdir):
+    """The detector is trained and measured, every preselected video is accounted for, both datasets are scored (the
+    subset from its base's tracks), and a mosaic stores what one clip stores, with a soft label per region."""
+    import json
+
+    summary = json.loads((workdir / "results/synthetic/crops/summary.json").read_text())
+    assert summary["videos"] == 4 * 8 and summary["videos"] == summary["tracked_videos"] + summary["no_detection"] + summary["unreadable"]
+    assert {"detector_map50", "mean_iou", "lost_tracks", "boxes_outside_frame", "crops_per_s"} <= set(summary)
+    tracks = pd.read_parquet(workdir / "results/synthetic/crops/tracks.parquet")
+    scores = {d: pd.read_parquet(workdir / f"results/{d}/crops/scores.parquet") for d in ("synthetic", "tr")}
+    assert len(scores["synthetic"]) == len(tracks.groupby(["id", "track"]))
+    assert set(scores["tr"]["id"]) < set(scores["synthetic"]["id"]) and set(scores["tr"]["label"]) == {0, 1}
+    s = SyntheticSet.load(workdir / "results/synthetic/distilled/optdistill/ipc2/seed0.safetensors")
+    assert s.tensors["mosaics"].shape == (4 * 2, 8, 48, 48, 3) and s.labels.shape == (4 * 2 * 4, 4) and s.soft_labels
+    storage = pd.read_csv(workdir / "results/tables/storage.csv").set_index(["dataset", "ipc", "method"])
+    dm_pixels = storage.loc[("synthetic", 2, "dm"), "storage_bytes"] - 4 * 2 * 8  # less its int64 labels
+    assert storage.loc[("synthetic", 2, "optdistill"), "storage_bytes"] == dm_pixels + 4 * 2 * 4 * 4 * 4
+
+
+def test_method_and_crop_settings_rerun_only_what_they_change(workdir):
+    """top_k is the method's: no crop job reruns. N re-crops and re-scores but never re-tracks. The preselection
+    re-tracks, but the detector stays."""
+    for change, undo, expected in (
+        (lambda c: c["methods"]["optdistill"].update(top_k=6), lambda c: c["methods"]["optdistill"].update(top_k=8),
+         {"distill": 4, "evaluate": 4, "table": 1}),
+        (lambda c: c["crops"].update(grid=3), lambda c: c["crops"].update(grid=2),
+         {"crop_scores": 2, "distill": 4, "evaluate": 4, "table": 1}),
+        (lambda c: c["crops"].update(preselect=6), lambda c: c["crops"].update(preselect=8),
+         {"crop_tracks": 2, "crop_summary": 1, "crop_scores": 2, "distill": 4, "evaluate": 4, "table": 1}),
+    ):
+        edit_config(workdir, change)
+        try:
+            jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
+            assert jobs == expected, jobs
+        finally:
+            edit_config(workdir, undo)
+
+
+def test_real_dataset_without_detector_weights_names_the_key(workdir):
+    def add_real(c):
+        c["datasets"]["ucf"] = {"layout": "ucf101", "root": "resources/datasets", "clips": {"frames": 8, "crop": 48}}
+    edit_config(workdir, add_real)
+    try:
+        proc = snakemake(workdir, "-n", "results/ucf/crops/tracks/shard0.parquet", check=False)
+        assert proc.returncode != 0 and "crops.detector.weights" in proc.stdout + proc.stderr
+    finally:
+        edit_config(workdir, lambda c: c["datasets"].pop("ucf"))
 
 
 def test_second_run_does_nothing(workdir):

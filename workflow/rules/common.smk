@@ -153,6 +153,41 @@ def distill_inputs(wildcards):
         inputs["expert_summary"] = f"results/{wildcards.dataset}/experts/summary.parquet"
     if "stills" in needs:
         inputs["stills"] = stills_file(wildcards)
+    if "crops" in needs:
+        base = base_of(wildcards.dataset)
+        inputs["scores"] = f"results/{wildcards.dataset}/crops/scores.parquet"
+        inputs["tracks"] = f"results/{base}/crops/tracks.parquet"
+        inputs["index"] = f"results/{base}/index.parquet"
+    return inputs
+
+
+def detector_weights(dataset):
+    """The configured YOLO weights file, or on a synthetic dataset with none configured the detector trained on the
+    generator's boxes; a real dataset without weights stops the run here, naming the key."""
+    weights = config["crops"]["detector"]["weights"]
+    if weights:
+        return weights
+    if DATASETS[dataset].get("layout") == "synthetic":
+        return f"results/{dataset}/crops/detector.safetensors"
+    raise WorkflowError(f"config: crops.detector.weights must name a local YOLO weights file (.pt) for dataset {dataset!r} "
+                        f"(layout {DATASETS[dataset]['layout']}): only synthetic datasets train their own detector")
+
+
+def tracking_settings():
+    """What changes a track (not the grid, the scores or the method's top_k: changing those never re-tracks)."""
+    return canonical({k: v for k, v in config["crops"].items() if k != "grid"})
+
+
+def crop_summary_inputs(wildcards):
+    shards = range(config["crops"]["shards"])
+    inputs = {
+        "tracks": [f"results/{wildcards.dataset}/crops/tracks/shard{i}.parquet" for i in shards],
+        "videos": [f"results/{wildcards.dataset}/crops/tracks/shard{i}_videos.parquet" for i in shards],
+        "index": f"results/{wildcards.dataset}/index.parquet",
+        "detector": detector_weights(wildcards.dataset),
+    }
+    if DATASETS[wildcards.dataset].get("layout") == "synthetic":
+        inputs["boxes"] = f"results/{wildcards.dataset}/videos"  # ground truth: tracking IoU
     return inputs
 
 

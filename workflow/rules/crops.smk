@@ -1,0 +1,99 @@
+# Crop stage of the crop-and-concatenate method (OptDistill): detector, detection + CSRT tracking sharded by video,
+# the crops summary, and the teacher's scores of every cropped video.
+
+
+rule crop_detector:
+    input:
+        videos="results/{dataset}/videos",
+        index="results/{dataset}/index.parquet",
+    output:
+        weights="results/{dataset}/crops/detector.safetensors",
+    params:
+        detector=lambda wc: canonical(config["crops"]["detector"]),
+        resize=lambda wc: DATASETS[wc.dataset]["clips"].get("resize"),
+        seed=config["crops"]["seed"],
+        code=code_hash("crops/detector.py", "data/clips.py"),
+    threads: config["threads"]["train"]
+    resources:
+        gpu=1,
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/crop_detector/{dataset}.log",
+    benchmark:
+        "results/benchmarks/crop_detector/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=alternation(SYNTHETIC_DATASETS),
+    script:
+        "../scripts/crop_detector.py"
+
+
+rule crop_tracks:
+    input:
+        index="results/{dataset}/index.parquet",
+        detector=lambda wc: detector_weights(wc.dataset),
+    output:
+        tracks="results/{dataset}/crops/tracks/shard{shard}.parquet",
+        videos="results/{dataset}/crops/tracks/shard{shard}_videos.parquet",
+    params:
+        crops=lambda wc: tracking_settings(),
+        clips=lambda wc: canonical(DATASETS[wc.dataset]["clips"]),
+        code=code_hash("crops/tracking.py", "crops/detector.py", "crops/geometry.py", "data/clips.py"),
+    threads: config["threads"]["crops"]
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/crop_tracks/{dataset}_shard{shard}.log",
+    benchmark:
+        "results/benchmarks/crop_tracks/{dataset}_shard{shard}.tsv"
+    wildcard_constraints:
+        dataset=alternation(BASE_DATASETS),
+        shard=r"\d+",
+    script:
+        "../scripts/crop_tracks.py"
+
+
+rule crop_summary:
+    input:
+        unpack(crop_summary_inputs),
+    output:
+        tracks="results/{dataset}/crops/tracks.parquet",
+        videos="results/{dataset}/crops/videos.parquet",
+        summary=report("results/{dataset}/crops/summary.json", caption="../report/crops.rst", category="Crops"),
+    params:
+        clips=lambda wc: canonical(DATASETS[wc.dataset]["clips"]),
+        code=code_hash("crops/tracking.py", "crops/geometry.py"),
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/crop_summary/{dataset}.log",
+    benchmark:
+        "results/benchmarks/crop_summary/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=alternation(BASE_DATASETS),
+    script:
+        "../scripts/crop_summary.py"
+
+
+rule crop_scores:
+    input:
+        tracks=lambda wc: f"results/{base_of(wc.dataset)}/crops/tracks.parquet",
+        index=lambda wc: f"results/{base_of(wc.dataset)}/index.parquet",
+        train="results/{dataset}/clips/train.parquet",
+        teacher=lambda wc: teacher_weights(wc.dataset),
+    output:
+        "results/{dataset}/crops/scores.parquet",
+    params:
+        grid=config["crops"]["grid"],
+        code=code_hash("crops/scoring.py", "crops/geometry.py", "data/clips.py"),
+    threads: config["threads"]["train"]
+    resources:
+        gpu=1,
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/crop_scores/{dataset}.log",
+    benchmark:
+        "results/benchmarks/crop_scores/{dataset}.tsv"
+    script:
+        "../scripts/crop_scores.py"

@@ -1,0 +1,24 @@
+import pandas as pd
+
+from vidstill.crops.detector import load_detector
+from vidstill.crops.tracking import preselect, track_videos
+from vidstill.data.clips import ClipSpec
+from vidstill.io import write_parquet
+from vidstill.logs import job_log
+from vidstill.runtime import job_device
+
+with job_log(snakemake.log[0]) as log:
+    p, w = snakemake.params, snakemake.wildcards
+    device = job_device(snakemake.config["device"], 1)
+    crops, spec = p.crops, ClipSpec.from_config(p.clips)
+    videos = preselect(pd.read_parquet(snakemake.input.index), crops["preselect"], crops["seed"])
+    shard, shards = int(w.shard), int(crops["shards"])
+    mine = videos.iloc[shard::shards]
+    log.info("shard %d of %d: %d of %d preselected training videos", shard, shards, len(mine), len(videos))
+    det = crops["detector"]
+    detector = load_detector(snakemake.input.detector, det["class"], det["conf"], "0" if device.type == "cuda" else "cpu")
+    tracks, per_video, speed = track_videos(mine, detector, spec, crops, crops["seed"], threads=snakemake.threads)
+    log.info("%d crop frames from %d tracks in %.1fs (%.1f crops/s)", len(tracks), int(per_video["tracks"].sum()) if len(per_video) else 0,
+             speed["seconds"], speed["crops_per_s"])
+    write_parquet(per_video, snakemake.output.videos, metadata=speed)
+    write_parquet(tracks, snakemake.output.tracks, metadata=speed)
