@@ -57,6 +57,8 @@ def main() -> None:
     index = pd.read_parquet(root / "index.parquet")
     boxes = pd.read_parquet(root / "videos/boxes.parquet")
     videos = preselect(index, None, 0).sample(args.videos, random_state=0).reset_index(drop=True)
+    # a results folder copied from elsewhere (benchmarks/pipeline.py --keep) still names the videos where they were made
+    videos["path"] = [p if Path(p).exists() else str(root / "videos" / p.split("/videos/", 1)[1]) for p in videos["path"]]
     tuned = cfg["crops"]["tracker"]
     results = []
     for name, params, frames in (("opencv_default", {}, "every"), ("opencv_default", {}, "stored"),

@@ -259,3 +259,8 @@ def test_a_saved_detector_loads_without_pickle_and_checks_its_class(tmp_path):
         load_detector(path, "person", conf=0.5)
     with pytest.raises(FileNotFoundError, match="no.pt"):
         load_detector(tmp_path / "no.pt", "person", conf=0.5)
+
+
+def test_no_crops_at_all_gives_an_empty_score_table():
+    scores = score_crops({}, {}, ColourTeacher(), SPEC, torch.device("cpu"), standardize_inputs=False)
+    assert scores.empty and {"top_probability", "realism"} <= set(scores.columns)

@@ -210,8 +210,8 @@ def test_crop_stage_summary_scores_and_mosaics(workdir):
     s = SyntheticSet.load(workdir / "results/synthetic/distilled/optdistill/ipc2/seed0.safetensors")
     assert s.tensors["mosaics"].shape == (4 * 2, 8, 48, 48, 3) and s.labels.shape == (4 * 2 * 4, 4) and s.soft_labels
     storage = pd.read_csv(workdir / "results/tables/storage.csv").set_index(["dataset", "ipc", "method"])
-    dm_pixels = storage.loc[("synthetic", 2, "dm"), "storage_bytes"] - 4 * 2 * 8  # less its int64 labels
-    assert storage.loc[("synthetic", 2, "optdistill"), "storage_bytes"] == dm_pixels + 4 * 2 * 4 * 4 * 4
+    clips = storage.loc[("synthetic", 2, "random"), "storage_bytes"] - 4 * 2 * 8  # IPC uint8 real clips, less int64 labels
+    assert storage.loc[("synthetic", 2, "optdistill"), "storage_bytes"] == clips + 4 * 2 * 4 * 4 * 4  # + float32 soft labels
 
 
 def test_method_and_crop_settings_rerun_only_what_they_change(workdir):
@@ -234,14 +234,8 @@ def test_method_and_crop_settings_rerun_only_what_they_change(workdir):
 
 
 def test_real_dataset_without_detector_weights_names_the_key(workdir):
-    def add_real(c):
-        c["datasets"]["ucf"] = {"layout": "ucf101", "root": "resources/datasets", "clips": {"frames": 8, "crop": 48}}
-    edit_config(workdir, add_real)
-    try:
-        proc = snakemake(workdir, "-n", "results/ucf/crops/tracks/shard0.parquet", check=False)
-        assert proc.returncode != 0 and "crops.detector.weights" in proc.stdout + proc.stderr
-    finally:
-        edit_config(workdir, lambda c: c["datasets"].pop("ucf"))
+    proc = dry_run_with_real_dataset(workdir, "resources/datasets", "results/ucf/crops/tracks/shard0.parquet")
+    assert proc.returncode != 0 and "crops.detector.weights" in proc.stdout + proc.stderr
 
 
 def test_second_run_does_nothing(workdir):
@@ -286,15 +280,20 @@ def test_bad_config_stops_before_any_job(workdir):
         edit_config(workdir, lambda c: c["evaluation"].update(selection="final"))
 
 
-def test_missing_dataset_root_names_the_path(workdir):
-    def add_missing(c):
-        c["datasets"]["ucf"] = {"layout": "ucf101", "root": "no/such/UCF", "clips": {"frames": 8, "crop": 48}}
-    edit_config(workdir, add_missing)
+def dry_run_with_real_dataset(workdir, root, target):
+    """A dry run of `target` with a UCF101-layout dataset `ucf` at `root` added to the config (removed after)."""
+    def add_real(c):
+        c["datasets"]["ucf"] = {"layout": "ucf101", "root": root, "clips": {"frames": 8, "crop": 48}}
+    edit_config(workdir, add_real)
     try:
-        proc = snakemake(workdir, "-n", "results/ucf/index.parquet", check=False)
-        assert proc.returncode != 0 and "no/such/UCF" in proc.stdout + proc.stderr
+        return snakemake(workdir, "-n", target, check=False)
     finally:
         edit_config(workdir, lambda c: c["datasets"].pop("ucf"))
+
+
+def test_missing_dataset_root_names_the_path(workdir):
+    proc = dry_run_with_real_dataset(workdir, "no/such/UCF", "results/ucf/index.parquet")
+    assert proc.returncode != 0 and "no/such/UCF" in proc.stdout + proc.stderr
 
 
 def test_reordering_config_keys_reruns_nothing(workdir):

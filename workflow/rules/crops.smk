@@ -9,7 +9,7 @@ rule crop_detector:
     output:
         weights="results/{dataset}/crops/detector.safetensors",
     params:
-        detector=lambda wc: canonical(config["crops"]["detector"]),
+        train=lambda wc: canonical(config["crops"]["detector"]["train"]),
         resize=lambda wc: DATASETS[wc.dataset]["clips"].get("resize"),
         seed=config["crops"]["seed"],
         code=code_hash("crops/detector.py", "data/clips.py"),

@@ -12,7 +12,7 @@ with job_log(snakemake.log[0]) as log:
     device = job_device(snakemake.config["device"], snakemake.threads)
     index = pd.read_parquet(snakemake.input.index)
     boxes = pd.read_parquet(Path(snakemake.input.videos) / "boxes.parquet")
-    cfg = p.detector["train"]
+    cfg = p.train
     with tempfile.TemporaryDirectory(prefix="vidstill-yolo-") as tmp:
         data = write_yolo_dataset(index, boxes, Path(tmp) / "data", {"train": cfg["train_frames"], "val": cfg["val_frames"]},
                                   p.seed, p.resize)
