@@ -4,7 +4,7 @@ import pandas as pd
 
 from vidstill.crops.tracking import ground_truth_iou, summarise
 from vidstill.data.clips import ClipSpec
-from vidstill.io import load_tensors, read_parquet_metadata, write_json, write_parquet
+from vidstill.io import read_parquet_metadata, read_tensors_metadata, write_json, write_parquet
 from vidstill.logs import job_log
 
 with job_log(snakemake.log[0]) as log:
@@ -15,7 +15,7 @@ with job_log(snakemake.log[0]) as log:
     if snakemake.input.get("boxes"):
         boxes = pd.read_parquet(Path(snakemake.input.boxes) / "boxes.parquet")
         tracks["iou"] = ground_truth_iou(tracks, boxes, pd.read_parquet(snakemake.input.index), ClipSpec.from_config(p.clips))
-    detector = load_tensors(snakemake.input.detector)[1] if str(snakemake.input.detector).endswith(".safetensors") else {}
+    detector = read_tensors_metadata(snakemake.input.detector) if str(snakemake.input.detector).endswith(".safetensors") else {}
     summary = summarise(per_video, tracks, speeds, detector)
     for key, value in summary.items():
         log.info("%s: %s", key, value)

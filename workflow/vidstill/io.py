@@ -77,6 +77,14 @@ def save_tensors(tensors: Mapping[str, torch.Tensor], path: str | Path, metadata
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp), metadata=meta)
 
 
+def read_tensors_metadata(path: str | Path) -> dict[str, Any]:
+    """The JSON metadata of a safetensors file written by `save_tensors`, without reading its tensors."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return json.loads((f.metadata() or {}).get("vidstill", "{}"))
+
+
 def load_tensors(path: str | Path, device: str | torch.device = "cpu") -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     from safetensors import safe_open
 

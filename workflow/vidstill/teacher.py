@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from vidstill.data.clips import ClipStore, RealClips
-from vidstill.io import load_tensors, save_tensors
+from vidstill.io import load_tensors, read_tensors_metadata, save_tensors
 from vidstill.models import build_model, place_model
 from vidstill.train import Accuracy, TrainConfig, TrainResult, evaluate, train
 
@@ -72,9 +72,4 @@ def per_class_table(acc: Accuracy, store: ClipStore) -> pd.DataFrame:
 
 def teacher_standardizes(path: str | Path) -> bool:
     """Whether the teacher was trained on per-batch standardised inputs (then every use of it standardises too)."""
-    from safetensors import safe_open
-    import json
-
-    with safe_open(str(path), framework="pt") as f:
-        meta = json.loads((f.metadata() or {}).get("vidstill", "{}"))
-    return bool(meta.get("architecture", {}).get("standardize", True))
+    return bool(read_tensors_metadata(path).get("architecture", {}).get("standardize", True))

@@ -97,7 +97,10 @@ def teacher_probabilities(teacher: nn.Module, clips: list[np.ndarray], spec: Cli
 def score_crops(crops: dict[tuple[str, int], np.ndarray], labels: dict[str, int], teacher: nn.Module, spec: ClipSpec,
                 device: torch.device, standardize_inputs: bool) -> pd.DataFrame:
     """One row per cropped video: its length and both scores (see the module docstring)."""
+    columns = ["id", "track", "label", "frames", "top_label", "top_probability", "true_probability", "realism"]
     keys = sorted(crops)
+    if not keys:
+        return pd.DataFrame(columns=columns)
     windows, owner = [], []
     for i, key in enumerate(keys):
         video = fit_length(crops[key], spec.frames)
@@ -106,12 +109,11 @@ def score_crops(crops: dict[tuple[str, int], np.ndarray], labels: dict[str, int]
             owner.append(i)
     probs = teacher_probabilities(teacher, windows, spec, device, standardize_inputs)
     owner_t = torch.tensor(owner, dtype=torch.long)
-    mean = torch.zeros(len(keys), probs.shape[1] if len(probs) else 1).index_add_(0, owner_t, probs) if keys else torch.zeros(0, 1)
-    mean = mean / torch.bincount(owner_t, minlength=len(keys)).clamp(min=1)[:, None].float() if keys else mean
+    mean = torch.zeros(len(keys), probs.shape[1]).index_add_(0, owner_t, probs) / torch.bincount(owner_t)[:, None].float()
     rows = []
     for i, (vid, track) in enumerate(keys):
         y = labels[vid]
         p = mean[i]
         rows.append(dict(id=vid, track=track, label=y, frames=len(crops[(vid, track)]), top_label=int(p.argmax()),
                          top_probability=float(p.max()), true_probability=float(p[y]), realism=float(torch.log(p[y].clamp(min=1e-12)))))
-    return pd.DataFrame(rows, columns=["id", "track", "label", "frames", "top_label", "top_probability", "true_probability", "realism"])
+    return pd.DataFrame(rows, columns=columns)

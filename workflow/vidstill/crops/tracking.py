@@ -29,6 +29,7 @@ from vidstill.crops.geometry import box_iou, cover_window, leaves_frame
 from vidstill.data.clips import ClipSpec, read_frames, stored_frame_indices
 
 log = logging.getLogger("vidstill.crops")
+SQUARE = 1.0  # the clip store's crops are crop x crop, so windows (and mosaic regions) are square
 TRACK_COLUMNS = ["id", "track", "step", "frame", "x1", "y1", "x2", "y2", "wx1", "wy1", "wx2", "wy2"]
 
 
@@ -155,7 +156,7 @@ def track_videos(videos: pd.DataFrame, detector: Detector, spec: ClipSpec, setti
                     return VideoTracks(row.id, "unreadable", reason=f"{row.path}: {loaded[i][0]}")
                 frames, idx, stored = loaded[i]
                 rng = np.random.default_rng([seed, zlib.crc32(row.id.encode())])  # per video: independent of sharding
-                return track_video(row.id, frames, idx, stored, found[i], rng, max_tracks, min_frames, 1.0, params)
+                return track_video(row.id, frames, idx, stored, found[i], rng, max_tracks, min_frames, SQUARE, params)
 
             for i, result in enumerate(pool.map(work, range(len(part)))):
                 rows += result.rows
