@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from vidstill.data.clips import read_frames
+from vidstill.data.clips import read_frames, resize_frame
 from vidstill.io import load_tensors, save_tensors
 
 log = logging.getLogger("vidstill.crops")
@@ -35,15 +35,6 @@ def _ultralytics():
     import ultralytics
 
     return ultralytics
-
-
-def resize_frame(frame: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
-    """A frame at the dataset's `clips.resize` (width, height), uncropped: detection and tracking see the whole view."""
-    import cv2
-
-    if size is None or (frame.shape[1], frame.shape[0]) == tuple(size):
-        return frame
-    return cv2.resize(frame, tuple(size), interpolation=cv2.INTER_AREA)
 
 
 def write_yolo_dataset(index: pd.DataFrame, boxes: pd.DataFrame, out: Path, frames: dict[str, int], seed: int,

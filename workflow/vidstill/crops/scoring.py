@@ -19,10 +19,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from vidstill.crops.detector import resize_frame
 from vidstill.crops.geometry import crop_resize
-from vidstill.data.clips import ClipSpec, normalize, read_frames
-from vidstill.synthetic_set import resize_space
+from vidstill.data.clips import ClipSpec, normalize, read_frames, resize_frame
+from vidstill.synthetic_set import resize_space, time_indices
 from vidstill.train import standardize
 
 log = logging.getLogger("vidstill.crops")
@@ -76,9 +75,7 @@ def window_starts(length: int, frames: int) -> list[int]:
 
 def fit_length(video: np.ndarray, frames: int) -> np.ndarray:
     """At least `frames` frames: a shorter video's frames repeated in order."""
-    if len(video) >= frames:
-        return video
-    return video[np.floor(np.arange(frames) * len(video) / frames).astype(int)]
+    return video if len(video) >= frames else video[time_indices(len(video), frames)]
 
 
 @torch.no_grad()

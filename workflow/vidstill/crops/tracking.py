@@ -24,9 +24,9 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from vidstill.crops.detector import Detector, first_frame_boxes, resize_frame
+from vidstill.crops.detector import Detector, first_frame_boxes
 from vidstill.crops.geometry import box_iou, cover_window, leaves_frame
-from vidstill.data.clips import ClipSpec, read_frames, stored_frame_indices
+from vidstill.data.clips import ClipSpec, read_frames, resize_frame, stored_frame_indices
 
 log = logging.getLogger("vidstill.crops")
 SQUARE = 1.0  # the clip store's crops are crop x crop, so windows (and mosaic regions) are square

@@ -90,13 +90,20 @@ def stored_frame_indices(n: int, spec: ClipSpec) -> np.ndarray:
     return idx
 
 
-def _resize_crop(frames: np.ndarray, spec: ClipSpec) -> np.ndarray:
+def resize_frame(frame: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    """A frame at `size` (width, height; None: as it is), by area interpolation. Uncropped, it is what detection and
+    tracking see (vidstill/crops)."""
     import cv2
 
+    if size is None or (frame.shape[1], frame.shape[0]) == tuple(size):
+        return frame
+    return cv2.resize(frame, tuple(size), interpolation=cv2.INTER_AREA)
+
+
+def _resize_crop(frames: np.ndarray, spec: ClipSpec) -> np.ndarray:
     out = []
     for frame in frames:
-        if spec.resize is not None and (frame.shape[1], frame.shape[0]) != spec.resize:
-            frame = cv2.resize(frame, spec.resize, interpolation=cv2.INTER_AREA)
+        frame = resize_frame(frame, spec.resize)
         h, w = frame.shape[:2]
         if h < spec.crop or w < spec.crop:
             raise ValueError(f"frame {w}x{h} is smaller than the crop {spec.crop}")

@@ -22,7 +22,7 @@ import torch
 from vidstill.crops.scoring import SCORES, cropped_videos, fit_length, region_size, teacher_probabilities
 from vidstill.io import read_parquet_metadata
 from vidstill.methods import DistillContext, register
-from vidstill.synthetic_set import SyntheticSet
+from vidstill.synthetic_set import SyntheticSet, time_indices
 from vidstill.teacher import teacher_standardizes
 
 
@@ -51,8 +51,7 @@ def equal_speed(videos: list[np.ndarray], frames: int) -> list[np.ndarray]:
     length = min(len(v) for v in videos)
     out = []
     for v in videos:
-        v = v[np.floor(np.arange(length) * len(v) / length).astype(int)]
-        v = fit_length(v, frames)
+        v = fit_length(v[time_indices(len(v), length)], frames)
         start = (len(v) - frames) // 2
         out.append(v[start : start + frames])
     return out
@@ -90,7 +89,8 @@ def optdistill(ctx: DistillContext) -> SyntheticSet:
     picked = pd.concat(picks, ignore_index=True)
     index = pd.read_parquet(ctx.artifacts["index"], columns=["id", "path"])
     tracks = pd.read_parquet(ctx.artifacts["tracks"]).merge(picked[["id", "track"]].drop_duplicates(), on=["id", "track"])
-    crops = cropped_videos(dict(zip(index["id"], index["path"])), tracks, spec, region_size(spec, grid))
+    region = region_size(spec, grid)
+    crops = cropped_videos(dict(zip(index["id"], index["path"])), tracks, spec, region)
     mosaics, regions = [], []
     for _, g in picked.groupby("mosaic", sort=True):
         parts = equal_speed([crops[(v, int(t))] for v, t in zip(g["id"], g["track"])], spec.frames)
@@ -107,7 +107,7 @@ def optdistill(ctx: DistillContext) -> SyntheticSet:
         num_classes=ctx.num_classes,
         frames=spec.frames,
         expansion="mosaic_regions",
-        expansion_args={"grid": grid, "region": [region_size(spec, grid)[1], region_size(spec, grid)[0]]},
+        expansion_args={"grid": grid, "region": [region[1], region[0]]},  # (height, width)
         meta={"grid": grid, "top_k": top_k, "score": p.get("score", "top_probability"), "labels": labels_kind,
               "repeated_crops": repeated, "teacher_agreement": agreement,
               "crops": picked[["mosaic", "id", "track", "frames", "top_probability", "realism"]].to_dict("list")},
