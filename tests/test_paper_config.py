@@ -57,6 +57,8 @@ def test_paper_tables_plan(work, target):
         # OptDistill: the configured detector (none trained), 32 tracking shards per base dataset, scores per dataset
         assert "crop_detector" not in jobs and jobs["crop_tracks"] == 2 * 32 and jobs["crop_summary"] == 2
         assert jobs["crop_scores"] == 2 and "results/miniucf/crops/scores.parquet" in out
+        # TSGF: the BN variant of the teacher per dataset, beside the default teacher
+        assert "results/miniucf/teacher/convnet3d_bn.safetensors" in out and "results/hmdb51/teacher/convnet3d_bn.safetensors" in out
     assert "results/hmdb51/index.parquet" in out
 
 

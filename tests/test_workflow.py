@@ -55,7 +55,7 @@ def edit_config(workdir, change):
 def test_end_to_end_table(workdir):
     table = pd.read_csv(workdir / "results/tables/table1.csv")
     assert table["method"].tolist() == ["Full Dataset", "Random", "Herding", "K-Center", "KeyFrame", "Static-DC", "DM",
-                                        "MTT", "FRePo", "DM+VDSD", "MTT+VDSD", "FRePo+VDSD", "IDTD", "DAViD", "OptDistill"]
+                                        "MTT", "FRePo", "DM+VDSD", "MTT+VDSD", "FRePo+VDSD", "IDTD", "DAViD", "OptDistill", "TSGF"]
     assert [c for c in table.columns if c != "method"] == ["synthetic IPC 1", "synthetic IPC 2", "tr IPC 1", "tr IPC 2"]
     assert all(re.fullmatch(r"\d+\.\d ± \d+\.\d", c) for c in table.filter(like="IPC").stack())
     runs = pd.read_parquet(workdir / "results/tables/table1_runs.parquet")
@@ -231,6 +231,24 @@ def test_method_and_crop_settings_rerun_only_what_they_change(workdir):
             assert jobs == expected, jobs
         finally:
             edit_config(workdir, undo)
+
+
+def test_tsgf_uses_its_batchnorm_teacher_and_saliency_expansion(workdir):
+    """TSGF distils against the BN variant of the teacher (its own file beside the default one) and its set expands
+    with TSGF_A; editing the variant retrains only that teacher and reruns only TSGF."""
+    from vidstill.io import read_tensors_metadata
+
+    for dataset in ("synthetic", "tr"):
+        assert read_tensors_metadata(workdir / f"results/{dataset}/teacher/convnet3d_bn.safetensors")["architecture"]["norm"] == "batch"
+    assert read_tensors_metadata(workdir / "results/synthetic/teacher/convnet3d.safetensors")["architecture"]["norm"] == "none"
+    s = SyntheticSet.load(workdir / "results/synthetic/distilled/tsgf/ipc2/seed0.safetensors")
+    assert s.expansion == "saliency_augment" and not s.soft_labels and len(s.meta["loss_curve"]) == 2 * 2
+    edit_config(workdir, lambda c: c["teachers"]["convnet3d_bn"].update(epochs=3))
+    try:
+        jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
+        assert jobs == {"teacher": 2, "distill": 4, "evaluate": 4, "table": 1}, jobs
+    finally:
+        edit_config(workdir, lambda c: c["teachers"]["convnet3d_bn"].update(epochs=4))
 
 
 def test_real_dataset_without_detector_weights_names_the_key(workdir):

@@ -63,8 +63,27 @@ def code_hash(*modules):
     return h.hexdigest()[:16]
 
 
-def teacher_weights(dataset):
-    return f"results/{dataset}/teacher/{config['teacher']['arch']}.safetensors"
+DEFAULT_TEACHER = config["teacher"]["arch"]
+if DEFAULT_TEACHER in config["teachers"]:
+    raise WorkflowError(f"config: teachers.{DEFAULT_TEACHER} is the default teacher's name (teacher.arch); name the variant otherwise")
+
+
+def teacher_config(name):
+    """The default teacher's settings (`teacher:`), or a named variant's: those settings with its overrides
+    (`teachers.<name>`, e.g. TSGF's BatchNorm teacher)."""
+    if name == DEFAULT_TEACHER:
+        return config["teacher"]
+    if name not in config["teachers"]:
+        raise WorkflowError(f"config: teacher {name!r} is not defined; define it under teachers: (defined: "
+                            f"{', '.join([DEFAULT_TEACHER, *config['teachers']])})")
+    return {**config["teacher"], **config["teachers"][name]}
+
+
+def teacher_weights(dataset, name=None):
+    """The weights of teacher `name` (default: the default teacher) trained on `dataset`."""
+    name = name or DEFAULT_TEACHER
+    teacher_config(name)
+    return f"results/{dataset}/teacher/{name}.safetensors"
 
 
 def ranking_inputs(wildcards):
@@ -147,7 +166,7 @@ def distill_inputs(wildcards):
     inputs = {"train": f"results/{wildcards.dataset}/clips/train.parquet"}
     needs = method_needs(wildcards.method)
     if "teacher" in needs:
-        inputs["teacher"] = teacher_weights(wildcards.dataset)
+        inputs["teacher"] = teacher_weights(wildcards.dataset, method_config(wildcards.method).get("teacher"))
     if "experts" in needs:
         inputs["experts"] = expert_files(wildcards.dataset)
         inputs["expert_summary"] = f"results/{wildcards.dataset}/experts/summary.parquet"

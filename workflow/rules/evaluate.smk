@@ -10,7 +10,9 @@ rule evaluate:
     params:
         protocol=protocol(),
         student=canonical(config["student"]),
-        code=code_hash("evaluate.py", "train.py", "models.py", "synthetic_set.py", "data/clips.py"),
+        # The expansions a set may name: synthetic_set.py's own and its imports, and the EXTERNAL_EXPANSIONS modules.
+        code=code_hash("evaluate.py", "train.py", "models.py", "synthetic_set.py", "data/clips.py", "temporal_augment.py",
+                       "static_dynamic.py", "io.py", "saliency.py", "augment.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=1,

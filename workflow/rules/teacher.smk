@@ -1,4 +1,4 @@
-# Teacher: the configured network trained on the full real training split.
+# Teachers: the configured network (or a named variant of it, `teachers:`) trained on the full real training split.
 
 
 rule teacher:
@@ -6,13 +6,13 @@ rule teacher:
         train="results/{dataset}/clips/train.parquet",
         test="results/{dataset}/clips/test.parquet",
     output:
-        weights="results/{dataset}/teacher/{arch}.safetensors",
-        curve="results/{dataset}/teacher/{arch}_curve.parquet",
-        accuracy="results/{dataset}/teacher/{arch}_accuracy.parquet",
+        weights="results/{dataset}/teacher/{teacher}.safetensors",
+        curve="results/{dataset}/teacher/{teacher}_curve.parquet",
+        accuracy="results/{dataset}/teacher/{teacher}_accuracy.parquet",
     params:
-        teacher=canonical(config["teacher"]),
+        teacher=lambda wc: canonical(teacher_config(wc.teacher)),
         test_passes=config["evaluation"]["test_passes"],
-        checkpoint="results/checkpoints/teacher/{dataset}_{arch}.pt",
+        checkpoint="results/checkpoints/teacher/{dataset}_{teacher}.pt",
         code=code_hash("teacher.py", "train.py", "models.py", "data/clips.py"),
     threads: config["threads"]["train"]
     resources:
@@ -20,8 +20,10 @@ rule teacher:
     conda:
         "../../envs/vidstill.yaml"
     log:
-        "results/logs/teacher/{dataset}_{arch}.log",
+        "results/logs/teacher/{dataset}_{teacher}.log",
     benchmark:
-        "results/benchmarks/teacher/{dataset}_{arch}.tsv"
+        "results/benchmarks/teacher/{dataset}_{teacher}.tsv"
+    wildcard_constraints:
+        teacher=alternation([DEFAULT_TEACHER, *config["teachers"]]),
     script:
         "../scripts/teacher.py"

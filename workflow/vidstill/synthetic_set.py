@@ -4,11 +4,15 @@ A set is the tensors a method stores (they alone count as its storage), the labe
 *expansion*: the function that turns stored tensors into the (B, T, C, H, W) clips a student trains on. Methods that
 store fewer frames (KeyFrame, DAViD, per class), re-pair parts every epoch (VDSD) or augment at training time (IDTD's τ, TSGF_A)
 register their own expansion here (the crop-and-concatenate method's mosaics expand into their regions), so the evaluation code never changes when a method is added.
+An expansion that needs DSA (TSGF_A) registers itself in its own module, listed in EXTERNAL_EXPANSIONS and imported the
+first time a set names it: imported here, its dependencies would enter the code hash of every method (common.smk's
+method_code follows imports), and editing DSA would rerun methods that never augment. The evaluate rule hashes it.
 Saved as safetensors (tensors) + JSON metadata in the same file: loading never executes code.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +29,7 @@ from vidstill.train import LABEL_LOSSES
 
 Expansion = Callable[["SyntheticSet", torch.Tensor, "np.random.Generator | None"], torch.Tensor]
 EXPANSIONS: dict[str, Expansion] = {}
+EXTERNAL_EXPANSIONS = {"saliency_augment": "vidstill.saliency"}  # name -> the module that registers it
 
 
 def register_expansion(name: str) -> Callable[[Expansion], Expansion]:
@@ -122,8 +127,10 @@ class SyntheticSet:
     meta: dict[str, Any] = field(default_factory=dict)  # method, ipc, seed, wall_time, loss_curve, config, ...
 
     def __post_init__(self) -> None:
+        if self.expansion not in EXPANSIONS and self.expansion in EXTERNAL_EXPANSIONS:
+            importlib.import_module(EXTERNAL_EXPANSIONS[self.expansion])
         if self.expansion not in EXPANSIONS:
-            raise ValueError(f"unknown expansion {self.expansion!r}; registered: {sorted(EXPANSIONS)}")
+            raise ValueError(f"unknown expansion {self.expansion!r}; registered: {sorted({*EXPANSIONS, *EXTERNAL_EXPANSIONS})}")
         if self.label_loss not in LABEL_LOSSES:
             raise ValueError(f"label_loss must be one of {LABEL_LOSSES}, got {self.label_loss!r}")
 

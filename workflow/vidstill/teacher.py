@@ -60,7 +60,7 @@ def load_teacher(path: str | Path, device: torch.device | str = "cpu") -> nn.Mod
     tensors, meta = load_tensors(path)
     model = build_from_architecture(meta["architecture"])
     model.load_state_dict(tensors)
-    return place_model(model, device).eval()
+    return place_model(model, torch.device(device)).eval()
 
 
 def per_class_table(acc: Accuracy, store: ClipStore) -> pd.DataFrame:
