@@ -266,7 +266,7 @@ def test_data_parameter_reruns_only_what_depends_on_it(workdir):
     try:
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
         assert "generate_synthetic" not in jobs and "index" not in jobs
-        assert jobs["extract_clips"] == 2 and jobs["teacher"] == 2 and jobs["table"] == 1  # both datasets' teachers
+        assert jobs["extract_clips"] == 2 and jobs["teacher"] == 4 and jobs["table"] == 1  # both datasets: default and BN teachers
     finally:
         edit_config(workdir, lambda c: c["datasets"]["synthetic"]["clips"].update(max_stored=stored))
 
