@@ -85,7 +85,7 @@ rule crop_scores:
         "results/{dataset}/crops/scores.parquet",
     params:
         grid=config["crops"]["grid"],
-        code=code_hash("crops/scoring.py", "crops/geometry.py", "data/clips.py"),
+        code=code_hash("crops/scoring.py", "crops/geometry.py", "data/clips.py", "teacher.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=1,

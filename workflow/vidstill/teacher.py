@@ -4,6 +4,7 @@ nothing but the file."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from torch import nn
 from vidstill.data.clips import ClipStore, RealClips
 from vidstill.io import load_tensors, read_tensors_metadata, save_tensors
 from vidstill.models import build_model, place_model
-from vidstill.train import Accuracy, TrainConfig, TrainResult, evaluate, train
+from vidstill.train import Accuracy, TrainConfig, TrainResult, evaluate, standardize, train
 
 
 def teacher_architecture(cfg: dict[str, Any], store: ClipStore) -> dict[str, Any]:
@@ -68,6 +69,18 @@ def per_class_table(acc: Accuracy, store: ClipStore) -> pd.DataFrame:
     return pd.DataFrame(
         {"label": range(store.num_classes), "class": [classes.get(i, "") for i in range(store.num_classes)], "accuracy": acc.per_class}
     )
+
+
+def teacher_softmax(teacher: nn.Module, batches: Iterable[torch.Tensor], device: torch.device, standardize_inputs: bool,
+                    temperature: float = 1.0) -> torch.Tensor:
+    """The teacher's softmax (at `temperature`) on batches of float clips, each batch standardised as in its training:
+    the soft labels and scores of the methods that ask the teacher (OptDistill's crops, TSGF's `labels: soft`)."""
+    out = []
+    with torch.no_grad():
+        for x in batches:
+            x = x.to(device)
+            out.append(torch.softmax(teacher(standardize(x) if standardize_inputs else x).float() / temperature, dim=1).cpu())
+    return torch.cat(out) if out else torch.zeros(0)
 
 
 def teacher_standardizes(path: str | Path) -> bool:

@@ -22,7 +22,7 @@ from torch import nn
 from vidstill.crops.geometry import crop_resize
 from vidstill.data.clips import ClipSpec, normalize, read_frames, resize_frame
 from vidstill.synthetic_set import resize_space, time_indices
-from vidstill.train import standardize
+from vidstill.teacher import teacher_softmax
 
 log = logging.getLogger("vidstill.crops")
 SCORES = ("top_probability", "realism")
@@ -81,14 +81,9 @@ def fit_length(video: np.ndarray, frames: int) -> np.ndarray:
 @torch.no_grad()
 def teacher_probabilities(teacher: nn.Module, clips: list[np.ndarray], spec: ClipSpec, device: torch.device,
                           standardize_inputs: bool, batch_size: int = 64, temperature: float = 1.0) -> torch.Tensor:
-    """Softmax of the teacher on T-frame uint8 region clips (each (T, h, w, 3)), batches standardised as in training."""
-    out = []
-    for k in range(0, len(clips), batch_size):
-        x = region_clips(np.stack(clips[k : k + batch_size]), spec).to(device)
-        if standardize_inputs:
-            x = standardize(x)
-        out.append(torch.softmax(teacher(x).float() / temperature, dim=1).cpu())
-    return torch.cat(out) if out else torch.zeros(0)
+    """Softmax of the teacher on T-frame uint8 region clips (each (T, h, w, 3)), converted a batch at a time."""
+    batches = (region_clips(np.stack(clips[k : k + batch_size]), spec) for k in range(0, len(clips), batch_size))
+    return teacher_softmax(teacher, batches, device, standardize_inputs, temperature)
 
 
 def score_crops(crops: dict[tuple[str, int], np.ndarray], labels: dict[str, int], teacher: nn.Module, spec: ClipSpec,

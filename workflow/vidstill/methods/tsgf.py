@@ -36,7 +36,7 @@ from vidstill.optim import SGD, Adam, Optimizer
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.saliency import SaliencyParams, gradient_scale, temporal_saliency
 from vidstill.synthetic_set import SyntheticSet
-from vidstill.teacher import teacher_standardizes
+from vidstill.teacher import teacher_softmax, teacher_standardizes
 from vidstill.train import standardize
 
 log = logging.getLogger("vidstill.methods.tsgf")
@@ -74,13 +74,11 @@ class BNStatistics:
 
 
 def uni_level_loss(teacher: nn.Module, videos: torch.Tensor, labels: torch.Tensor, bn_weight: float,
-                   standardize_inputs: bool) -> tuple[torch.Tensor, float, float]:
-    """CE + bn_weight · BN-statistics distance of one synthetic batch through the frozen teacher; also the two
-    terms' values, for the log."""
+                   standardize_inputs: bool) -> torch.Tensor:
+    """CE + bn_weight · BN-statistics distance of one synthetic batch through the frozen teacher."""
     with BNStatistics(teacher) as stats:
         logits = teacher(standardize(videos) if standardize_inputs else videos)
-    ce, bn = F.cross_entropy(logits.float(), labels), stats.loss()
-    return ce + bn_weight * bn, ce.item(), bn.item()
+    return F.cross_entropy(logits.float(), labels) + bn_weight * stats.loss()
 
 
 def pixel_optimizer(x: torch.Tensor, p: dict) -> Optimizer:
@@ -115,22 +113,12 @@ def optimise_slot(teacher: nn.Module, videos: torch.Tensor, labels: torch.Tensor
     opt = pixel_optimizer(x, p)
     curve = []
     for _ in range(int(p.get("iterations", 100))):
-        loss, ce, bn = uni_level_loss(teacher, x, labels, float(p.get("bn_weight", 1.0)), standardize_inputs)
+        loss = uni_level_loss(teacher, x, labels, float(p.get("bn_weight", 1.0)), standardize_inputs)
         opt.zero_grad()
         loss.backward()
         saliency_scaled_step(x, opt, saliency)
         curve.append(loss.item())
     return x.detach(), curve
-
-
-def teacher_soft_labels(teacher: nn.Module, videos: torch.Tensor, temperature: float, standardize_inputs: bool,
-                        batch_size: int = 64) -> torch.Tensor:
-    out = []
-    with torch.no_grad():
-        for k in range(0, len(videos), batch_size):
-            x = videos[k : k + batch_size]
-            out.append(torch.softmax(teacher(standardize(x) if standardize_inputs else x).float() / temperature, 1).cpu())
-    return torch.cat(out)
 
 
 @register("tsgf", needs=("teacher",))
@@ -161,7 +149,7 @@ def tsgf(ctx: DistillContext) -> SyntheticSet:
         log.info("IPC slot %d/%d: loss %.4f -> %.4f (%.1fs)", slot + 1, ctx.ipc, curve[0] if curve else float("nan"),
                  curve[-1] if curve else float("nan"), time.perf_counter() - start)
     wall = time.perf_counter() - start
-    stored_labels = (teacher_soft_labels(teacher, videos, float(p.get("temperature", 1.0)), standardize_inputs)
+    stored_labels = (teacher_softmax(teacher, videos.split(64), ctx.device, standardize_inputs, float(p.get("temperature", 1.0)))
                      if labels_kind == "soft" else labels.cpu())
     expansion, args = "stored", {}
     if p.get("saliency_augmentation", True):
@@ -174,4 +162,4 @@ def tsgf(ctx: DistillContext) -> SyntheticSet:
                               "seconds_per_iteration": wall / max(iterations, 1), "saliency": asdict(saliency)})
 
 
-__all__ = ["BNStatistics", "optimise_slot", "pixel_optimizer", "saliency_scaled_step", "teacher_soft_labels", "tsgf", "uni_level_loss"]
+__all__ = ["BNStatistics", "optimise_slot", "pixel_optimizer", "saliency_scaled_step", "tsgf", "uni_level_loss"]
