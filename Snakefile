@@ -21,6 +21,7 @@ include: "workflow/rules/distill.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -32,4 +33,5 @@ rule all:
         ["results/tables/idtd_redundancy.csv"] if "idtd_redundancy" in config else [],
         ["results/tables/david_resolution.csv"] if "david_resolution" in config else [],
         ["results/tables/david_search_cost.csv"] if "david_search_cost" in config else [],
+        report_targets(),
     default_target: True

@@ -44,3 +44,34 @@ def test_missing_runs_are_an_error_not_a_blank():
     spec = {"datasets": ["mini"], "ipc": [10], "methods": ["random"], "full": False}
     with pytest.raises(ValueError, match="no evaluation runs"):
         build_table(runs(), spec, {}, {}, PUBLISHED, "convnet3d")
+
+
+def test_published_names_and_the_reproduced_table():
+    """A method found under any of its names (DAViD calls MTT+VDSD "VDSD"); a table naming its published source
+    compares only with that table's rows, under that table's name for a method (DAViD Table 4: DM is row A)."""
+    published = pd.DataFrame([
+        dict(paper="IDTD", table=1, dataset="TR", ipc="1", method="Random", metric="top1", mean=5.0, std=0.5),
+        dict(paper="DAViD", table=1, dataset="TR", ipc="1", method="VDSD", metric="top1", mean=12.2, std=1.0),
+        dict(paper="DAViD", table=1, dataset="TR", ipc="1", method="Random", metric="top1", mean=6.0, std=0.1),
+        dict(paper="DAViD", table=4, dataset="TR", ipc="1", method="A: no RL partitioning", metric="top1", mean=15.4, std=0.2),
+    ])
+    data = runs("tr").replace({"method": {"random": "mtt_vdsd"}})
+    methods = {"mtt_vdsd": {"label": "MTT+VDSD", "published_as": ["MTT+VDSD", "VDSD"]}}
+    spec = {"datasets": ["tr"], "ipc": [1], "methods": ["mtt_vdsd"], "full": False}
+    _, long = build_table(data, spec, methods, {"tr": "TR"}, published, "convnet3d")
+    assert long["published_mean"].tolist() == [12.2]
+    data = runs("tr")
+    spec_any = {"datasets": ["tr"], "ipc": [1], "methods": ["random"], "full": False}
+    _, long = build_table(data, spec_any, {"random": {"label": "Random"}}, {"tr": "TR"}, published, "convnet3d")
+    assert long["published_mean"].tolist() == [5.0]  # no source named: the first paper listing it
+    spec_david = {**spec_any, "published": {"paper": "DAViD", "table": 1}}
+    _, long = build_table(data, spec_david, {"random": {"label": "Random"}}, {"tr": "TR"}, published, "convnet3d")
+    assert long["published_mean"].tolist() == [6.0]
+    data = runs("tr").replace({"method": {"random": "dm"}})
+    spec_t4 = {"datasets": ["tr"], "ipc": [1], "methods": ["dm"], "full": False,
+               "published": {"paper": "DAViD", "table": 4, "names": {"dm": "A: no RL partitioning"}}}
+    _, long = build_table(data, spec_t4, {"dm": {"label": "DM"}}, {"tr": "TR"}, published, "convnet3d")
+    assert long["published_mean"].tolist() == [15.4]
+    spec_t4_unnamed = {**spec_t4, "published": {"paper": "DAViD", "table": 4}}
+    _, long = build_table(data, spec_t4_unnamed, {"dm": {"label": "DM"}}, {"tr": "TR"}, published, "convnet3d")
+    assert long["published_mean"].isna().all()  # DM is not a row of Table 4 under its own name

@@ -161,7 +161,8 @@ def test_idtd_ablation_tables_and_redundancy_analysis(workdir):
     edit_config(workdir, lambda c: c["methods"]["idtd"].update(alpha_div=0.1))
     try:  # IDTD's own setting: its cells in table1 (4) and the shared ablation cell, not the other variants
         jobs = planned_jobs(snakemake(workdir, "-n"))
-        assert jobs == {"distill": 4, "evaluate": 4, "table": 3, "table_groups": 3, "storage": 1, "idtd_redundancy": 1, "all": 1}, jobs
+        assert jobs == {"distill": 4, "evaluate": 4, "table": 3, "table_groups": 3, "storage": 1, "idtd_redundancy": 1,
+                        "accuracy_figures": 3, "distilled_strip": 2 + 1 + 1, "cost": 1, "all": 1}, jobs
     finally:
         edit_config(workdir, lambda c: c["methods"]["idtd"].pop("alpha_div"))
 
@@ -190,7 +191,7 @@ def test_david_ablation_search_cost_and_resolution_reports(workdir):
     try:
         jobs = planned_jobs(snakemake(workdir, "-n"))
         assert jobs == {"distill": 4, "evaluate": 4, "table": 2, "table_groups": 2, "storage": 1, "david_resolution": 1,
-                        "david_search_cost": 1, "all": 1}, jobs
+                        "david_search_cost": 1, "accuracy_figures": 2, "distilled_strip": 2 + 1, "cost": 1, "all": 1}, jobs
     finally:
         edit_config(workdir, lambda c: c["methods"]["david"].update(rl_steps=2))
 
@@ -249,6 +250,33 @@ def test_tsgf_uses_its_batchnorm_teacher_and_saliency_expansion(workdir):
         assert jobs == {"teacher": 2, "distill": 4, "evaluate": 4, "table": 1}, jobs
     finally:
         edit_config(workdir, lambda c: c["teachers"]["convnet3d_bn"].update(epochs=4))
+
+
+def test_report_figures_and_cost_table(workdir):
+    """The default target draws every table's figures and strips and gathers the cost of every job the tables stand
+    on; `snakemake --report` builds the HTML report with all of them."""
+    tables = yaml.safe_load((workdir / "config/smoke.yaml").read_text())["tables"]
+    for table, spec in tables.items():
+        for kind in ("ipc", "storage"):
+            assert nonempty_png(workdir / f"results/figures/{table}_accuracy_{kind}.png"), (table, kind)
+        for dataset in spec["datasets"]:
+            assert nonempty_png(workdir / f"results/figures/strips/{table}/{dataset}.png"), (table, dataset)
+    cost = pd.read_csv(workdir / "results/tables/cost.csv")
+    assert cost["measured"].all() and (cost["wall_s"] > 0).all() and (cost["max_rss_mb"] > 0).all()
+    assert cost["gpu_peak_mb"].isna().all()  # CPU run: the benchmark files' RSS is the peak
+    cells = {(d, m, i) for spec in tables.values() for d in spec["datasets"] for m in spec["methods"] for i in spec["ipc"]}
+    evaluated = cost[cost["stage"] == "evaluate"]
+    assert set(zip(evaluated["dataset"], evaluated["method"], evaluated["ipc"])) == cells and len(evaluated) == len(cells)
+    distilled = set(zip(cost.query("stage == 'distill'")["dataset"], cost.query("stage == 'distill'")["method"],
+                        cost.query("stage == 'distill'")["ipc"]))
+    assert distilled == cells | {(d, "vdsd_stills", 2 * i) for d in ("synthetic", "tr") for i in (1, 2)}  # VDSD's stills
+    assert {"data", "ranking", "teacher", "expert", "crops", "evaluate_full"} <= set(cost["stage"])
+    assert "| distill | DM |" in (workdir / "results/tables/cost.md").read_text()
+    proc = snakemake(workdir, "--report", "report.html")
+    html = (workdir / "report.html").read_text()
+    for name in ("table1_accuracy_ipc.png", "table1_accuracy_storage.png", "strips/table1/tr.png", "table1_groups.png",
+                 "synthetic_delta.png", "cost.csv", "Frames of the first distilled video"):
+        assert name in html, (name, proc.stdout[-2000:])
 
 
 def test_real_dataset_without_detector_weights_names_the_key(workdir):

@@ -125,6 +125,14 @@ def data_targets():
     return targets
 
 
+def report_targets():
+    """The report's figures and the cost table, for every configured table (none without tables)."""
+    tables = config["tables"]
+    targets = expand("results/figures/{table}_accuracy_{kind}.png", table=tables, kind=["ipc", "storage"])
+    targets += [f"results/figures/strips/{t}/{d}.png" for t, spec in tables.items() for d in spec["datasets"]]
+    return targets + (["results/tables/cost.csv"] if tables else [])
+
+
 def index_input(wildcards):
     """The generated videos for the synthetic layout; for a real layout, the official split files, checked first so a
     missing root or split file stops the run at DAG-building time with the expected layout spelled out."""
@@ -280,3 +288,78 @@ def david_resolution_inputs(wildcards):
 def david_search_cost_inputs(wildcards):
     a = config["david_search_cost"]
     return {"sets": distilled_sets(a["dataset"], list(a["searches"].values()), a["ipc"]), "published": "resources/paper_results.csv"}
+
+
+def _job(stage, rule, artifact=None, method="", ipc=None, seed=None, job="", **wildcards):
+    """One job behind the tables, for the cost table: its keys, its benchmark file and (distill / evaluate) the artifact
+    where it records its peak GPU memory. Paths come from the rules' own declarations, never retyped here."""
+    wc = {"method": method, "ipc": ipc, "seed": seed, **wildcards}
+    return {"stage": stage, "dataset": wildcards.get("dataset", ""), "method": method, "ipc": ipc, "seed": seed, "job": job,
+            "benchmark": str(rule.benchmark).format(**wc), "artifact": str(artifact).format(**wc) if artifact else None}
+
+
+def cost_jobs():
+    """Every job the configured tables stand on, once: data, ranking, teachers, experts, crops, each cell's distill and
+    evaluate jobs (VDSD's shared stills included) and the Full Dataset rows."""
+    jobs, needs = {}, {}
+
+    def add(job):
+        jobs.setdefault((job["stage"], job["dataset"], job["method"], job["ipc"], job["seed"], job["job"]), job)
+
+    for spec in config["tables"].values():
+        for dataset in spec["datasets"]:
+            base = base_of(dataset)
+            needs.setdefault(dataset, set())
+            for seed in config["seeds"]:
+                if spec.get("full", True):
+                    add(_job("evaluate_full", rules.evaluate_full, rules.evaluate_full.output[0], method="full", ipc=0, seed=seed, dataset=dataset))
+                for method in spec["methods"]:
+                    needs[dataset] |= set(method_needs(method))
+                    for ipc in spec["ipc"]:
+                        cell = dict(method=method, ipc=ipc, seed=seed, dataset=dataset)
+                        add(_job("distill", rules.distill, rules.distill.output[0], **cell))
+                        add(_job("evaluate", rules.evaluate, rules.evaluate.output[0], **cell))
+                        if "stills" in method_needs(method):
+                            from vidstill.static_dynamic import PER_ITEM
+
+                            stills = method_config(method).get("stills", "vdsd_stills")
+                            add(_job("distill", rules.distill, rules.distill.output[0], method=stills, ipc=PER_ITEM * ipc, seed=seed, dataset=dataset))
+            teachers = {DEFAULT_TEACHER} | {method_config(m).get("teacher", DEFAULT_TEACHER) for m in spec["methods"]
+                                            if "teacher" in method_needs(m)}
+            for name in sorted(teachers):
+                add(_job("teacher", rules.teacher, job=name, dataset=dataset, teacher=name))
+            add(_job("teacher", rules.teacher, job=DEFAULT_TEACHER, dataset=base, teacher=DEFAULT_TEACHER))  # the ranking's
+            if "experts" in needs[dataset]:
+                for i in range(config["experts"]["count"]):
+                    add(_job("expert", rules.expert, job=f"expert{i}", dataset=dataset, expert=i))
+                add(_job("expert", rules.expert_check, job="check", dataset=dataset))
+            if "crops" in needs[dataset]:
+                for shard in range(config["crops"]["shards"]):
+                    add(_job("crops", rules.crop_tracks, job=f"tracks{shard}", dataset=base, shard=shard))
+                add(_job("crops", rules.crop_summary, job="summary", dataset=base))
+                add(_job("crops", rules.crop_scores, job="scores", dataset=dataset))
+                if not config["crops"]["detector"]["weights"]:
+                    add(_job("crops", rules.crop_detector, job="detector", dataset=base))
+            if DATASETS[base].get("layout") == "synthetic":
+                add(_job("data", rules.generate_synthetic, job="generate", dataset=base))
+            add(_job("data", rules.index, job="index", dataset=base))
+            for split in ("train", "test"):
+                add(_job("data", rules.extract_clips, job=f"clips_{split}", dataset=base, split=split))
+                if dataset != base:
+                    add(_job("data", rules.subset_clips, job=f"clips_{split}", dataset=dataset, split=split))
+            if dataset != base:
+                add(_job("data", rules.subset_index, job="index", dataset=dataset))
+            for seed in config["ranking"]["seeds"]:
+                for mode in ("full", "static") if seed != config["teacher"]["seed"] else ("static",):
+                    add(_job("ranking", rules.class_accuracy, job=f"{mode}_seed{seed}", dataset=base, mode=mode, seed=seed))
+            add(_job("ranking", rules.delta, job="delta", dataset=base))
+    # sorted, so that reordering keys of the config file does not change this param (and rerun the cost table)
+    return sorted(jobs.values(), key=lambda j: (j["stage"], j["dataset"], j["method"], j["ipc"] or 0, j["seed"] or 0, j["job"]))
+
+
+def strip_inputs(wildcards):
+    """The table's distilled sets at its smallest IPC for the first seed, and the dataset's training clips."""
+    spec = table_spec(wildcards.table)
+    ipc, seed = min(spec["ipc"]), config["seeds"][0]
+    return {"sets": [f"results/{wildcards.dataset}/distilled/{m}/ipc{ipc}/seed{seed}.safetensors" for m in spec["methods"]],
+            "train": f"results/{wildcards.dataset}/clips/train.parquet"}

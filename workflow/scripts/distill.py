@@ -4,7 +4,7 @@ from pathlib import Path
 from vidstill.data.clips import ClipStore
 from vidstill.logs import job_log
 from vidstill.methods import DistillContext, get_method
-from vidstill.runtime import job_device
+from vidstill.runtime import gpu_peak_memory_bytes, job_device, reset_peak_memory
 
 with job_log(snakemake.log[0]) as log:
     w, p = snakemake.wildcards, snakemake.params
@@ -20,10 +20,12 @@ with job_log(snakemake.log[0]) as log:
         teacher=Path(inputs.pop("teacher")) if "teacher" in inputs else None,
         artifacts={k: Path(v) if isinstance(v, str) else [Path(x) for x in v] for k, v in inputs.items()},
     )
+    reset_peak_memory(device)
     start = time.perf_counter()
     synthetic = get_method(p.method).fn(ctx)
     synthetic.meta.update(method=p.method, instance=w.method, dataset=w.dataset, ipc=int(w.ipc), seed=int(w.seed),
-                          settings=dict(p.settings), wall_time=time.perf_counter() - start, device=str(device))
+                          settings=dict(p.settings), wall_time=time.perf_counter() - start, device=str(device),
+                          gpu_peak_memory_bytes=gpu_peak_memory_bytes(device))
     log.info("%s ipc %s seed %s: %d items, %d bytes, %.1fs", w.method, w.ipc, w.seed, len(synthetic),
              synthetic.storage_bytes(), synthetic.meta["wall_time"])
     synthetic.save(snakemake.output[0])

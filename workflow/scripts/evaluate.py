@@ -2,12 +2,13 @@ from vidstill.data.clips import ClipStore
 from vidstill.evaluate import evaluate_student
 from vidstill.io import write_parquet
 from vidstill.logs import job_log
-from vidstill.runtime import job_device
+from vidstill.runtime import gpu_peak_memory_bytes, job_device, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
 
 with job_log(snakemake.log[0]):
     w, p = snakemake.wildcards, snakemake.params
     device = job_device(snakemake.config["device"], snakemake.threads)
+    reset_peak_memory(device)
     synthetic = SyntheticSet.load(snakemake.input.synthetic)
     runs = evaluate_student(synthetic, ClipStore.open(snakemake.input.test), p.protocol, p.student, int(w.seed), device,
                             lr=synthetic.lr, label_loss=synthetic.label_loss)
@@ -15,4 +16,5 @@ with job_log(snakemake.log[0]):
                        storage_bytes=synthetic.storage_bytes(), soft_labels=synthetic.soft_labels,
                        expansion=synthetic.expansion, distill_seconds=synthetic.meta.get("wall_time"),
                        distill_peak_memory_bytes=synthetic.meta.get("peak_memory_bytes"))
-    write_parquet(runs, snakemake.output[0], metadata={"protocol": p.protocol, "synthetic": synthetic.meta})
+    write_parquet(runs, snakemake.output[0], metadata={"protocol": p.protocol, "synthetic": synthetic.meta,
+                                                       "gpu_peak_memory_bytes": gpu_peak_memory_bytes(device)})

@@ -4,14 +4,15 @@ from vidstill.data.clips import ClipStore, RealClips
 from vidstill.evaluate import evaluate_student
 from vidstill.io import write_parquet
 from vidstill.logs import job_log
-from vidstill.runtime import job_device
+from vidstill.runtime import gpu_peak_memory_bytes, job_device, reset_peak_memory
 
 with job_log(snakemake.log[0]):
     w, p = snakemake.wildcards, snakemake.params
     device = job_device(snakemake.config["device"], snakemake.threads)
+    reset_peak_memory(device)
     train = ClipStore.open(snakemake.input.train)
     runs = evaluate_student(RealClips(train), ClipStore.open(snakemake.input.test), p.protocol, p.student, int(w.seed), device)
     frames_bytes = int(train.table["length"].sum()) * int(np.prod(train.frames.shape[1:]))
     runs = runs.assign(dataset=w.dataset, method="full", ipc=0, distill_seed=int(w.seed), storage_bytes=frames_bytes,
                        soft_labels=False, expansion="real", distill_seconds=0.0)
-    write_parquet(runs, snakemake.output[0], metadata={"protocol": p.protocol})
+    write_parquet(runs, snakemake.output[0], metadata={"protocol": p.protocol, "gpu_peak_memory_bytes": gpu_peak_memory_bytes(device)})

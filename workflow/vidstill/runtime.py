@@ -25,3 +25,9 @@ def peak_memory_bytes(device: torch.device) -> int:
     import resource
 
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def gpu_peak_memory_bytes(device: torch.device) -> int | None:
+    """Peak allocated CUDA memory since the last reset, None on CPU (where the job's benchmark file has the peak RSS):
+    Snakemake's benchmark sees only host memory, so GPU jobs record this beside their results (report/cost.py)."""
+    return int(torch.cuda.max_memory_allocated(device)) if device.type == "cuda" else None

@@ -1,4 +1,5 @@
-"""Figures (matplotlib, Agg): the Δ ranking, per-Δ-group accuracy of every method, IDTD's redundancy scatter."""
+"""Figures (matplotlib, Agg): the Δ ranking, per-Δ-group accuracy of every method, accuracy against IPC and against
+storage for every method of a table (published numbers beside ours), IDTD's redundancy scatter."""
 
 from __future__ import annotations
 
@@ -61,6 +62,85 @@ def plot_group_accuracy(groups: pd.DataFrame, labels: Mapping[str, str], path: s
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
     plt.close(fig)
+
+
+def method_colours(methods: list[str]) -> dict[str, tuple[float, ...]]:
+    """One colour per method, fixed by its position in the table, so a method looks the same in every figure."""
+    plt = _plt()
+    cmap = plt.get_cmap("tab20")
+    return {m: cmap(k % 20) for k, m in enumerate(methods)}
+
+
+def _dataset_panels(cells: pd.DataFrame, width: float = 5.0, height: float = 4.0):
+    plt = _plt()
+    datasets = list(dict.fromkeys(cells["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(width * len(datasets) + 2.5, height), squeeze=False)
+    return plt, fig, list(zip(datasets, axes[0]))
+
+
+def _save(fig, path: str | Path, dpi: int = 110) -> None:
+    plt = _plt()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_accuracy_vs_ipc(cells: pd.DataFrame, path: str | Path, metric: str = "top1") -> None:
+    """One panel per dataset: mean ± std accuracy of every method against IPC (solid, filled), its published number
+    where there is one (dashed, hollow, same colour), the Full Dataset row as a horizontal line. `cells` is the long
+    table of report.tables.build_table."""
+    plt, fig, panels = _dataset_panels(cells)
+    methods = [m for m in dict.fromkeys(cells["method"]) if m != "full"]
+    colours = method_colours(methods)
+    ipcs = sorted(cells["ipc"].unique())
+    pos = {ipc: k for k, ipc in enumerate(ipcs)}  # IPCs equally spaced: 1 and 5 (and 10, 50) read as steps
+    for dataset, ax in panels:
+        d = cells[cells["dataset"] == dataset]
+        full = d[d["method"] == "full"]
+        if not full.empty:
+            ax.axhline(full["mean"].iloc[0], color="black", lw=1, label="Full Dataset")
+            if full["published_mean"].notna().any():
+                ax.axhline(full["published_mean"].iloc[0], color="black", lw=1, ls="--", label="Full Dataset (published)")
+        for method in methods:
+            m = d[d["method"] == method].sort_values("ipc")
+            x = [pos[i] for i in m["ipc"]]
+            ax.errorbar(x, m["mean"], yerr=m["std"], marker="o", color=colours[method], capsize=2, label=m["label"].iloc[0])
+            p = m[m["published_mean"].notna()]
+            if not p.empty:
+                ax.errorbar([pos[i] for i in p["ipc"]], p["published_mean"], yerr=p["published_std"].fillna(0), marker="o",
+                            mfc="none", ls="--", color=colours[method], capsize=2, alpha=0.8)
+        ax.set_xticks(range(len(ipcs)), [str(i) for i in ipcs])
+        ax.set_xlim(-0.4, len(ipcs) - 0.6)
+        ax.set_xlabel("IPC (videos per class)")
+        ax.set_ylabel(f"{metric} accuracy (%)")
+        ax.set_title(f"{dataset}: ours solid, published dashed/hollow", fontsize=9)
+    panels[-1][1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1))
+    _save(fig, path)
+
+
+def plot_accuracy_vs_storage(cells: pd.DataFrame, path: str | Path, metric: str = "top1") -> None:
+    """One panel per dataset: accuracy (mean ± std) against the megabytes a method stores (log scale), a marker shape
+    per IPC, the Full Dataset row at its stored training frames. `cells`: build_table's long table with storage_mb."""
+    plt, fig, panels = _dataset_panels(cells)
+    methods = [m for m in dict.fromkeys(cells["method"]) if m != "full"]
+    colours = method_colours(methods)
+    markers = dict(zip(sorted(cells["ipc"].unique()), "os^Dv<>p*h"))
+    for dataset, ax in panels:
+        d = cells[cells["dataset"] == dataset]
+        full = d[d["method"] == "full"].head(1)
+        for r in full.itertuples():
+            ax.errorbar(r.storage_mb, r.mean, yerr=r.std, marker="*", ms=12, color="black", capsize=2, ls="none", label="Full Dataset")
+        for method in methods:
+            for r in d[d["method"] == method].itertuples():
+                ax.errorbar(r.storage_mb, r.mean, yerr=r.std, marker=markers[r.ipc], color=colours[method], capsize=2, ls="none",
+                            label=f"{r.label} (IPC {r.ipc})")
+        ax.set_xscale("log")
+        ax.set_xlabel("stored (MB, log scale)")
+        ax.set_ylabel(f"{metric} accuracy (%)")
+        ax.set_title(f"{dataset}: accuracy against storage", fontsize=9)
+    panels[-1][1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1), ncol=2)
+    _save(fig, path)
 
 
 def plot_redundancy_gain(table: pd.DataFrame, path: str | Path, title: str = "") -> None:

@@ -31,16 +31,34 @@ def summarize(runs: pd.DataFrame, metric: str = "top1") -> pd.DataFrame:
     return out
 
 
-def published_number(published: pd.DataFrame, dataset: str | None, method: str, ipc: int, metric: str) -> tuple[float, float] | None:
+def published_names(method: str, methods: Mapping[str, Mapping[str, Any]], source: Mapping[str, Any] | None = None) -> list[str]:
+    """The names a method goes by in the papers, most specific first: the reproduced table's own name for it
+    (`tables.<t>.published.names`), then its `published_as` (a name or a list: DAViD calls MTT+VDSD "VDSD"), else its
+    label."""
+    names = [str((source or {}).get("names", {}).get(method, ""))]
+    given = methods.get(method, {}).get("published_as")
+    names += [given] if isinstance(given, str) else list(given or [method_label(method, methods)])
+    return [n for n in dict.fromkeys(names) if n]
+
+
+def published_number(published: pd.DataFrame, dataset: str | None, names: str | Sequence[str], ipc: int, metric: str,
+                     source: Mapping[str, Any] | None = None) -> tuple[float, float] | None:
+    """The published (mean, std) of a cell, or None. With `source` ({paper, table}) only that table's rows count;
+    otherwise the first paper listing the cell (all papers quote the same baseline numbers within rounding)."""
     if not dataset:
         return None
-    ipc_key = "full" if ipc == 0 else str(ipc)
-    rows = published[(published["dataset"] == dataset) & (published["method"] == method)
-                     & (published["ipc"].astype(str) == ipc_key) & (published["metric"] == metric)]
-    if rows.empty:
-        return None
-    row = rows.iloc[0]  # the first listed paper; all papers quote the same baseline numbers within rounding
-    return float(row["mean"]), float(row["std"]) if pd.notna(row["std"]) else float("nan")
+    rows = published[(published["dataset"] == dataset) & (published["ipc"].astype(str) == ("full" if ipc == 0 else str(ipc)))
+                     & (published["metric"] == metric)]
+    if source and "paper" in source:
+        rows = rows[rows["paper"] == source["paper"]]
+    if source and "table" in source:
+        rows = rows[rows["table"].astype(str) == str(source["table"])]
+    for name in [names] if isinstance(names, str) else names:
+        match = rows[rows["method"] == name]
+        if not match.empty:
+            row = match.iloc[0]
+            return float(row["mean"]), float(row["std"]) if pd.notna(row["std"]) else float("nan")
+    return None
 
 
 def method_label(method: str, methods: Mapping[str, Mapping[str, Any]]) -> str:
@@ -76,8 +94,8 @@ def build_table(
     for dataset, ipc, method, runs_of_cell in table_cells(runs[runs["arch"] == arch], spec):
         stats = summarize(runs_of_cell, metric).iloc[0]
         key_ipc = 0 if method == FULL else ipc
-        pub_name = methods.get(method, {}).get("published_as", method_label(method, methods))
-        pub = published_number(published, published_as.get(dataset), pub_name, key_ipc, metric)
+        names = [FULL_LABEL] if method == FULL else published_names(method, methods, spec.get("published"))
+        pub = published_number(published, published_as.get(dataset), names, key_ipc, metric, spec.get("published"))
         cells.append(dict(dataset=dataset, ipc=ipc, method=method, label=method_label(method, methods),
                           mean=float(stats["mean"]), std=float(stats["std"]), runs=int(stats["runs"]),
                           published_mean=pub[0] if pub else np.nan, published_std=pub[1] if pub else np.nan))

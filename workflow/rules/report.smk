@@ -1,0 +1,71 @@
+# The report's figures and the cost table: accuracy against IPC and against storage per table, a frame strip of every
+# method's distilled videos per table and dataset, and the measured cost of every job the tables stand on.
+
+
+rule accuracy_figures:
+    input:
+        runs="results/tables/{table}_runs.parquet",
+    output:
+        ipc=report("results/figures/{table}_accuracy_ipc.png", caption="../report/accuracy_ipc.rst", category="Figures",
+                   subcategory="{table}"),
+        storage=report("results/figures/{table}_accuracy_storage.png", caption="../report/accuracy_storage.rst",
+                       category="Figures", subcategory="{table}"),
+    params:
+        spec=lambda wc: canonical(table_spec(wc.table)),
+        methods=lambda wc: canonical({m: config["methods"][m] for m in table_spec(wc.table)["methods"]}),
+        code=code_hash("report/tables.py", "report/figures.py"),
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/figures/{table}_accuracy.log",
+    benchmark:
+        "results/benchmarks/figures/{table}_accuracy.tsv"
+    wildcard_constraints:
+        table=alternation(list(config["tables"])),
+    script:
+        "../scripts/accuracy_figures.py"
+
+
+rule distilled_strip:
+    input:
+        unpack(strip_inputs),
+    output:
+        report("results/figures/strips/{table}/{dataset}.png", caption="../report/distilled_strip.rst", category="Figures",
+               subcategory="{table}"),
+    params:
+        ipc=lambda wc: min(table_spec(wc.table)["ipc"]),
+        seed=config["seeds"][0],
+        labels=lambda wc: [method_config(m).get("label", m) for m in table_spec(wc.table)["methods"]],
+        strip=canonical(config["report"]["strip"]),
+        code=code_hash("report/strips.py", "synthetic_set.py", "data/clips.py", "static_dynamic.py", "saliency.py"),
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/figures/strip_{table}_{dataset}.log",
+    benchmark:
+        "results/benchmarks/figures/strip_{table}_{dataset}.tsv"
+    wildcard_constraints:
+        table=alternation(list(config["tables"])),
+        dataset=alternation(list(DATASETS)),
+    script:
+        "../scripts/distilled_strip.py"
+
+
+rule cost:
+    input:
+        runs=expand("results/tables/{table}_runs.parquet", table=config["tables"]),
+    output:
+        csv=report("results/tables/cost.csv", caption="../report/cost.rst", category="Tables"),
+        markdown="results/tables/cost.md",
+    params:
+        jobs=lambda wc: cost_jobs(),
+        labels=lambda wc: canonical({m: c.get("label", m) for m, c in config["methods"].items()}),
+        code=code_hash("report/cost.py"),
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/table/cost.log",
+    benchmark:
+        "results/benchmarks/table/cost.tsv"
+    script:
+        "../scripts/cost.py"

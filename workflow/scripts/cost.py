@@ -1,0 +1,15 @@
+from vidstill.io import atomic_path
+from vidstill.logs import job_log
+from vidstill.report.cost import gather_costs, render_cost_markdown
+
+with job_log(snakemake.log[0]) as log:
+    costs = gather_costs(snakemake.params.jobs)
+    for row in costs[~costs["measured"]].itertuples():
+        log.warning("no benchmark file for %s %s %s: %s", row.stage, row.dataset, row.method or row.job, row.benchmark)
+    with atomic_path(snakemake.output.csv) as tmp:
+        costs.to_csv(tmp, index=False)
+    note = (f"Measured on this run's machine ({snakemake.config['device']} device setting): wall and CPU time and peak "
+            "RSS from each job's Snakemake benchmark file, peak GPU memory as the distill and evaluate jobs recorded it.")
+    with atomic_path(snakemake.output.markdown) as tmp:
+        tmp.write_text(render_cost_markdown(costs, snakemake.params.labels, note))
+    log.info("%d jobs, %.0f s of job time", len(costs), costs["wall_s"].sum())
