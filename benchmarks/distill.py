@@ -78,6 +78,12 @@ def run_case(case: dict) -> dict:
         save_expert(torch.stack([start + (target - start) * k / rows for k in range(rows)]), {"epochs": rows - 1},
                     tmp / "expert0.safetensors")
         artifacts["experts"] = [tmp / "expert0.safetensors"]
+    if case.get("teacher_norm"):  # an untrained teacher of the student's shape: its weights do not change the cost
+        from vidstill.teacher import build_from_architecture, save_teacher
+
+        arch = dict(arch="convnet3d", widths=case["widths"], norm=case["teacher_norm"], num_classes=case["classes"],
+                    frames=case["frames"], size=case["size"], standardize=True)
+        save_teacher(build_from_architecture(arch), arch, tmp / "teacher.safetensors")
     if case["method"].endswith("_vdsd"):  # stage 1's stills: their values do not change the cost of stage 2
         stills = DistillContext(store, 2 * case["ipc"], 0, device, {"method": "static_dc", "iterations": 0}, student)
         get_method("static_dc").fn(stills).save(tmp / "stills.safetensors")
@@ -85,6 +91,7 @@ def run_case(case: dict) -> dict:
 
     def distill(iterations: int):
         ctx = DistillContext(store, case["ipc"], 0, device, {**params, "iterations": iterations}, student,
+                             teacher=tmp / "teacher.safetensors" if case.get("teacher_norm") else None,
                              artifacts=dict(artifacts))
         return get_method(case["method"]).fn(ctx)
 

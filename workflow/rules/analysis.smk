@@ -14,6 +14,8 @@ rule idtd_redundancy:
                            for k in ("method", "baseline")},
         code=code_hash("redundancy.py", "report/figures.py"),
     threads: config["threads"]["train"]
+    resources:
+        gpu=1,
     conda:
         "../../envs/vidstill.yaml"
     log:

@@ -1,4 +1,5 @@
 # Shared helpers of the workflow (config validation, dataset lookups, input functions, code hashes).
+import functools
 import hashlib
 import sys
 from pathlib import Path
@@ -232,12 +233,18 @@ def stills_file(wildcards):
     return f"results/{wildcards.dataset}/distilled/{name}/ipc{ipc}/seed{wildcards.seed}.safetensors"
 
 
-def method_code(wildcards):
+@functools.cache
+def _implementation_code(impl):
     from vidstill.methods import get_method
-
     from vidstill.workflow import library_modules
 
-    return code_hash(*library_modules(get_method(method_impl(wildcards.method)).module, LIBRARY))
+    return code_hash(*library_modules(get_method(impl).module, LIBRARY))
+
+
+def method_code(wildcards):
+    """Hash of the method's module and the library modules it imports (cached per implementation: parsing imports
+    for every distill job was half of a paper-config dry run)."""
+    return _implementation_code(method_impl(wildcards.method))
 
 
 def protocol(full=False):
