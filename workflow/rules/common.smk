@@ -308,6 +308,8 @@ def _job(stage, rule, artifact=None, method="", ipc=None, seed=None, job="", **w
 def cost_jobs():
     """Every job the configured tables stand on, once: data, ranking, teachers, experts, crops, each cell's distill and
     evaluate jobs (VDSD's shared stills included) and the Full Dataset rows."""
+    from vidstill.static_dynamic import PER_ITEM
+
     jobs, needs = {}, {}
 
     def add(job):
@@ -327,8 +329,6 @@ def cost_jobs():
                         add(_job("distill", rules.distill, rules.distill.output[0], **cell))
                         add(_job("evaluate", rules.evaluate, rules.evaluate.output[0], **cell))
                         if "stills" in method_needs(method):
-                            from vidstill.static_dynamic import PER_ITEM
-
                             stills = method_config(method).get("stills", "vdsd_stills")
                             add(_job("distill", rules.distill, rules.distill.output[0], method=stills, ipc=PER_ITEM * ipc, seed=seed, dataset=dataset))
             teachers = {DEFAULT_TEACHER} | {method_config(m).get("teacher", DEFAULT_TEACHER) for m in spec["methods"]

@@ -68,7 +68,8 @@ def method_colours(methods: list[str]) -> dict[str, tuple[float, ...]]:
     """One colour per method, fixed by its position in the table, so a method looks the same in every figure."""
     plt = _plt()
     cmap = plt.get_cmap("tab20")
-    return {m: cmap(k % 20) for k, m in enumerate(methods)}
+    # tab20's strong colours first (even indices), then their light partners: neighbours in a table never share a hue
+    return {m: cmap((2 * k) % 20 + (k // 10) % 2) for k, m in enumerate(methods)}
 
 
 def _dataset_panels(cells: pd.DataFrame, width: float = 5.0, height: float = 4.0):
