@@ -15,7 +15,10 @@ rule idtd_redundancy:
         code=code_hash("redundancy.py", "report/figures.py"),
     threads: config["threads"]["train"]
     resources:
-        gpu=1,
+        gpu=GPUS,
+        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        mem_mb=job_mem_mb,
+        runtime=job_runtime,
     conda:
         "../../envs/vidstill.yaml"
     log:

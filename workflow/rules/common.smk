@@ -69,6 +69,41 @@ if DEFAULT_TEACHER in config["teachers"]:
     raise WorkflowError(f"config: teachers.{DEFAULT_TEACHER} is the default teacher's name (teacher.arch); name the variant otherwise")
 
 
+# A job that will not use CUDA reserves no GPU: `device: cpu` runs (and CPU-only SLURM partitions) ask for none.
+GPUS = 0 if config["device"] == "cpu" else 1
+
+
+def _input_gb(input):
+    """The job's input in GB, a clip store's memory-mapped frames file (named in its table's metadata) included."""
+    from vidstill.io import read_parquet_metadata
+
+    total = 0
+    for f in input:
+        p = Path(f)
+        if not p.exists():
+            continue
+        total += p.stat().st_size
+        if p.suffix == ".parquet" and p.parent.name == "clips":
+            frames = p.parent / read_parquet_metadata(p).get("frames_file", "")
+            total += frames.stat().st_size if frames.is_file() else 0
+    return total / 1e9
+
+
+def _scaled(key):
+    """A resource callable (MB or minutes): base + per input GB + per IPC, times `escalation` per retry attempt."""
+    c = config["cluster"]
+
+    def resource(wildcards, input, attempt):
+        ipc = int(getattr(wildcards, "ipc", 0) or 0)
+        value = c[key]["base"] + c[key]["per_input_gb"] * _input_gb(input) + c[key]["per_ipc"] * ipc
+        return int(value * c["escalation"] ** (attempt - 1))
+
+    return resource
+
+
+job_mem_mb, job_runtime = _scaled("mem_mb"), _scaled("runtime")
+
+
 def teacher_config(name):
     """The default teacher's settings (`teacher:`), or a named variant's: those settings with its overrides
     (`teachers.<name>`, e.g. TSGF's BatchNorm teacher)."""

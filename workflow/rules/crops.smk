@@ -15,7 +15,10 @@ rule crop_detector:
         code=code_hash("crops/detector.py", "data/clips.py"),
     threads: config["threads"]["train"]
     resources:
-        gpu=1,
+        gpu=GPUS,
+        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        mem_mb=job_mem_mb,
+        runtime=job_runtime,
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -88,7 +91,10 @@ rule crop_scores:
         code=code_hash("crops/scoring.py", "crops/geometry.py", "data/clips.py", "teacher.py"),
     threads: config["threads"]["train"]
     resources:
-        gpu=1,
+        gpu=GPUS,
+        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        mem_mb=job_mem_mb,
+        runtime=job_runtime,
     conda:
         "../../envs/vidstill.yaml"
     log:

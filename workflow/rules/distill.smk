@@ -13,7 +13,10 @@ rule distill:
         code=method_code,
     threads: config["threads"]["train"]
     resources:
-        gpu=1,
+        gpu=GPUS,
+        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        mem_mb=job_mem_mb,
+        runtime=job_runtime,
     conda:
         "../../envs/vidstill.yaml"
     log:

@@ -15,7 +15,10 @@ rule evaluate:
                        "static_dynamic.py", "io.py", "saliency.py", "augment.py"),
     threads: config["threads"]["train"]
     resources:
-        gpu=1,
+        gpu=GPUS,
+        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        mem_mb=job_mem_mb,
+        runtime=job_runtime,
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -41,7 +44,10 @@ rule evaluate_full:
         code=code_hash("evaluate.py", "train.py", "models.py", "data/clips.py"),
     threads: config["threads"]["train"]
     resources:
-        gpu=1,
+        gpu=GPUS,
+        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        mem_mb=job_mem_mb,
+        runtime=job_runtime,
     conda:
         "../../envs/vidstill.yaml"
     log:

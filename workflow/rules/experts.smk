@@ -13,7 +13,10 @@ rule expert:
         code=code_hash("experts.py", "train.py", "models.py", "data/clips.py"),
     threads: config["threads"]["train"]
     resources:
-        gpu=1,
+        gpu=GPUS,
+        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        mem_mb=job_mem_mb,
+        runtime=job_runtime,
     conda:
         "../../envs/vidstill.yaml"
     log:

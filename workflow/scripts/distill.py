@@ -19,6 +19,9 @@ with job_log(snakemake.log[0]) as log:
         student=p.student,
         teacher=Path(inputs.pop("teacher")) if "teacher" in inputs else None,
         artifacts={k: Path(v) if isinstance(v, str) else [Path(x) for x in v] for k, v in inputs.items()},
+        # outside the outputs (Snakemake deletes those when a job fails): a requeued job resumes from it
+        checkpoint=Path("results/checkpoints/distill") / w.dataset / f"{w.method}_ipc{w.ipc}_seed{w.seed}.pt",
+        checkpoint_every_s=float(snakemake.config["checkpoint_every_s"]),
     )
     reset_peak_memory(device)
     start = time.perf_counter()

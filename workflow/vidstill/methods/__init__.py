@@ -31,6 +31,8 @@ class DistillContext:
     student: dict[str, Any]  # the student network config (arch, widths): what the set is distilled for
     teacher: Path | None = None
     artifacts: dict[str, Path | list[Path]] = field(default_factory=dict)  # upstream files the method needs
+    checkpoint: Path | None = None  # where a long loop keeps its resumable state (resume.py), outside the outputs
+    checkpoint_every_s: float = 300.0
 
     @property
     def num_classes(self) -> int:

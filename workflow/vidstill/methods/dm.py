@@ -27,6 +27,7 @@ from vidstill.augment import DSAParams, apply_draw, dsa_strategy, sample_draw
 from vidstill.data.clips import sample_clips
 from vidstill.methods import DistillContext, register
 from vidstill.optim import SGD, descend
+from vidstill.resume import IterationCheckpoint
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import epoch_seed
@@ -111,10 +112,11 @@ def iteration_draw(ctx: DistillContext, it: int, per_class: int) -> tuple[int, t
 
 
 def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: torch.Tensor, optimizers: list[SGD],
-                     iterations: int) -> dict:
+                     iterations: int, resumable: bool = False) -> dict:
     """DM's loop over whatever parameterises the synthetic videos: `synthetic(rng)` builds them with a graph (DM:
     the pixels themselves; VDSD: stills, dynamic maps and the hallucinator, with this iteration's pairing) and the
-    `optimizers` step on its parameters. Returns the metadata every DM-family set carries."""
+    `optimizers` step on its parameters. Returns the metadata every DM-family set carries. `resumable`: the job's
+    one long loop checkpoints to ctx.checkpoint and resumes from it (every draw is seeded from the iteration)."""
     p = ctx.params
     per_class = int(p.get("batch_real", 64))
     forward = p.get("forward", "batched")
@@ -124,8 +126,10 @@ def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: to
     dsa_params = DSAParams(mode=str(p.get("dsa_mode", "single")))
     labels = labels.to(ctx.device)
     reset_peak_memory(ctx.device)
-    curve, start = [], time.perf_counter()
-    for it in range(iterations):
+    checkpoint = IterationCheckpoint(ctx.checkpoint if resumable else None, ctx.checkpoint_every_s)
+    done, curve = checkpoint.restore(optimizers)
+    start = time.perf_counter()
+    for it in range(done, iterations):
         it_seed, net, it_rng, real, real_labels = iteration_draw(ctx, it, per_class)
         syn = synthetic(it_rng)
         if strategy is not None:  # Siamese: a class's real and synthetic clips share the iteration's draw
@@ -135,8 +139,10 @@ def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: to
         curve.append(descend(loss, optimizers))
         if (it + 1) % max(iterations // 10, 1) == 0:
             log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
-    return {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device),
-            "seconds_per_iteration": (time.perf_counter() - start) / max(iterations, 1), "dsa_strategy": strategy}
+        checkpoint.maybe_save(it + 1, optimizers, curve)
+    checkpoint.finish()
+    return {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device), "resumed_at": done,
+            "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1), "dsa_strategy": strategy}
 
 
 @register("dm")
@@ -146,7 +152,7 @@ def dm(ctx: DistillContext) -> SyntheticSet:
     videos, labels = initial_videos(ctx, rng)
     videos = videos.to(ctx.device).requires_grad_(True)
     opt = SGD([videos], lr=float(p.get("lr", 30.0)), momentum=float(p.get("momentum", 0.5)))
-    meta = match_embeddings(ctx, lambda rng: videos, labels, [opt], int(p.get("iterations", 5000)))
+    meta = match_embeddings(ctx, lambda rng: videos, labels, [opt], int(p.get("iterations", 5000)), resumable=True)
     return SyntheticSet({"videos": videos.detach().cpu()}, labels.cpu(), ctx.num_classes, ctx.train.spec.frames,
                         meta={"method": "dm", **meta})
 

@@ -105,7 +105,7 @@ def dm_vdsd(ctx: DistillContext) -> SyntheticSet:
     memory = StaticDynamicMemory(ctx)
     items = torch.arange(len(memory.labels))
     meta = match_embeddings(ctx, lambda rng: memory.videos(items, rng), memory.labels,
-                            memory.optimizers(ctx.params, ctx.ipc), int(ctx.params.get("iterations", 5000)))
+                            memory.optimizers(ctx.params, ctx.ipc), int(ctx.params.get("iterations", 5000)), resumable=True)
     return memory.synthetic_set(ctx, "dm_vdsd", meta)
 
 
