@@ -1,13 +1,14 @@
 """A distillation killed mid-way resumes from its checkpoint and ends with exactly the set an uninterrupted run
-makes (DM's draws are seeded from the iteration); a checkpoint that no longer fits the run is an error naming it."""
+makes (every loop that checkpoints seeds its draws from the iteration); a checkpoint that no longer fits the run is
+an error naming it."""
 
 import dataclasses
 
 import pytest
 import torch
 
-import vidstill.methods.dm as dm_module
 from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
+from test_mtt import experts, mtt_ctx  # noqa: F401  (two tiny expert trajectories)
 from vidstill.methods import get_method
 from vidstill.optim import SGD
 from vidstill.resume import IterationCheckpoint
@@ -17,26 +18,41 @@ class Preempted(Exception):
     pass
 
 
-def test_killed_distillation_resumes_to_the_uninterrupted_result(store, tmp_path, monkeypatch):
-    name, settings = "dm", dict(iterations=6, batch_real=2, lr=10.0)
-    whole = get_method(name).fn(ctx(store, name, **settings))
-    killed = dataclasses.replace(ctx(store, name, **settings), checkpoint=tmp_path / "ckpt.pt", checkpoint_every_s=0.0)
-    real_descend, calls = dm_module.descend, {"n": 0}
+CASES = {  # method -> settings of a 6-iteration run
+    "dm": dict(iterations=6, batch_real=2, lr=10.0),
+    "dc": dict(iterations=6, batch_real=2, outer_loop=2, inner_loop=1),
+    "static_dc": dict(iterations=6, batch_real=2, outer_loop=2, inner_loop=1),
+    "idtd": dict(iterations=6, batch_real=2, segments=2, init="random"),
+    "mtt": dict(iterations=6, lr=1.0, lr_init=0.01, lr_lr=1e-6),
+}
 
-    def descend_then_preempt(loss, optimizers):
-        if calls["n"] == 4:  # SLURM's SIGTERM arrives after four iterations
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_killed_distillation_resumes_to_the_uninterrupted_result(store, experts, tmp_path, monkeypatch, name):  # noqa: F811
+    def make():
+        if name == "mtt":
+            return mtt_ctx(store, experts, **CASES[name])
+        return ctx(store, name, **CASES[name])
+
+    whole = get_method(name).fn(make())
+    killed = dataclasses.replace(make(), checkpoint=tmp_path / "ckpt.pt", checkpoint_every_s=0.0)
+    save = IterationCheckpoint.maybe_save
+
+    def save_then_preempt(self, done, optimizers, curve):
+        save(self, done, optimizers, curve)
+        if done == 4:  # SLURM's SIGTERM arrives after the fourth iteration's checkpoint
             raise Preempted
-        calls["n"] += 1
-        return real_descend(loss, optimizers)
 
-    monkeypatch.setattr(dm_module, "descend", descend_then_preempt)
+    monkeypatch.setattr(IterationCheckpoint, "maybe_save", save_then_preempt)
     with pytest.raises(Preempted):
         get_method(name).fn(killed)
     assert (tmp_path / "ckpt.pt").exists()
-    monkeypatch.setattr(dm_module, "descend", real_descend)
+    monkeypatch.setattr(IterationCheckpoint, "maybe_save", save)
     resumed = get_method(name).fn(killed)
     assert resumed.meta["resumed_at"] == 4 and not (tmp_path / "ckpt.pt").exists()  # removed once the loop ends
+    assert all(torch.isfinite(torch.tensor(whole.meta["loss_curve"])))
     assert resumed.meta["loss_curve"] == pytest.approx(whole.meta["loss_curve"])
+    assert resumed.lr == whole.lr  # MTT's learned step size is part of the state
     for key in whole.tensors:
         assert torch.equal(resumed.tensors[key], whole.tensors[key]), key
 

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -32,8 +33,8 @@ class IterationCheckpoint:
     def _params(optimizers: Sequence) -> list[torch.Tensor]:
         return [p for opt in optimizers for group in opt.param_groups for p in group["params"]]
 
-    def restore(self, optimizers: Sequence) -> tuple[int, list[float]]:
-        """Load the last checkpoint into the optimizers' parameters and states: (iterations done, loss curve); (0, [])
+    def restore(self, optimizers: Sequence) -> tuple[int, Any]:
+        """Load the last checkpoint into the optimizers' parameters and states: (iterations done, loss curve as saved); (0, [])
         when there is none. A checkpoint of another shape (settings changed since) is an error naming the file."""
         if self.path is None or not self.path.exists():
             return 0, []
@@ -52,14 +53,14 @@ class IterationCheckpoint:
                     if isinstance(v, torch.Tensor):
                         buffers[k] = v.to(own[i].device)
         log.info("resumed from %s at iteration %d", self.path, state["iteration"])
-        return int(state["iteration"]), list(state["curve"])
+        return int(state["iteration"]), state["curve"]
 
-    def maybe_save(self, done: int, optimizers: Sequence, curve: list[float]) -> None:
+    def maybe_save(self, done: int, optimizers: Sequence, curve: Any) -> None:
         """Write the state after `done` iterations when `every_s` seconds have passed since the last write."""
         if self.path is None or time.monotonic() - self._last < self.every_s:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        state = {"iteration": done, "curve": list(curve), "params": [p.detach().cpu() for p in self._params(optimizers)],
+        state = {"iteration": done, "curve": curve, "params": [p.detach().cpu() for p in self._params(optimizers)],
                  "optimizers": [opt.state_dict() for opt in optimizers]}
         with atomic_path(self.path) as tmp:
             torch.save(state, tmp)

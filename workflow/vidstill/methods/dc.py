@@ -33,6 +33,7 @@ from vidstill.data.clips import sample_clips
 from vidstill.methods import DistillContext, register
 from vidstill.methods.dm import init_from_real
 from vidstill.optim import SGD
+from vidstill.resume import IterationCheckpoint
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet, resize_time
 from vidstill.train import epoch_seed
@@ -130,8 +131,10 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
     members = [torch.nonzero(labels == c).squeeze(1) for c in range(ctx.num_classes)]
     opt = SGD([videos], lr=lr, momentum=float(p.get("momentum", 0.5)))
     reset_peak_memory(ctx.device)
-    curve, start = [], time.perf_counter()
-    for it in range(iterations):
+    checkpoint = IterationCheckpoint(ctx.checkpoint, ctx.checkpoint_every_s)  # every draw is seeded from the iteration
+    done, curve = checkpoint.restore([opt])
+    start = time.perf_counter()
+    for it in range(done, iterations):
         it_seed = epoch_seed(ctx.seed, it)
         net = ctx.network(it_seed)
         net_opt = SGD(net.parameters(), lr=lr_net)
@@ -170,10 +173,12 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
         curve.append(total / outer)
         if (it + 1) % max(iterations // 10, 1) == 0:
             log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
+        checkpoint.maybe_save(it + 1, [opt], curve)
+    checkpoint.finish()
     return SyntheticSet({"videos": videos.detach().cpu()}, labels.cpu(), ctx.num_classes, frames,
                         meta={"method": name, "loss_curve": curve, "outer_loop": outer, "inner_loop": inner,
                               "dsa_strategy": strategy if dsa else None, "peak_memory_bytes": peak_memory_bytes(ctx.device),
-                              "seconds_per_iteration": (time.perf_counter() - start) / max(iterations, 1)})
+                              "resumed_at": done, "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1)})
 
 
 @register("dc")

@@ -52,6 +52,7 @@ from vidstill.data.clips import sample_clips
 from vidstill.methods import DistillContext, register
 from vidstill.methods.dm import embedding_match_loss, iteration_draw
 from vidstill.optim import Adam
+from vidstill.resume import IterationCheckpoint
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import epoch_seed
@@ -262,8 +263,11 @@ def idtd(ctx: DistillContext) -> SyntheticSet:
     per_class = int(p.get("batch_real", 64))
     reset_peak_memory(ctx.device)
     curve: dict[str, list[float]] = {"total": [], "segments": [], "diversity": [], "video": [], "diversity_ratio": []}
+    checkpoint = IterationCheckpoint(ctx.checkpoint if iterations else None, ctx.checkpoint_every_s)  # draws seeded per iteration
+    done, saved_curve = checkpoint.restore(optimizers)
+    curve = saved_curve or curve
     start = time.perf_counter()
-    for it in range(iterations):
+    for it in range(done, iterations):
         it_seed, net, _, real, real_labels = iteration_draw(ctx, it, per_class)
         sums = dict.fromkeys(curve, 0.0)
         for group in chunks:
@@ -281,11 +285,14 @@ def idtd(ctx: DistillContext) -> SyntheticSet:
             log.info("iteration %d/%d loss %.4f (segments %.4f, diversity %.4f, video %.4f; segment distance / real %.3f) %.1fs",
                      it + 1, iterations, sums["total"], sums["segments"], sums["diversity"], sums["video"],
                      sums["diversity_ratio"], time.perf_counter() - start)
+        checkpoint.maybe_save(it + 1, optimizers, curve)
+    checkpoint.finish()
     with torch.no_grad():
         videos = torch.cat([parts.videos(parts.segments([c]), [c]) for c in classes]).cpu()
     labels = torch.arange(ctx.num_classes).repeat_interleave(ctx.ipc)
     meta = {"method": "idtd", "modules": parts.modules, "loss_curve": curve["total"], "loss_terms": curve,
-            "peak_memory_bytes": peak_memory_bytes(ctx.device), "seconds_per_iteration": (time.perf_counter() - start) / max(iterations, 1)}
+            "peak_memory_bytes": peak_memory_bytes(ctx.device), "resumed_at": done,
+            "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1)}
     return SyntheticSet({"videos": videos}, labels, ctx.num_classes, ctx.train.spec.frames,
                         expansion="temporal_interval", expansion_args={"min_span": min_span}, meta=meta)
 

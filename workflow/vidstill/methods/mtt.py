@@ -27,6 +27,7 @@ from vidstill.experts import expert_info, trajectory_rows
 from vidstill.methods import DistillContext, register
 from vidstill.methods.dm import initial_videos
 from vidstill.optim import SGD, descend
+from vidstill.resume import IterationCheckpoint
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import epoch_seed, standardize
@@ -108,8 +109,10 @@ def match_trajectories(ctx: DistillContext, videos: torch.Tensor | BatchVideos, 
     for param in net.parameters():
         param.requires_grad_(False)
     reset_peak_memory(ctx.device)
-    curve, start_time = [], time.perf_counter()
-    for it in range(iterations):
+    checkpoint = IterationCheckpoint(ctx.checkpoint, ctx.checkpoint_every_s)  # every draw is seeded from the iteration
+    done, curve = checkpoint.restore(optimizers)
+    start_time = time.perf_counter()
+    for it in range(done, iterations):
         it_seed = epoch_seed(ctx.seed, it)
         it_rng = np.random.default_rng(it_seed)
         torch.manual_seed(it_seed)
@@ -122,8 +125,10 @@ def match_trajectories(ctx: DistillContext, videos: torch.Tensor | BatchVideos, 
         if (it + 1) % max(iterations // 10, 1) == 0:
             log.info("iteration %d/%d loss %.4f lr %.4g %.1fs", it + 1, iterations, curve[-1], syn_lr.item(),
                      time.perf_counter() - start_time)
-    meta = {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device),
-            "seconds_per_iteration": (time.perf_counter() - start_time) / max(iterations, 1),
+        checkpoint.maybe_save(it + 1, optimizers, curve)
+    checkpoint.finish()
+    meta = {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device), "resumed_at": done,
+            "seconds_per_iteration": (time.perf_counter() - start_time) / max(iterations - done, 1),
             "experts": [{k: v for k, v in expert_info(e).items() if k != "curve"} for e in experts]}
     if "expert_summary" in ctx.artifacts:  # the check against the full-data accuracy travels with the set
         import pandas as pd
