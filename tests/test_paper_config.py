@@ -169,6 +169,7 @@ def test_plan_resources(plans, name):
         rule, res = job["rule"], job["resources"]
         if rule in GPU_RULES:
             assert res.get("gpu") == "1", f"{rule} {job['wildcards']}: no gpu=1 in {res}"
+            assert res.get("cpus_per_gpu") == str(THREADS["train"]) and int(res["mem_mb"]) >= 4000 and int(res["runtime"]) >= 60, res
         if rule in CPU_RULES:
             assert "gpu" not in res, f"{rule} holds a GPU: {res}"
         if rule in RULE_THREADS:
@@ -285,6 +286,11 @@ def test_ablation_tables_compare_with_their_own_published_table(table):
 
 def test_table1_and_david_table1_plans(plans):
     jobs, n = plan(plans, "table1")
+    # what a scheduler is asked for grows with IPC (config cluster: per_ipc) for the same dataset and method
+    asked = {(j["wildcards"]["dataset"], j["wildcards"]["method"], j["wildcards"]["ipc"]): j["resources"] for j in jobs
+             if j["rule"] == "distill"}
+    for key in ("mem_mb", "runtime"):
+        assert int(asked[("miniucf", "dm", "5")][key]) > int(asked[("miniucf", "dm", "1")][key]), key
     assert {j["wildcards"]["dataset"] for j in jobs if j["rule"] == "subset_index"} == {"miniucf"}
     # OptDistill: the configured detector (none trained), 32 tracking shards per base dataset, scores per dataset
     assert "crop_detector" not in n and n["crop_tracks"] == 2 * PAPER["crops"]["shards"] == 64
