@@ -120,9 +120,9 @@ def test_search_runs_dm_for_beta_n_iterations_per_action(store, teacher, monkeyp
     calls = []
     real = david_module.match_embeddings
 
-    def counting(ctx, synthetic, labels, optimizers, iterations):
+    def counting(ctx, synthetic, labels, optimizers, iterations, resumable=False):
         calls.append(iterations)
-        return real(ctx, synthetic, labels, optimizers, iterations)
+        return real(ctx, synthetic, labels, optimizers, iterations, resumable)
 
     monkeypatch.setattr(david_module, "match_embeddings", counting)
     s = get_method("david").fn(david_ctx(store, teacher, search=search, beta=beta, resolutions=[2, 8]))

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
+from test_david import david_ctx, teacher  # noqa: F401  (an untrained tiny teacher)
 from test_mtt import experts, mtt_ctx  # noqa: F401  (two tiny expert trajectories)
 from vidstill.methods import get_method
 from vidstill.optim import SGD
@@ -24,22 +25,27 @@ CASES = {  # method -> settings of a 6-iteration run
     "static_dc": dict(iterations=6, batch_real=2, outer_loop=2, inner_loop=1),
     "idtd": dict(iterations=6, batch_real=2, segments=2, init="random"),
     "mtt": dict(iterations=6, lr=1.0, lr_init=0.01, lr_lr=1e-6),
+    "frepo": dict(iterations=6, batch_real=2, num_models=2, max_online_steps=3),  # online models reset mid-way
+    "david": dict(iterations=6),  # the seeded search is rerun, the final DM resumes
 }
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_killed_distillation_resumes_to_the_uninterrupted_result(store, experts, tmp_path, monkeypatch, name):  # noqa: F811
+def test_killed_distillation_resumes_to_the_uninterrupted_result(store, experts, teacher, tmp_path, monkeypatch,  # noqa: F811
+                                                                  name):
     def make():
         if name == "mtt":
             return mtt_ctx(store, experts, **CASES[name])
+        if name == "david":
+            return david_ctx(store, teacher, **CASES[name])
         return ctx(store, name, **CASES[name])
 
     whole = get_method(name).fn(make())
     killed = dataclasses.replace(make(), checkpoint=tmp_path / "ckpt.pt", checkpoint_every_s=0.0)
     save = IterationCheckpoint.maybe_save
 
-    def save_then_preempt(self, done, optimizers, curve):
-        save(self, done, optimizers, curve)
+    def save_then_preempt(self, done, optimizers, curve, extra=None):
+        save(self, done, optimizers, curve, extra)
         if done == 4:  # SLURM's SIGTERM arrives after the fourth iteration's checkpoint
             raise Preempted
 

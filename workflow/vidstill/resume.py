@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ class IterationCheckpoint:
         self.path = Path(path) if path else None
         self.every_s = float(every_s)
         self._last = time.monotonic()
+        self.extra: dict[str, Any] = {}  # a loop's other state (FRePo: its model pool's counters), as last restored
 
     @staticmethod
     def _params(optimizers: Sequence) -> list[torch.Tensor]:
@@ -52,16 +53,19 @@ class IterationCheckpoint:
                 for k, v in buffers.items():
                     if isinstance(v, torch.Tensor):
                         buffers[k] = v.to(own[i].device)
+        self.extra = state.get("extra", {})
         log.info("resumed from %s at iteration %d", self.path, state["iteration"])
         return int(state["iteration"]), state["curve"]
 
-    def maybe_save(self, done: int, optimizers: Sequence, curve: Any) -> None:
-        """Write the state after `done` iterations when `every_s` seconds have passed since the last write."""
+    def maybe_save(self, done: int, optimizers: Sequence, curve: Any,
+                   extra: Callable[[], dict[str, Any]] | None = None) -> None:
+        """Write the state after `done` iterations when `every_s` seconds have passed since the last write; `extra()`
+        (tensors, numbers, lists; called only when writing) travels with it and comes back as `self.extra`."""
         if self.path is None or time.monotonic() - self._last < self.every_s:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         state = {"iteration": done, "curve": curve, "params": [p.detach().cpu() for p in self._params(optimizers)],
-                 "optimizers": [opt.state_dict() for opt in optimizers]}
+                 "optimizers": [opt.state_dict() for opt in optimizers], "extra": extra() if extra else {}}
         with atomic_path(self.path) as tmp:
             torch.save(state, tmp)
         self._last = time.monotonic()

@@ -132,8 +132,9 @@ def real_class_means(ctx: DistillContext, teacher: torch.nn.Module, per_class: i
 
 
 def distil_partitioned(ctx: DistillContext, init: torch.Tensor, labels: torch.Tensor, resolution: np.ndarray,
-                       iterations: int, seed: int) -> tuple[PartitionedVideos, dict]:
-    """DM on the partitioned set: each class's videos start as P(init, r_c), one parameter tensor per resolution."""
+                       iterations: int, seed: int, resumable: bool = False) -> tuple[PartitionedVideos, dict]:
+    """DM on the partitioned set: each class's videos start as P(init, r_c), one parameter tensor per resolution.
+    `resumable`: the final distillation, which checkpoints (the seeded search before it is rerun identically)."""
     frames = init.shape[1]
     groups = []
     for r in sorted(set(int(x) for x in resolution)):
@@ -141,7 +142,7 @@ def distil_partitioned(ctx: DistillContext, init: torch.Tensor, labels: torch.Te
         groups.append((partition(init[mask], r).clone().to(ctx.device).requires_grad_(True), labels[mask]))
     opt = SGD([g for g, _ in groups], lr=float(ctx.params.get("lr", 10.0)), momentum=float(ctx.params.get("momentum", 0.95)))
     meta = match_embeddings(dataclasses.replace(ctx, seed=seed), lambda rng: torch.cat([resize_time(g, frames) for g, _ in groups]),
-                            torch.cat([lab for _, lab in groups]), [opt], iterations)
+                            torch.cat([lab for _, lab in groups]), [opt], iterations, resumable=resumable)
     out: PartitionedVideos = {}
     for g, lab in groups:
         for c in lab.unique().tolist():
@@ -233,7 +234,7 @@ def david(ctx: DistillContext) -> SyntheticSet:
         choice = per_class(actions[agents.best(rng)])
         searched_iterations, q_table = steps * n_step, agents.q.tolist()
         search_seconds = time.perf_counter() - start
-        final_videos, final_meta = distil_partitioned(ctx, init, labels, choice, iterations, ctx.seed)
+        final_videos, final_meta = distil_partitioned(ctx, init, labels, choice, iterations, ctx.seed, resumable=True)
     log.info("%s search: %.1fs, %d DM iterations; resolution per class %s", search, search_seconds, searched_iterations,
              choice.tolist())
     meta = {**final_meta, "method": "david", "search": search, "adaptive": adaptive, "resolutions": actions.tolist(),

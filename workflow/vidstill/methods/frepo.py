@@ -42,6 +42,7 @@ from torch import nn
 from vidstill.methods import DistillContext, register
 from vidstill.methods.dm import initial_videos, real_batch
 from vidstill.optim import Adam
+from vidstill.resume import IterationCheckpoint
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import TrainConfig, classification_loss, epoch_seed, lr_at
@@ -95,6 +96,17 @@ class ModelPool:
     def __len__(self) -> int:
         return len(self.nets)
 
+    def counters(self) -> dict:
+        """What a checkpoint needs besides the networks' weights and Adam states (resume.py)."""
+        return {"built": self.built, "steps": list(self.steps), "resets": list(self.resets),
+                "buffers": [b.detach().cpu() for net in self.nets for b in net.buffers()]}
+
+    def load_counters(self, state: dict) -> None:
+        self.built, self.steps, self.resets = int(state["built"]), list(state["steps"]), list(state["resets"])
+        with torch.no_grad():
+            for b, saved in zip([b for net in self.nets for b in net.buffers()], state["buffers"]):
+                b.copy_(saved.to(b.device))
+
     def train_step(self, i: int, x: torch.Tensor, y: torch.Tensor) -> float:
         """One Adam step of model i on (x, y) with the MSE the evaluation uses; re-initialise it when it is old."""
         net = self.nets[i]
@@ -125,8 +137,14 @@ def regress_features(ctx: DistillContext, synthetic: Callable[[np.random.Generat
     pool = ModelPool(ctx.network, int(p.get("num_models", 10)), int(p.get("max_online_steps", 100)),
                      float(p.get("online_lr", 1e-4)), ctx.seed)
     reset_peak_memory(ctx.device)
-    curve, start = [], time.perf_counter()
-    for it in range(iterations):
+    # the synthetic set's optimizers and the pool's (its networks' weights and Adam states), its counters and buffers
+    checkpoint = IterationCheckpoint(ctx.checkpoint, ctx.checkpoint_every_s)
+    states = [opt for opt, _ in opts] + pool.opts
+    done, curve = checkpoint.restore(states)
+    if done:
+        pool.load_counters(checkpoint.extra)
+    start = time.perf_counter()
+    for it in range(done, iterations):
         it_seed = epoch_seed(ctx.seed, it)
         torch.manual_seed(it_seed)  # the online step's dropout
         i = it % len(pool)
@@ -148,8 +166,10 @@ def regress_features(ctx: DistillContext, synthetic: Callable[[np.random.Generat
         curve.append(loss.item())
         if (it + 1) % max(iterations // 10, 1) == 0:
             log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
-    return {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device),
-            "seconds_per_iteration": (time.perf_counter() - start) / max(iterations, 1)}
+        checkpoint.maybe_save(it + 1, [opt for opt, _ in opts] + pool.opts, curve, pool.counters)
+    checkpoint.finish()
+    return {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device), "resumed_at": done,
+            "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1)}
 
 
 def learnable_labels(ctx: DistillContext, classes: torch.Tensor) -> tuple[torch.Tensor, list[tuple[list[torch.Tensor], float]]]:
