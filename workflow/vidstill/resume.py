@@ -1,5 +1,6 @@
-"""Resuming a distillation loop after preemption. A SLURM requeue (or any kill) restarts the job from scratch;
-with this, a pixel-optimisation loop picks up at its last checkpoint and loses minutes, not hours.
+"""Resuming an optimisation loop after preemption. A SLURM requeue (or any kill) restarts the job from scratch; with
+this, a distillation loop (or the one training loop, train.py, per epoch) picks up at its last checkpoint and loses
+minutes, not hours.
 
 The checkpoint holds what the loop carries between iterations: the optimised tensors (every optimizer's parameters,
 in order), the optimizers' states and the loss curve. It suffices for loops whose iteration draws are seeded from
@@ -59,9 +60,14 @@ class IterationCheckpoint:
 
     def maybe_save(self, done: int, optimizers: Sequence, curve: Any,
                    extra: Callable[[], dict[str, Any]] | None = None) -> None:
-        """Write the state after `done` iterations when `every_s` seconds have passed since the last write; `extra()`
-        (tensors, numbers, lists; called only when writing) travels with it and comes back as `self.extra`."""
-        if self.path is None or time.monotonic() - self._last < self.every_s:
+        """`save` when `every_s` seconds have passed since the last write."""
+        if self.path is not None and time.monotonic() - self._last >= self.every_s:
+            self.save(done, optimizers, curve, extra)
+
+    def save(self, done: int, optimizers: Sequence, curve: Any, extra: Callable[[], dict[str, Any]] | None = None) -> None:
+        """Write the state after `done` iterations (or epochs); `extra()` (tensors, numbers, lists; called only when
+        writing) travels with it and comes back as `self.extra`."""
+        if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         state = {"iteration": done, "curve": curve, "params": [p.detach().cpu() for p in self._params(optimizers)],

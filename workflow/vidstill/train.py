@@ -19,9 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidstill.io import atomic_path
 from vidstill.models import place_model
 from vidstill.optim import SGD, Adam, Optimizer
+from vidstill.resume import IterationCheckpoint
 
 log = logging.getLogger("vidstill.train")
 
@@ -132,15 +132,13 @@ def train(
     place_model(model, device)
     optimizer = make_optimizer(model.parameters(), cfg)
     result = TrainResult()
-    start_epoch = 0
-    if checkpoint is not None and Path(checkpoint).exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=True)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        start_epoch = int(state["epoch"])
-        result.curve = list(state["curve"])
-        result.resumed_from = start_epoch
-        log.info("resumed from %s at epoch %d", checkpoint, start_epoch)
+    resume = IterationCheckpoint(checkpoint)  # the weights are the optimizer's parameters; buffers travel as extra
+    start_epoch, curve = resume.restore([optimizer])
+    if start_epoch:
+        with torch.no_grad():
+            for b, saved in zip(model.buffers(), resume.extra["buffers"]):
+                b.copy_(saved.to(b.device))
+        result.curve, result.resumed_from = list(curve), start_epoch
     use_amp = cfg.amp and device.type == "cuda"
     t0 = time.perf_counter()
     for epoch in range(start_epoch, cfg.epochs):
@@ -168,12 +166,10 @@ def train(
         result.curve.append(row)
         if (epoch + 1) % cfg.log_every == 0 or epoch + 1 == cfg.epochs:
             log.info("epoch %d/%d loss %.4f lr %.2g %.1fs", epoch + 1, cfg.epochs, row["loss"], row["lr"], row["seconds"])
-        if checkpoint is not None and (epoch + 1) % checkpoint_every == 0 and epoch + 1 < cfg.epochs:
-            with atomic_path(checkpoint) as tmp:
-                torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1, "curve": result.curve}, tmp)
+        if (epoch + 1) % checkpoint_every == 0 and epoch + 1 < cfg.epochs:
+            resume.save(epoch + 1, [optimizer], result.curve, lambda: {"buffers": [b.detach().cpu() for b in model.buffers()]})
     result.wall_time = time.perf_counter() - t0
-    if checkpoint is not None:
-        Path(checkpoint).unlink(missing_ok=True)
+    resume.finish()
     return result
 
 

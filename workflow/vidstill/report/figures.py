@@ -12,7 +12,8 @@ import pandas as pd
 from vidstill.io import atomic_path
 
 
-def _plt():
+def pyplot():
+    """matplotlib.pyplot on the file-only Agg backend (jobs have no display)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,7 +24,7 @@ def _plt():
 
 def plot_delta(delta: pd.DataFrame, path: str | Path, title: str = "") -> None:
     """Δ per class, sorted, with the spread over seeds as error bars and the group boundaries marked."""
-    plt = _plt()
+    plt = pyplot()
     d = delta.sort_values("rank", ascending=False)
     fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(d)), 4))
     err = d["delta_std"].fillna(0).to_numpy() * 100
@@ -33,16 +34,13 @@ def plot_delta(delta: pd.DataFrame, path: str | Path, title: str = "") -> None:
     ax.set_ylabel("Δ = acc(full) − acc(static) (%)")
     ax.axhline(0, color="black", lw=0.5)
     ax.set_title(title or f"Δ ranking ({int(d['seeds'].iloc[0])} seeds; colour = group, 0 most static)")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def plot_group_accuracy(groups: pd.DataFrame, labels: Mapping[str, str], path: str | Path) -> None:
     """One panel per (dataset, IPC): bars of mean accuracy per Δ group, one bar per method, with the Full Dataset
     row (IPC 0 in the runs) drawn in every panel of its dataset as the reference."""
-    plt = _plt()
+    plt = pyplot()
     full = groups[groups["ipc"] == 0]
     panels = list(groups[groups["ipc"] != 0].groupby(["dataset", "ipc"], sort=False))
     fig, axes = plt.subplots(len(panels), 1, figsize=(9, 2.8 * max(len(panels), 1)), squeeze=False)
@@ -58,29 +56,27 @@ def plot_group_accuracy(groups: pd.DataFrame, labels: Mapping[str, str], path: s
         ax.set_ylabel("accuracy (%)")
         ax.set_xticks(sorted(g["group"].unique()))
         ax.legend(fontsize=6, ncol=min(len(methods), 6), loc="upper right")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def method_colours(methods: list[str]) -> dict[str, tuple[float, ...]]:
     """One colour per method, fixed by its position in the table, so a method looks the same in every figure."""
-    plt = _plt()
+    plt = pyplot()
     cmap = plt.get_cmap("tab20")
     # tab20's strong colours first (even indices), then their light partners: neighbours in a table never share a hue
     return {m: cmap((2 * k) % 20 + (k // 10) % 2) for k, m in enumerate(methods)}
 
 
 def _dataset_panels(cells: pd.DataFrame, width: float = 5.0, height: float = 4.0):
-    plt = _plt()
+    plt = pyplot()
     datasets = list(dict.fromkeys(cells["dataset"]))
     fig, axes = plt.subplots(1, len(datasets), figsize=(width * len(datasets) + 2.5, height), squeeze=False)
     return plt, fig, list(zip(datasets, axes[0]))
 
 
-def _save(fig, path: str | Path, dpi: int = 110) -> None:
-    plt = _plt()
+def save_figure(fig, path: str | Path, dpi: int = 110) -> None:
+    """Lay out, write atomically as PNG and close: every figure of the report ends here."""
+    plt = pyplot()
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
@@ -117,7 +113,7 @@ def plot_accuracy_vs_ipc(cells: pd.DataFrame, path: str | Path, metric: str = "t
         ax.set_ylabel(f"{metric} accuracy (%)")
         ax.set_title(f"{dataset}: ours solid, published dashed/hollow", fontsize=9)
     panels[-1][1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1))
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_accuracy_vs_storage(cells: pd.DataFrame, path: str | Path, metric: str = "top1") -> None:
@@ -141,13 +137,13 @@ def plot_accuracy_vs_storage(cells: pd.DataFrame, path: str | Path, metric: str 
         ax.set_ylabel(f"{metric} accuracy (%)")
         ax.set_title(f"{dataset}: accuracy against storage", fontsize=9)
     panels[-1][1].legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1), ncol=2)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def plot_redundancy_gain(table: pd.DataFrame, path: str | Path, title: str = "") -> None:
     """IDTD's Fig. 4: one circle per class at (R_t, R_IC), its area growing with |gain|, red for a gain of the
     method over the baseline, blue for a loss; class names beside."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 5))
     gain = table["gain"].to_numpy()
     size = 30 + 600 * np.abs(gain) / max(np.abs(gain).max(), 1e-9)
@@ -157,10 +153,7 @@ def plot_redundancy_gain(table: pd.DataFrame, path: str | Path, title: str = "")
     ax.set_xlabel("within-sample redundancy R_t")
     ax.set_ylabel("inter-sample redundancy R_IC")
     ax.set_title(title or "gain per class (red: gain, blue: loss; area ∝ |gain|)", fontsize=9)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def nonempty_png(path: str | Path) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from vidstill.data.clips import ClipStore, denormalize
-from vidstill.io import atomic_path
+from vidstill.report.figures import pyplot, save_figure
 from vidstill.synthetic_set import SyntheticSet
 
 
@@ -67,11 +67,7 @@ Row = tuple[str, Sequence[np.ndarray | None]]  # (row label, one frame array per
 def plot_strip(rows: Sequence[Row], class_names: Sequence[str], path: str | Path, title: str = "") -> None:
     """A grid: one row per method (the real clip first), per class a block of frames; a class a method has no
     item of is left blank and marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     frames = max((len(f) for _, per_class in rows for f in per_class if f is not None), default=1)
     cols = len(class_names) * frames
     fig, axes = plt.subplots(len(rows), cols, figsize=(0.75 * cols + 1.8, 0.8 * len(rows) + 0.6), squeeze=False)
@@ -90,7 +86,4 @@ def plot_strip(rows: Sequence[Row], class_names: Sequence[str], path: str | Path
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
     if title:
         fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
