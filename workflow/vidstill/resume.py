@@ -24,6 +24,17 @@ from vidstill.io import atomic_path
 log = logging.getLogger("vidstill")
 
 
+def saved_buffers(modules: Sequence[torch.nn.Module]) -> list[torch.Tensor]:
+    """The modules' buffers (BatchNorm running statistics): state a checkpoint needs besides optimizer parameters."""
+    return [b.detach().cpu() for m in modules for b in m.buffers()]
+
+
+def load_buffers(modules: Sequence[torch.nn.Module], saved: Sequence[torch.Tensor]) -> None:
+    with torch.no_grad():
+        for b, value in zip([b for m in modules for b in m.buffers()], saved):
+            b.copy_(value.to(b.device))
+
+
 class IterationCheckpoint:
     def __init__(self, path: str | Path | None, every_s: float = 300.0) -> None:
         self.path = Path(path) if path else None

@@ -21,7 +21,7 @@ from torch import nn
 
 from vidstill.models import place_model
 from vidstill.optim import SGD, Adam, Optimizer
-from vidstill.resume import IterationCheckpoint
+from vidstill.resume import IterationCheckpoint, load_buffers, saved_buffers
 
 log = logging.getLogger("vidstill.train")
 
@@ -135,9 +135,7 @@ def train(
     resume = IterationCheckpoint(checkpoint)  # the weights are the optimizer's parameters; buffers travel as extra
     start_epoch, curve = resume.restore([optimizer])
     if start_epoch:
-        with torch.no_grad():
-            for b, saved in zip(model.buffers(), resume.extra["buffers"]):
-                b.copy_(saved.to(b.device))
+        load_buffers([model], resume.extra["buffers"])
         result.curve, result.resumed_from = list(curve), start_epoch
     use_amp = cfg.amp and device.type == "cuda"
     t0 = time.perf_counter()
@@ -167,7 +165,7 @@ def train(
         if (epoch + 1) % cfg.log_every == 0 or epoch + 1 == cfg.epochs:
             log.info("epoch %d/%d loss %.4f lr %.2g %.1fs", epoch + 1, cfg.epochs, row["loss"], row["lr"], row["seconds"])
         if (epoch + 1) % checkpoint_every == 0 and epoch + 1 < cfg.epochs:
-            resume.save(epoch + 1, [optimizer], result.curve, lambda: {"buffers": [b.detach().cpu() for b in model.buffers()]})
+            resume.save(epoch + 1, [optimizer], result.curve, lambda: {"buffers": saved_buffers([model])})
     result.wall_time = time.perf_counter() - t0
     resume.finish()
     return result

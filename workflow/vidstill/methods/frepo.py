@@ -42,7 +42,7 @@ from torch import nn
 from vidstill.methods import DistillContext, register
 from vidstill.methods.dm import initial_videos, real_batch
 from vidstill.optim import Adam
-from vidstill.resume import IterationCheckpoint
+from vidstill.resume import IterationCheckpoint, load_buffers, saved_buffers
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import TrainConfig, classification_loss, epoch_seed, lr_at
@@ -99,13 +99,11 @@ class ModelPool:
     def counters(self) -> dict:
         """What a checkpoint needs besides the networks' weights and Adam states (resume.py)."""
         return {"built": self.built, "steps": list(self.steps), "resets": list(self.resets),
-                "buffers": [b.detach().cpu() for net in self.nets for b in net.buffers()]}
+                "buffers": saved_buffers(self.nets)}
 
     def load_counters(self, state: dict) -> None:
         self.built, self.steps, self.resets = int(state["built"]), list(state["steps"]), list(state["resets"])
-        with torch.no_grad():
-            for b, saved in zip([b for net in self.nets for b in net.buffers()], state["buffers"]):
-                b.copy_(saved.to(b.device))
+        load_buffers(self.nets, state["buffers"])
 
     def train_step(self, i: int, x: torch.Tensor, y: torch.Tensor) -> float:
         """One Adam step of model i on (x, y) with the MSE the evaluation uses; re-initialise it when it is old."""
