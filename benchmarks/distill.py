@@ -63,7 +63,8 @@ def run_case(case: dict) -> dict:
     import torch
 
     from vidstill.experts import flat_parameters, save_expert
-    from vidstill.methods import DistillContext, get_method
+    from vidstill.methods import get_method
+    from vidstill.methods.context import DistillContext
 
     device = torch.device(case["device"])
     torch.set_num_threads(case["threads"])

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from vidstill.data.clips import ClipSpec, ClipStore, extract_clips
-from vidstill.methods import DistillContext, get_method
+from vidstill.methods import get_method
+from vidstill.methods.context import DistillContext
 from vidstill.methods.coresets import herding, k_center, medoid_keyframes
 
 

@@ -9,7 +9,8 @@ import torch
 
 from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
 from vidstill.data.clips import ClipStore, normalize
-from vidstill.methods import DistillContext, get_method
+from vidstill.methods import get_method
+from vidstill.methods.context import DistillContext
 from vidstill.methods.dc import class_gradients, default_loops, gradient_distance
 from vidstill.methods.dm import real_batch
 

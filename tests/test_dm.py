@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
-from vidstill.methods import DistillContext, get_method
+from vidstill.methods import get_method
+from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import dm_loss, embedding_match_loss, real_batch
 
 

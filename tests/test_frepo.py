@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
-from vidstill.methods import DistillContext, get_method
+from vidstill.methods import get_method
+from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import init_from_real, real_batch
 from vidstill.methods.frepo import ModelPool, centred_one_hot, krr_loss, krr_predict
 

@@ -12,7 +12,7 @@ rule idtd_redundancy:
         settings=lambda wc: canonical(config["idtd_redundancy"]),
         labels=lambda wc: {k: method_config(config["idtd_redundancy"][k]).get("label", config["idtd_redundancy"][k])
                            for k in ("method", "baseline")},
-        code=code_hash("redundancy.py", "report/figures.py"),
+        code=script_code("idtd_redundancy.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
@@ -39,7 +39,7 @@ rule david_resolution:
         datasets=lambda wc: config["david_resolution"]["datasets"],
         bases=lambda wc: [base_of(d) for d in config["david_resolution"]["datasets"]],
         synthetic=lambda wc: [DATASETS[base_of(d)].get("layout") == "synthetic" for d in config["david_resolution"]["datasets"]],
-        code=code_hash("report/david.py"),
+        code=script_code("david_resolution.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -57,7 +57,7 @@ rule david_search_cost:
         report("results/tables/david_search_cost.csv", caption="../report/david_search_cost.rst", category="Analyses"),
     params:
         searches=lambda wc: canonical(config["david_search_cost"]["searches"]),
-        code=code_hash("report/david.py"),
+        code=script_code("david_search_cost.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:

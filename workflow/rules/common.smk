@@ -1,6 +1,4 @@
 # Shared helpers of the workflow (config validation, dataset lookups, input functions, code hashes).
-import functools
-import hashlib
 import sys
 from pathlib import Path
 
@@ -14,7 +12,8 @@ LIBRARY = Path(workflow.basedir) / "workflow" / "vidstill"
 # The library is importable by the Snakefile and by every job (scripts, --sdm conda envs, cluster jobs) from the
 # source tree, whether or not the package is installed in the environment that runs it.
 sys.path.insert(0, str(LIBRARY.parent))
-from vidstill.workflow import export_library_path  # noqa: E402
+from vidstill.methods import STILLS_PER_ITEM, method_info  # noqa: E402  (torch-free: planning imports no method)
+from vidstill.workflow import export_library_path, source_hash  # noqa: E402
 
 export_library_path(LIBRARY.parent)
 
@@ -54,14 +53,15 @@ def base_of(dataset):
     return DATASETS[dataset].get("subset_of", dataset)
 
 
-def code_hash(*modules):
-    """Hash of library source files (relative to workflow/vidstill): a params entry, so editing the code of a stage
-    reruns that stage (Snakemake's own code trigger only sees the rule's script, not the library it calls)."""
-    h = hashlib.sha256()
-    for module in modules:
-        for path in sorted((LIBRARY / module).rglob("*.py")) if (LIBRARY / module).is_dir() else [LIBRARY / module]:
-            h.update(path.read_bytes())
-    return h.hexdigest()[:16]
+SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
+
+
+def script_code(script, *modules):
+    """The `code` param of every rule: one hash of its script (under workflow/scripts) and of every library module the
+    script can execute, found by following its imports (vidstill.workflow.source_hash). Never a hand-written list:
+    editing any helper a job imports, however deep, reruns the job (Snakemake's own code trigger sees only the
+    script). `modules` adds library files a script loads by name at run time (the distill rule's method)."""
+    return source_hash([SCRIPTS / script, *modules], LIBRARY)
 
 
 DEFAULT_TEACHER = config["teacher"]["arch"]
@@ -192,9 +192,11 @@ def method_impl(name):
 
 
 def method_needs(name):
-    from vidstill.methods import get_method
+    return method_info(method_impl(name)).needs
 
-    return get_method(method_impl(name)).needs
+
+def method_module(impl):
+    return method_info(impl).module
 
 
 def expert_training():
@@ -257,29 +259,18 @@ def crop_summary_inputs(wildcards):
 def stills_file(wildcards):
     """VDSD's stage 1: the Static-DC instance named by the method's `stills` setting, distilled at 2 × IPC by the
     same distill rule, so every VDSD variant of a dataset, IPC and seed shares one file."""
-    from vidstill.static_dynamic import PER_ITEM
-
     name = method_config(wildcards.method).get("stills", "vdsd_stills")
     if name not in config["methods"]:
         raise WorkflowError(f"config: methods.{wildcards.method}.stills names {name!r}, which methods does not define")
     if method_needs(name):
         raise WorkflowError(f"config: methods.{wildcards.method}.stills: {name!r} must be a stand-alone method (Static-DC)")
-    ipc = PER_ITEM * int(wildcards.ipc)
+    ipc = STILLS_PER_ITEM * int(wildcards.ipc)
     return f"results/{wildcards.dataset}/distilled/{name}/ipc{ipc}/seed{wildcards.seed}.safetensors"
 
 
-@functools.cache
-def _implementation_code(impl):
-    from vidstill.methods import get_method
-    from vidstill.workflow import library_modules
-
-    return code_hash(*library_modules(get_method(impl).module, LIBRARY))
-
-
 def method_code(wildcards):
-    """Hash of the method's module and the library modules it imports (cached per implementation: parsing imports
-    for every distill job was half of a paper-config dry run)."""
-    return _implementation_code(method_impl(wildcards.method))
+    """The distill rule's code: its script and the method's module (found without importing it, like every closure)."""
+    return script_code("distill.py", method_module(method_impl(wildcards.method)))
 
 
 def protocol(full=False):
@@ -337,14 +328,13 @@ def _job(stage, rule, artifact=None, method="", ipc=None, seed=None, job="", **w
     where it records its peak GPU memory. Paths come from the rules' own declarations, never retyped here."""
     wc = {"method": method, "ipc": ipc, "seed": seed, **wildcards}
     return {"stage": stage, "dataset": wildcards.get("dataset", ""), "method": method, "ipc": ipc, "seed": seed, "job": job,
-            "benchmark": str(rule.benchmark).format(**wc), "artifact": str(artifact).format(**wc) if artifact else None}
+            "benchmark": str(rule.benchmark).format(**wc), "artifact": str(artifact).format(**wc) if artifact else None,
+            "usage": str(rule.log[0]).format(**wc) + ".usage.json"}
 
 
 def cost_jobs():
     """Every job the configured tables stand on, once: data, ranking, teachers, experts, crops, each cell's distill and
     evaluate jobs (VDSD's shared stills included) and the Full Dataset rows."""
-    from vidstill.static_dynamic import PER_ITEM
-
     jobs, needs = {}, {}
 
     def add(job):
@@ -365,7 +355,7 @@ def cost_jobs():
                         add(_job("evaluate", rules.evaluate, rules.evaluate.output[0], **cell))
                         if "stills" in method_needs(method):
                             stills = method_config(method).get("stills", "vdsd_stills")
-                            add(_job("distill", rules.distill, rules.distill.output[0], method=stills, ipc=PER_ITEM * ipc, seed=seed, dataset=dataset))
+                            add(_job("distill", rules.distill, rules.distill.output[0], method=stills, ipc=STILLS_PER_ITEM * ipc, seed=seed, dataset=dataset))
             teachers = {DEFAULT_TEACHER} | {method_config(m).get("teacher", DEFAULT_TEACHER) for m in spec["methods"]
                                             if "teacher" in method_needs(m)}
             for name in sorted(teachers):

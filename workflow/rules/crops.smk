@@ -12,7 +12,7 @@ rule crop_detector:
         train=lambda wc: canonical(config["crops"]["detector"]["train"]),
         resize=lambda wc: DATASETS[wc.dataset]["clips"].get("resize"),
         seed=config["crops"]["seed"],
-        code=code_hash("crops/detector.py", "data/clips.py"),
+        code=script_code("crop_detector.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
@@ -41,7 +41,7 @@ rule crop_tracks:
     params:
         crops=lambda wc: tracking_settings(),
         clips=lambda wc: canonical(DATASETS[wc.dataset]["clips"]),
-        code=code_hash("crops/tracking.py", "crops/detector.py", "crops/geometry.py", "data/clips.py"),
+        code=script_code("crop_tracks.py"),
     threads: config["threads"]["crops"]
     conda:
         "../../envs/vidstill.yaml"
@@ -65,7 +65,7 @@ rule crop_summary:
         summary=report("results/{dataset}/crops/summary.json", caption="../report/crops.rst", category="Crops"),
     params:
         clips=lambda wc: canonical(DATASETS[wc.dataset]["clips"]),
-        code=code_hash("crops/tracking.py", "crops/geometry.py"),
+        code=script_code("crop_summary.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -88,7 +88,7 @@ rule crop_scores:
         "results/{dataset}/crops/scores.parquet",
     params:
         grid=config["crops"]["grid"],
-        code=code_hash("crops/scoring.py", "crops/geometry.py", "data/clips.py", "teacher.py"),
+        code=script_code("crop_scores.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,

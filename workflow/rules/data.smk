@@ -6,7 +6,7 @@ rule generate_synthetic:
         directory("results/{dataset}/videos"),
     params:
         generator=lambda wc: canonical(DATASETS[wc.dataset].get("generator", {})),
-        code=code_hash("data/synthetic.py"),
+        code=script_code("generate_synthetic.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -29,7 +29,7 @@ rule index:
         root=lambda wc: DATASETS[wc.dataset].get("root", f"results/{wc.dataset}/videos"),
         split=lambda wc: DATASETS[wc.dataset].get("split", 1),
         min_frames=lambda wc: DATASETS[wc.dataset]["clips"]["frames"],
-        code=code_hash("data/indexers.py"),
+        code=script_code("index.py"),
     threads: config["threads"]["index"]
     conda:
         "../../envs/vidstill.yaml"
@@ -51,7 +51,7 @@ rule subset_index:
         "results/{dataset}/index.parquet",
     params:
         top_k=lambda wc: DATASETS[wc.dataset].get("top_k_by_delta"),
-        code=code_hash("data/subsets.py", "ranking.py"),
+        code=script_code("subset_index.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -73,7 +73,7 @@ rule extract_clips:
     params:
         clips=lambda wc: canonical(DATASETS[wc.dataset]["clips"]),
         splits=lambda wc: DATASETS[wc.dataset]["train_splits"] if wc.split == "train" else ["test"],
-        code=code_hash("data/clips.py"),
+        code=script_code("extract_clips.py"),
     threads: config["threads"]["extract"]
     conda:
         "../../envs/vidstill.yaml"
@@ -95,7 +95,7 @@ rule subset_clips:
     output:
         "results/{dataset}/clips/{split}.parquet",
     params:
-        code=code_hash("data/clips.py"),
+        code=script_code("subset_clips.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -115,7 +115,7 @@ rule class_strip:
     output:
         report("results/figures/{dataset}_classes.png", caption="../report/class_strip.rst", category="Data"),
     params:
-        code=code_hash("data/synthetic.py"),
+        code=script_code("class_strip.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:

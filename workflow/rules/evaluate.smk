@@ -10,9 +10,7 @@ rule evaluate:
     params:
         protocol=protocol(),
         student=canonical(config["student"]),
-        # The expansions a set may name: synthetic_set.py's own and its imports, and the EXTERNAL_EXPANSIONS modules.
-        code=code_hash("evaluate.py", "train.py", "models.py", "synthetic_set.py", "data/clips.py", "temporal_augment.py",
-                       "static_dynamic.py", "io.py", "saliency.py", "augment.py"),
+        code=script_code("evaluate.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
@@ -41,7 +39,7 @@ rule evaluate_full:
     params:
         protocol=protocol(full=True),
         student=canonical(config["student"]),
-        code=code_hash("evaluate.py", "train.py", "models.py", "data/clips.py"),
+        code=script_code("evaluate_full.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,

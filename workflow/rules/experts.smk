@@ -10,7 +10,7 @@ rule expert:
     params:
         experts=expert_training(),
         student=canonical(config["student"]),
-        code=code_hash("experts.py", "train.py", "models.py", "data/clips.py"),
+        code=script_code("expert.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
@@ -38,6 +38,7 @@ rule expert_check:
     params:
         min_ratio=config["experts"]["min_ratio"],
         strict=config["experts"]["strict"],
+        code=script_code("expert_check.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:

@@ -11,7 +11,7 @@ rule class_accuracy:
         training=lambda wc: canonical({**config["teacher"], "seed": int(wc.seed)}),
         test_passes=config["evaluation"]["test_passes"],
         checkpoint="results/checkpoints/ranking/{dataset}_{mode}_{seed}.pt",
-        code=code_hash("teacher.py", "train.py", "models.py", "data/clips.py"),
+        code=script_code("class_accuracy.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
@@ -39,7 +39,7 @@ rule delta:
         figure=report("results/figures/{dataset}_delta.png", caption="../report/delta.rst", category="Ranking"),
     params:
         groups=config["ranking"]["groups"],
-        code=code_hash("ranking.py", "report/figures.py"),
+        code=script_code("delta.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -61,7 +61,7 @@ rule table_groups:
     params:
         datasets=lambda wc: table_spec(wc.table)["datasets"],
         labels=lambda wc: {m: config["methods"].get(m, {}).get("label", m) for m in table_spec(wc.table)["methods"]},
-        code=code_hash("ranking.py", "report/figures.py"),
+        code=script_code("table_groups.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:

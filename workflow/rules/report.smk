@@ -13,7 +13,7 @@ rule accuracy_figures:
     params:
         spec=lambda wc: canonical(table_spec(wc.table)),
         methods=lambda wc: canonical({m: config["methods"][m] for m in table_spec(wc.table)["methods"]}),
-        code=code_hash("report/tables.py", "report/figures.py"),
+        code=script_code("accuracy_figures.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -37,7 +37,7 @@ rule distilled_strip:
         seed=config["seeds"][0],
         labels=lambda wc: [method_config(m).get("label", m) for m in table_spec(wc.table)["methods"]],
         strip=canonical(config["report"]["strip"]),
-        code=code_hash("report/strips.py", "synthetic_set.py", "data/clips.py", "static_dynamic.py", "saliency.py"),
+        code=script_code("distilled_strip.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -60,7 +60,7 @@ rule cost:
     params:
         jobs=lambda wc: cost_jobs(),
         labels=lambda wc: canonical({m: c.get("label", m) for m, c in config["methods"].items()}),
-        code=code_hash("report/cost.py"),
+        code=script_code("cost.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:

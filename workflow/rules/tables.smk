@@ -14,7 +14,7 @@ rule table:
         published_as=canonical({name: ds.get("published_as") for name, ds in DATASETS.items()}),
         protocol=protocol(),
         arch=config["student"]["arch"],
-        code=code_hash("report/tables.py"),
+        code=script_code("table.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -35,7 +35,7 @@ rule storage:
     params:
         spec=lambda wc: canonical(table_spec("table1")),
         methods=lambda wc: canonical({m: config["methods"][m] for m in table_spec("table1")["methods"]}),
-        code=code_hash("report/tables.py"),
+        code=script_code("storage.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:

@@ -1,9 +1,14 @@
+from vidstill.warm import hand_over
+
+hand_over(snakemake)  # a local run forks this job from a process that has imported torch (vidstill/warm.py)
+
 import time
 from pathlib import Path
 
 from vidstill.data.clips import ClipStore
 from vidstill.logs import job_log
-from vidstill.methods import DistillContext, get_method
+from vidstill.methods import get_method
+from vidstill.methods.context import DistillContext
 from vidstill.runtime import gpu_peak_memory_bytes, job_device, reset_peak_memory
 
 with job_log(snakemake.log[0]) as log:

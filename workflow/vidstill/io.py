@@ -12,10 +12,12 @@ import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import torch
+
+if TYPE_CHECKING:  # torch is imported by the jobs that load tensors, never by planning (which reads metadata only)
+    import torch
 
 
 @contextlib.contextmanager
@@ -78,11 +80,15 @@ def save_tensors(tensors: Mapping[str, torch.Tensor], path: str | Path, metadata
 
 
 def read_tensors_metadata(path: str | Path) -> dict[str, Any]:
-    """The JSON metadata of a safetensors file written by `save_tensors`, without reading its tensors."""
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="pt") as f:
-        return json.loads((f.metadata() or {}).get("vidstill", "{}"))
+    """The JSON metadata of a safetensors file written by `save_tensors`, without reading its tensors or importing
+    torch: the format's header is an 8-byte little-endian length, then a JSON object whose `__metadata__` is ours."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+        size = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if size <= 0 or size > 100_000_000:
+            raise ValueError(f"{path}: not a safetensors file (bad header length)")
+        header = json.loads(f.read(size))
+    return json.loads((header.get("__metadata__") or {}).get("vidstill", "{}"))
 
 
 def load_tensors(path: str | Path, device: str | torch.device = "cpu") -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

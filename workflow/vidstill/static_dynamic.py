@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-PER_ITEM = 2  # stills and dynamic maps owned by each synthetic item (VDSD: spc = dpc = 2 × ipc)
+from vidstill.methods import STILLS_PER_ITEM as PER_ITEM  # stills and dynamic maps owned by each item (spc = dpc = 2 × ipc)
 
 
 def pair_indices(items: torch.Tensor, ipc: int, rng: np.random.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,8 +5,8 @@ A set is the tensors a method stores (they alone count as its storage), the labe
 store fewer frames (KeyFrame, DAViD, per class), re-pair parts every epoch (VDSD) or augment at training time (IDTD's τ, TSGF_A)
 register their own expansion here (the crop-and-concatenate method's mosaics expand into their regions), so the evaluation code never changes when a method is added.
 An expansion that needs DSA (TSGF_A) registers itself in its own module, listed in EXTERNAL_EXPANSIONS and imported the
-first time a set names it: imported here, its dependencies would enter the code hash of every method (common.smk's
-method_code follows imports), and editing DSA would rerun methods that never augment. The evaluate rule hashes it.
+first time a set names it, so that loading a set does not import DSA. The code hash (vidstill.workflow.source_hash)
+counts a module named by its dotted path as imported: every job that can load a set reruns when that module changes.
 Saved as safetensors (tensors) + JSON metadata in the same file: loading never executes code.
 """
 

@@ -3,91 +3,108 @@
 Config entries under `methods:` are *instances*: `methods.<name>.method` names the registered implementation (default:
 the entry's own name), the remaining keys are its hyper-parameters. Ablations are instances of the same method with
 other settings. `needs` says which upstream artifacts the distill rule must provide (e.g. a trained teacher).
+
+Planning needs every method's name, module and needs, and must not import torch or any method to get them (a dry run,
+and every cluster job's own planning, would pay seconds for it): `catalogue()` reads them from the `@register(...)`
+decorators by parsing the modules. `get_method` imports only the one module that defines the method asked for. The
+context a method receives (DistillContext, torch) lives in `methods/context.py`.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import torch
-from torch import nn
+if TYPE_CHECKING:
+    from vidstill.methods.context import DistillContext
+    from vidstill.synthetic_set import SyntheticSet
 
-from vidstill.data.clips import ClipStore
-from vidstill.models import build_model, place_model
-from vidstill.synthetic_set import SyntheticSet
+    Method = Callable[[DistillContext], SyntheticSet]
 
-
-@dataclass
-class DistillContext:
-    train: ClipStore
-    ipc: int
-    seed: int
-    device: torch.device
-    params: dict[str, Any]  # the method instance's hyper-parameters
-    student: dict[str, Any]  # the student network config (arch, widths): what the set is distilled for
-    teacher: Path | None = None
-    artifacts: dict[str, Path | list[Path]] = field(default_factory=dict)  # upstream files the method needs
-    checkpoint: Path | None = None  # where a long loop keeps its resumable state (resume.py), outside the outputs
-    checkpoint_every_s: float = 300.0
-
-    @property
-    def num_classes(self) -> int:
-        return self.train.num_classes
-
-    def network(self, seed: int, norm: str = "none") -> nn.Module:
-        """A freshly initialised student network, seeded: the shared factory of every method."""
-        torch.manual_seed(seed)
-        spec = self.train.spec
-        s = self.student
-        return place_model(build_model(s["arch"], self.num_classes, spec.frames, spec.crop, norm=norm, widths=tuple(s["widths"])), self.device)
-
-    def teacher_network(self) -> nn.Module:
-        if self.teacher is None:
-            raise ValueError(f"method {self.params.get('method')} needs a teacher, but none was given")
-        from vidstill.teacher import load_teacher
-
-        return load_teacher(self.teacher, self.device)
-
-
-Method = Callable[[DistillContext], SyntheticSet]
+# VDSD's memory: the stills (and dynamic maps) each synthetic item owns, so stage 1 (Static-DC) is distilled at
+# STILLS_PER_ITEM x IPC. Here, not in static_dynamic.py, because planning needs it without torch.
+STILLS_PER_ITEM = 2
+_HERE = Path(__file__).parent
 
 
 @dataclass(frozen=True)
-class MethodSpec:
+class MethodInfo:
+    """What planning knows of a method: its name, the library file that defines it (relative to vidstill/) and the
+    upstream artifacts it needs."""
+
     name: str
-    fn: Method
-    module: str  # source file under vidstill/, hashed into the rule's params so a code change reruns the method
+    module: str
     needs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MethodSpec(MethodInfo):
+    fn: Callable = None  # type: ignore[assignment]  # the imported method
 
 
 METHODS: dict[str, MethodSpec] = {}
 
-def _method_modules() -> list[str]:
-    """Every module of this package registers its methods on import; found by listing, so adding a method is adding
-    a module. They are imported on the first lookup, not with the package."""
-    import pkgutil
-
-    return [f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
-
 
 def register(name: str, needs: tuple[str, ...] = ()) -> Callable[[Method], Method]:
+    """Register `fn` as method `name`. Both arguments must be literals: `catalogue()` reads them without importing."""
+
     def deco(fn: Method) -> Method:
         if name in METHODS:
             raise ValueError(f"method {name!r} registered twice")
         module = fn.__module__.removeprefix("vidstill.").replace(".", "/") + ".py"
-        METHODS[name] = MethodSpec(name, fn, module, needs)
+        METHODS[name] = MethodSpec(name, module, tuple(needs), fn)
         return fn
 
     return deco
 
 
+def _registrations(path: Path) -> list[MethodInfo]:
+    """The `@register("name", needs=(...))` decorators of one module, read from its source."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for deco in node.decorator_list:
+            if isinstance(deco, ast.Call) and isinstance(deco.func, ast.Name) and deco.func.id == "register":
+                try:
+                    args = [ast.literal_eval(a) for a in deco.args]
+                    kwargs = {k.arg: ast.literal_eval(k.value) for k in deco.keywords}
+                except ValueError as e:
+                    raise ValueError(f"{path}: @register arguments of {node.name} must be literals") from e
+                name, needs = (args + [kwargs.get("name")])[0], tuple(args[1] if len(args) > 1 else kwargs.get("needs", ()))
+                found.append(MethodInfo(name, f"methods/{path.name}", needs))
+    return found
+
+
+@functools.cache
+def catalogue() -> dict[str, MethodInfo]:
+    """Every registered method, found by parsing the modules of this package (adding a method is adding a module)."""
+    out: dict[str, MethodInfo] = {}
+    for path in sorted(_HERE.glob("*.py")):
+        if path.name.startswith("_") or path.name == "context.py":
+            continue
+        for info in _registrations(path):
+            if info.name in out:
+                raise ValueError(f"method {info.name!r} registered twice ({out[info.name].module}, {info.module})")
+            out[info.name] = info
+    return out
+
+
+def method_info(name: str) -> MethodInfo:
+    """Name, module and needs of a registered method, without importing it."""
+    methods = catalogue()
+    if name not in methods:
+        raise KeyError(f"unknown method {name!r}; registered: {', '.join(sorted(methods))}")
+    return methods[name]
+
+
 def get_method(name: str) -> MethodSpec:
-    for module in _method_modules():
-        importlib.import_module(module)
-    if name not in METHODS:
-        raise KeyError(f"unknown method {name!r}; registered: {', '.join(sorted(METHODS))}")
+    """The method itself: imports the one module that defines it."""
+    info = method_info(name)
+    importlib.import_module("vidstill." + info.module.removesuffix(".py").replace("/", "."))
     return METHODS[name]

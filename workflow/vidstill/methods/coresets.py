@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from vidstill.data.clips import sample_clips
-from vidstill.methods import DistillContext, register
+from vidstill.methods import register
+from vidstill.methods.context import DistillContext
 from vidstill.synthetic_set import SyntheticSet
 
 

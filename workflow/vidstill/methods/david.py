@@ -38,7 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vidstill.methods import DistillContext, register
+from vidstill.methods import register
+from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import class_means, initial_videos, match_embeddings
 from vidstill.optim import SGD
 from vidstill.synthetic_set import SyntheticSet, resize_time

@@ -30,7 +30,8 @@ import torch.nn.functional as F
 
 from vidstill.augment import DSAParams, apply_draw, augment, dsa_strategy, sample_draw
 from vidstill.data.clips import sample_clips
-from vidstill.methods import DistillContext, register
+from vidstill.methods import register
+from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import init_from_real
 from vidstill.optim import SGD
 from vidstill.resume import IterationCheckpoint

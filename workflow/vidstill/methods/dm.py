@@ -25,7 +25,8 @@ import torch
 
 from vidstill.augment import DSAParams, apply_draw, dsa_strategy, sample_draw
 from vidstill.data.clips import sample_clips
-from vidstill.methods import DistillContext, register
+from vidstill.methods import register
+from vidstill.methods.context import DistillContext
 from vidstill.optim import SGD, descend
 from vidstill.resume import IterationCheckpoint
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory

@@ -39,7 +39,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from vidstill.methods import DistillContext, register
+from vidstill.methods import register
+from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import initial_videos, real_batch
 from vidstill.optim import Adam
 from vidstill.resume import IterationCheckpoint, load_buffers, saved_buffers

@@ -49,7 +49,8 @@ from torch import nn
 
 from vidstill.temporal_augment import temporal_interval
 from vidstill.data.clips import sample_clips
-from vidstill.methods import DistillContext, register
+from vidstill.methods import register
+from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import embedding_match_loss, iteration_draw
 from vidstill.optim import Adam
 from vidstill.resume import IterationCheckpoint

@@ -24,7 +24,8 @@ from torch import nn
 from torch.func import functional_call
 
 from vidstill.experts import expert_info, trajectory_rows
-from vidstill.methods import DistillContext, register
+from vidstill.methods import register
+from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import initial_videos
 from vidstill.optim import SGD, descend
 from vidstill.resume import IterationCheckpoint

@@ -21,7 +21,8 @@ import torch
 
 from vidstill.crops.scoring import SCORES, cropped_videos, fit_length, region_size, teacher_probabilities
 from vidstill.io import read_parquet_metadata
-from vidstill.methods import DistillContext, register
+from vidstill.methods import register
+from vidstill.methods.context import DistillContext
 from vidstill.synthetic_set import SyntheticSet, time_indices
 from vidstill.teacher import teacher_standardizes
 

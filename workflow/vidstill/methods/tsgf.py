@@ -30,7 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidstill.augment import DSAParams, dsa_strategy
-from vidstill.methods import DistillContext, register
+from vidstill.methods import register
+from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import initial_videos
 from vidstill.optim import SGD, Adam, Optimizer
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory

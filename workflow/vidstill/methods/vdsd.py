@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from vidstill.methods import DistillContext, register
+from vidstill.methods import register
+from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import match_embeddings
 from vidstill.methods.frepo import learnable_labels, regress_features
 from vidstill.methods.mtt import match_trajectories
