@@ -24,6 +24,38 @@ include: "workflow/rules/analysis.smk"
 include: "workflow/rules/report.smk"
 
 
+# Warm start (workflow/vidstill/warm.py): a local run forks its jobs from one process that imported torch once, instead
+# of paying ~2 s of imports in each of its ~150 job processes. Results are those of cold jobs; `warm_start: false`, a
+# cluster executor, or a job in another environment (--sdm conda) runs every job cold.
+WARM = {}
+
+
+onstart:
+    if config["warm_start"] and workflow.local_exec and workflow.is_main_process and not workflow.touch:
+        import tempfile
+        from vidstill.warm import SOCKET_ENV, start_server
+
+        address = str(Path(tempfile.mkdtemp(prefix="vidstill-warm-")) / "socket")
+        pid = start_server(address)
+        if pid is not None:
+            WARM.update(pid=pid, address=address)
+            os.environ[SOCKET_ENV] = address
+
+
+onsuccess:
+    if WARM:
+        from vidstill.warm import stop_server
+
+        stop_server(WARM["pid"], WARM["address"])
+
+
+onerror:
+    if WARM:
+        from vidstill.warm import stop_server
+
+        stop_server(WARM["pid"], WARM["address"])
+
+
 rule all:
     input:
         data_targets(),

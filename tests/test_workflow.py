@@ -356,3 +356,66 @@ def test_reordering_config_keys_reruns_nothing(workdir):
 def test_lint_is_clean():
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def dry_run_reasons(proc) -> list[tuple[str, dict[str, str], str]]:
+    """(rule, wildcards, reason) of every job a dry run printed."""
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", proc.stdout + proc.stderr):
+        m = re.match(r"(?:local)?rule (\w+):", block)
+        reason = re.search(r"^\s+reason: (.+)$", block, re.M)
+        if m and reason:
+            wc = re.search(r"^\s+wildcards: (.+)$", block, re.M)
+            wildcards = dict(kv.split("=", 1) for kv in wc.group(1).split(", ")) if wc else {}
+            jobs.append((m.group(1), wildcards, reason.group(1)))
+    return jobs
+
+
+def test_editing_a_deep_helper_reruns_exactly_the_jobs_that_import_it(workdir, tmp_path):
+    """optim.py is imported by the training loop, so teachers, Δ-ranking trainings, experts, Full Dataset rows,
+    evaluations and the distillations whose method uses it must rerun, each because its code param changed; no other
+    job may be planned for that reason. The expectation comes from Python's import scanner, not from the hash."""
+    from code_closure import LIBRARY, python_imports, rule_scripts
+    from vidstill.methods import catalogue
+
+    copy = tmp_path / "edited"
+    copy.mkdir()
+    for name in ("Snakefile", "workflow", "resources", "profiles"):
+        (shutil.copytree if (REPO / name).is_dir() else shutil.copy2)(REPO / name, copy / name)
+    for name in ("config", "results", ".snakemake"):
+        shutil.copytree(workdir / name, copy / name, symlinks=True, ignore=shutil.ignore_patterns("locks", "incomplete"))
+    with open(copy / "workflow/vidstill/optim.py", "a") as f:
+        f.write("\n# an edit that changes no behaviour still reruns every job that imports this module\n")
+    everything = planned_jobs(snakemake(copy, "-n", "--forceall"))
+    jobs = dry_run_reasons(snakemake(copy, "-n"))
+    changed = [(rule, wc) for rule, wc, reason in jobs if "Code has changed" in reason or "Params have changed" in reason]
+
+    scripts = rule_scripts()
+    importers = {rule for rule, script in scripts.items() if "optim.py" in python_imports(REPO / "workflow/scripts" / script)}
+    smoke = yaml.safe_load((workdir / "config/smoke.yaml").read_text())["methods"]
+    method_imports = {name: "optim.py" in python_imports(LIBRARY / info.module) for name, info in catalogue().items()}
+    expected_rules = {r for r in importers if r in everything} | ({"distill"} if any(method_imports.values()) else set())
+    assert {rule for rule, _ in changed} == expected_rules
+    for rule in expected_rules - {"distill"}:
+        assert sum(r == rule for r, _ in changed) == everything[rule], rule  # every job of the rule
+    distilled = {wc["method"] for rule, wc in changed if rule == "distill"}
+    planned = {m for m in smoke if method_imports[smoke[m].get("method", m)]}
+    assert distilled == planned & {wc["method"] for rule, wc, _ in jobs if rule == "distill"} and distilled
+    assert {"teacher", "class_accuracy", "expert", "evaluate", "evaluate_full"} <= expected_rules
+
+
+def test_warm_and_cold_jobs_compute_the_same_bits(workdir):
+    """The default run forks its jobs from a warm process (vidstill/warm.py); a cold process must give the same
+    tensors. Runs last in this module: it rewrites two finished artifacts (identical content, newer time)."""
+    from vidstill.io import load_tensors
+
+    targets = ["results/synthetic/distilled/dm/ipc1/seed0.safetensors", "results/synthetic/teacher/convnet3d.safetensors"]
+    warm = [load_tensors(workdir / t)[0] for t in targets]
+    assert (workdir / "results/logs/distill/synthetic/dm_ipc1_seed0.log.usage.json").is_file()  # it ran warm
+    snakemake(workdir, "--force", *targets, "--config", "warm_start=False")
+    assert not (workdir / "results/logs/distill/synthetic/dm_ipc1_seed0.log.usage.json").exists()  # it ran cold
+    for before, target in zip(warm, targets):
+        after = load_tensors(workdir / target)[0]
+        assert before.keys() == after.keys()
+        for key in before:
+            assert torch.equal(before[key], after[key]), (target, key)

@@ -1,3 +1,7 @@
+from vidstill.warm import hand_over
+
+hand_over(snakemake)  # a local run forks this job from a process that has imported torch (vidstill/warm.py)
+
 import pandas as pd
 
 from vidstill.io import read_parquet_metadata

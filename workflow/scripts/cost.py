@@ -1,3 +1,7 @@
+from vidstill.warm import hand_over
+
+hand_over(snakemake)  # a local run forks this job from a process that has imported torch (vidstill/warm.py)
+
 from vidstill.io import atomic_path
 from vidstill.logs import job_log
 from vidstill.report.cost import gather_costs, render_cost_markdown

@@ -1,3 +1,7 @@
+from vidstill.warm import hand_over
+
+hand_over(snakemake)  # a local run forks this job from a process that has imported torch (vidstill/warm.py)
+
 import pandas as pd
 
 from vidstill.crops.scoring import cropped_videos, region_size, score_crops

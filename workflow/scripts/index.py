@@ -1,3 +1,7 @@
+from vidstill.warm import hand_over
+
+hand_over(snakemake)  # a local run forks this job from a process that has imported torch (vidstill/warm.py)
+
 from vidstill.data.indexers import build_index
 from vidstill.io import write_parquet
 from vidstill.logs import job_log

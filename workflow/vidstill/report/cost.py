@@ -42,6 +42,17 @@ def gpu_peak_mb(artifact: str | Path | None) -> float:
     return float(value) / 2**20 if value is not None else np.nan
 
 
+def read_usage(path: str | Path | None) -> dict[str, float] | None:
+    """CPU time and peak RSS a warm-started job measured in itself (vidstill/warm.py writes `<log>.usage.json`): its
+    benchmark file then saw only the small process that handed the job over, so these replace that file's columns."""
+    if not path or not Path(path).is_file():
+        return None
+    import json
+
+    usage = json.loads(Path(path).read_text())
+    return {"cpu_s": float(usage["cpu_s"]), "max_rss_mb": float(usage["max_rss_mb"])}
+
+
 def gather_costs(jobs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """One row per job: its keys (stage, dataset, method, ipc, seed, job), the measured columns and where they came
     from. A job whose benchmark file is missing (results made by a workflow without `benchmark:`, or copied without
@@ -51,6 +62,8 @@ def gather_costs(jobs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         bench = Path(job["benchmark"])
         measured = bench.exists()
         values = read_benchmark(bench) if measured else dict.fromkeys(BENCHMARK_COLUMNS.values(), np.nan)
+        if measured and (usage := read_usage(job.get("usage"))):
+            values.update(usage)
         rows.append({**{k: job.get(k, "") for k in JOB_KEYS}, **values, "gpu_peak_mb": gpu_peak_mb(job.get("artifact")),
                      "measured": measured, "benchmark": str(bench)})
     columns = [*JOB_KEYS, *BENCHMARK_COLUMNS.values(), "gpu_peak_mb", "measured", "benchmark"]
