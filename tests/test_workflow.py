@@ -358,23 +358,24 @@ def test_lint_is_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def dry_run_reasons(proc) -> list[tuple[str, dict[str, str], str]]:
-    """(rule, wildcards, reason) of every job a dry run printed."""
+def dry_run_jobs(proc) -> list[dict]:
+    """rule, inputs, outputs, wildcards and reason of every job a dry run printed."""
     jobs = []
     for block in re.split(r"\n(?=(?:local)?rule \w+:)", proc.stdout + proc.stderr):
         m = re.match(r"(?:local)?rule (\w+):", block)
-        reason = re.search(r"^\s+reason: (.+)$", block, re.M)
-        if m and reason:
-            wc = re.search(r"^\s+wildcards: (.+)$", block, re.M)
-            wildcards = dict(kv.split("=", 1) for kv in wc.group(1).split(", ")) if wc else {}
-            jobs.append((m.group(1), wildcards, reason.group(1)))
+        field = lambda name: (re.search(rf"^\s+{name}: (.+)$", block, re.M) or [None, ""])[1]
+        if m and field("output"):
+            jobs.append({"rule": m.group(1), "inputs": field("input").split(", ") if field("input") else [],
+                         "outputs": field("output").split(", "), "reason": field("reason"),
+                         "wildcards": dict(kv.split("=", 1) for kv in field("wildcards").split(", ")) if field("wildcards") else {}})
     return jobs
 
 
 def test_editing_a_deep_helper_reruns_exactly_the_jobs_that_import_it(workdir, tmp_path):
-    """optim.py is imported by the training loop, so teachers, Δ-ranking trainings, experts, Full Dataset rows,
-    evaluations and the distillations whose method uses it must rerun, each because its code param changed; no other
-    job may be planned for that reason. The expectation comes from Python's import scanner, not from the hash."""
+    """optim.py is imported by the training loop. After an edit to it, the jobs that import it (teachers, Δ-ranking
+    trainings, experts, Full Dataset rows, evaluations, the crop stages that train, and the distillations whose method
+    uses it) and what stands on them are planned, each importer because its code param changed (or its input was
+    rebuilt), and no other job. Who imports it comes from Python's own import scanner, not from the hash's parser."""
     from code_closure import LIBRARY, python_imports, rule_scripts
     from vidstill.methods import catalogue
 
@@ -384,24 +385,30 @@ def test_editing_a_deep_helper_reruns_exactly_the_jobs_that_import_it(workdir, t
         (shutil.copytree if (REPO / name).is_dir() else shutil.copy2)(REPO / name, copy / name)
     for name in ("config", "results", ".snakemake"):
         shutil.copytree(workdir / name, copy / name, symlinks=True, ignore=shutil.ignore_patterns("locks", "incomplete"))
+    assert planned_jobs(snakemake(copy, "-n")) == {}  # the copy is a finished run
     with open(copy / "workflow/vidstill/optim.py", "a") as f:
         f.write("\n# an edit that changes no behaviour still reruns every job that imports this module\n")
-    everything = planned_jobs(snakemake(copy, "-n", "--forceall"))
-    jobs = dry_run_reasons(snakemake(copy, "-n"))
-    changed = [(rule, wc) for rule, wc, reason in jobs if "Code has changed" in reason or "Params have changed" in reason]
 
-    scripts = rule_scripts()
-    importers = {rule for rule, script in scripts.items() if "optim.py" in python_imports(REPO / "workflow/scripts" / script)}
+    every_job = dry_run_jobs(snakemake(copy, "-n", "--forceall"))
+    importers = {rule for rule, script in rule_scripts().items()
+                 if "optim.py" in python_imports(REPO / "workflow/scripts" / script)}
     smoke = yaml.safe_load((workdir / "config/smoke.yaml").read_text())["methods"]
-    method_imports = {name: "optim.py" in python_imports(LIBRARY / info.module) for name, info in catalogue().items()}
-    expected_rules = {r for r in importers if r in everything} | ({"distill"} if any(method_imports.values()) else set())
-    assert {rule for rule, _ in changed} == expected_rules
-    for rule in expected_rules - {"distill"}:
-        assert sum(r == rule for r, _ in changed) == everything[rule], rule  # every job of the rule
-    distilled = {wc["method"] for rule, wc in changed if rule == "distill"}
-    planned = {m for m in smoke if method_imports[smoke[m].get("method", m)]}
-    assert distilled == planned & {wc["method"] for rule, wc, _ in jobs if rule == "distill"} and distilled
-    assert {"teacher", "class_accuracy", "expert", "evaluate", "evaluate_full"} <= expected_rules
+    method_uses = {m: "optim.py" in python_imports(LIBRARY / catalogue()[smoke[m].get("method", m)].module) for m in smoke}
+    imports = lambda job: job["rule"] in importers - {"distill"} or (job["rule"] == "distill" and method_uses[job["wildcards"]["method"]])
+    stale = {job["outputs"][0] for job in every_job if imports(job)}
+    changed = True
+    while changed:  # and every job that stands on a stale output
+        grown = stale | {job["outputs"][0] for job in every_job if {o for j in every_job if j["outputs"][0] in stale
+                                                                    for o in j["outputs"]} & set(job["inputs"])}
+        changed, stale = grown != stale, grown
+
+    planned = dry_run_jobs(snakemake(copy, "-n"))
+    assert sorted(j["outputs"][0] for j in planned) == sorted(stale)
+    for job in planned:
+        says_code = "Params have changed" in job["reason"]
+        assert says_code == imports(job) or (imports(job) and "updated by another job" in job["reason"]), job
+    assert {"teacher", "class_accuracy", "expert", "evaluate_full", "distill"} <= {j["rule"] for j in planned if "Params have changed" in j["reason"]}
+    assert method_uses["dm"]
 
 
 def test_warm_and_cold_jobs_compute_the_same_bits(workdir):
