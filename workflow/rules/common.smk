@@ -305,7 +305,16 @@ def table_inputs(wildcards):
             "results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet",
             dataset=dataset, method=spec["methods"], ipc=spec["ipc"], seed=config["seeds"],
         )
-    return {"runs": runs, "published": "resources/paper_results.csv"}
+    kind_datasets = table_kind_datasets(wildcards.table)
+    return {"runs": runs, "published": "resources/paper_results.csv",
+            "kind_test": [f"results/{d}/clips/test.parquet" for d in kind_datasets],
+            "kind_videos": [f"results/{base_of(d)}/videos" for d in kind_datasets]}
+
+
+def table_kind_datasets(table):
+    """The datasets of a table whose classes declare a kind (the synthetic benchmark and its subsets): the table
+    reports their appearance / motion accuracy from the generator's classes.csv."""
+    return [d for d in table_spec(table)["datasets"] if base_of(d) in SYNTHETIC_DATASETS]
 
 
 def idtd_redundancy_inputs(wildcards):

@@ -1,4 +1,5 @@
-# Tables: mean ± std over every evaluation run, published numbers beside ours.
+# Tables: mean ± std over every evaluation run, the difference to Random with its significance, published numbers
+# beside ours; the claims table turns the papers' claims into computed verdicts.
 
 
 rule table:
@@ -14,7 +15,9 @@ rule table:
         published_as=canonical({name: ds.get("published_as") for name, ds in DATASETS.items()}),
         protocol=protocol(),
         arch=config["student"]["arch"],
-        code=code_hash("report/tables.py"),
+        kind_datasets=lambda wc: table_kind_datasets(wc.table),
+        alpha=config["claims"]["alpha"],
+        code=code_hash("report/tables.py", "report/stats.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -44,3 +47,4 @@ rule storage:
         "results/benchmarks/table/storage.tsv"
     script:
         "../scripts/storage.py"
+
