@@ -317,6 +317,31 @@ def table_kind_datasets(table):
     return [d for d in table_spec(table)["datasets"] if base_of(d) in SYNTHETIC_DATASETS]
 
 
+def claims_plan():
+    """Every claim instance of `claims.statements` with the table that holds its cells (library code decides; an
+    undefined method or dataset stops planning with the key's path)."""
+    from vidstill.report.claims import plan_claims
+
+    try:
+        return plan_claims(config["claims"]["statements"], config["tables"], config["claims"]["tables"],
+                           config.get("david_resolution"), config["methods"], DATASETS)
+    except ValueError as e:
+        raise WorkflowError(f"config: {e}")
+
+
+CLAIMS_PLAN = claims_plan()
+CLAIMS_TABLES = [t for t in config["claims"]["tables"] if any(r["table"] == t for r in CLAIMS_PLAN)]
+
+
+def claims_inputs(wildcards):
+    """The runs of the tables the claims read (only those: an ablation table is not built for a claim that table1
+    answers) and DAViD's resolution report when a resolution claim can run."""
+    inputs = {"runs": [f"results/tables/{t}_runs.parquet" for t in CLAIMS_TABLES]}
+    if any(r["table"] == "david_resolution" for r in CLAIMS_PLAN):
+        inputs["resolution"] = "results/tables/david_resolution.csv"
+    return inputs
+
+
 def idtd_redundancy_inputs(wildcards):
     a = config["idtd_redundancy"]
     runs = lambda method: expand("results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet", dataset=a["dataset"],

@@ -48,3 +48,25 @@ rule storage:
     script:
         "../scripts/storage.py"
 
+
+rule claims:
+    input:
+        unpack(claims_inputs),
+    output:
+        csv=report("results/tables/claims.csv", caption="../report/claims.rst", category="Tables"),
+        markdown="results/tables/claims.md",
+    params:
+        plan=canonical(CLAIMS_PLAN),
+        tables=CLAIMS_TABLES,
+        settings=canonical({k: config["claims"][k] for k in ("alpha", "permutations", "seed")}),
+        arch=config["student"]["arch"],
+        labels=canonical({m: method_config(m).get("label", m) for r in CLAIMS_PLAN for m in (r["method"], r["baseline"]) if m}),
+        code=code_hash("report/claims.py", "report/stats.py"),
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/table/claims.log",
+    benchmark:
+        "results/benchmarks/table/claims.tsv"
+    script:
+        "../scripts/claims.py"
