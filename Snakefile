@@ -61,7 +61,7 @@ rule all:
         data_targets(),
         expand("results/tables/{table}.csv", table=config["tables"]),
         expand("results/tables/{table}_groups.csv", table=config["tables"]),
-        ["results/tables/storage.csv"] if "table1" in config["tables"] else [],
+        ["results/tables/storage.csv", "results/tables/claims.csv"] if "table1" in config["tables"] else [],
         ["results/tables/idtd_redundancy.csv"] if "idtd_redundancy" in config else [],
         ["results/tables/david_resolution.csv"] if "david_resolution" in config else [],
         ["results/tables/david_search_cost.csv"] if "david_search_cost" in config else [],

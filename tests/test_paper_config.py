@@ -36,7 +36,7 @@ GPU_RULES = {"teacher", "class_accuracy", "expert", "distill", "evaluate", "eval
 # Rules that must not hold a GPU while they read files, decode videos or write tables.
 CPU_RULES = {"index", "subset_index", "extract_clips", "subset_clips", "crop_tracks", "crop_summary", "expert_check",
              "delta", "table", "table_groups", "storage", "accuracy_figures", "distilled_strip", "cost", "david_resolution",
-             "david_search_cost", "all"}
+             "david_search_cost", "claims", "all"}
 RULE_THREADS = {"index": THREADS["index"], "extract_clips": THREADS["extract"], "crop_tracks": THREADS["crops"],
                 **{rule: THREADS["train"] for rule in GPU_RULES}}
 
@@ -44,7 +44,8 @@ TABLE_TARGETS = {name: f"results/tables/{name}.csv" for name in PAPER["tables"]}
 TARGETS = {**TABLE_TARGETS, "storage": "results/tables/storage.csv",
            "idtd_redundancy": "results/tables/idtd_redundancy.csv",
            "david_resolution": "results/tables/david_resolution.csv",
-           "david_search_cost": "results/tables/david_search_cost.csv", "default": None}
+           "david_search_cost": "results/tables/david_search_cost.csv", "claims": "results/tables/claims.csv",
+           "default": None}
 ROOTS = {"ucf101": "UCF101", "hmdb51": "HMDB51", "kinetics400": "Kinetics400", "ssv2": "SSv2"}
 
 
@@ -348,7 +349,7 @@ def test_default_target_plan(plans):
     jobs, n = plan(plans, "default")
     tables = PAPER["tables"]
     assert n["all"] == 1 and n["table"] == len(tables) and n["table_groups"] == len(tables)
-    for rule in ("storage", "idtd_redundancy", "david_resolution", "david_search_cost"):
+    for rule in ("storage", "idtd_redundancy", "david_resolution", "david_search_cost", "claims"):
         assert n[rule] == 1, rule
     assert n["index"] == 4 and n["extract_clips"] == 8 and n["subset_index"] == 2 and n["subset_clips"] == 4
     assert n["delta"] == 4 and n["class_accuracy"] == 4 * 5  # the table groups rank every base dataset
@@ -363,6 +364,25 @@ def test_default_target_plan(plans):
     distilled |= {(cost["dataset"], m, ipc) for m in cost["searches"].values() for ipc in cost["ipc"]}
     assert cells(jobs, "distill") == per_seed(distilled)
     assert n["evaluate_full"] == len({d for spec in tables.values() for d in spec["datasets"]})
+
+
+def test_claims_plan(plans):
+    """The papers' claims read table1 (MiniUCF, HMDB51), table2 (K400, SSv2) and david_table1 (TR-UCF, UCF101) and
+    DAViD's resolution report, and no ablation table; every claim has rows that can run."""
+    from vidstill.report.claims import plan_claims
+
+    rows = plan_claims(PAPER["claims"]["statements"], PAPER["tables"], PAPER["claims"]["tables"], PAPER["david_resolution"],
+                       PAPER["methods"], PAPER["datasets"])
+    assert {r["table"] for r in rows} == {"table1", "table2", "david_table1", "david_resolution"}
+    assert {r["claim"] for r in rows if r["table"]} == set(PAPER["claims"]["statements"])
+    assert {r["metric"] for r in rows if r["table"] == "table2"} == {"top5"}
+    gain = [r for r in rows if r["kind"] == "gain"]
+    assert {r["table"] for r in gain} == {"david_table1"} and len(gain) == 2
+    beats = [r for r in rows if r["claim"] == "beats_random"]
+    assert len(beats) == len(PAPER["claims"]["statements"]["beats_random"]["methods"]) * 2 * 2 and all(r["table"] == "table1" for r in beats)
+    jobs, n = plan(plans, "claims")
+    assert n["claims"] == 1 and n["table"] == 3 and n["david_resolution"] == 1
+    assert {j["wildcards"]["table"] for j in jobs if j["rule"] == "table"} == {"table1", "table2", "david_table1"}
 
 
 @pytest.mark.parametrize("missing, target", [("HMDB51", "results/tables/table1.csv"),
@@ -430,7 +450,7 @@ def test_kinetics_and_ssv2_index_and_clips_run(tmp_path):
     k400 = fake_roots.kinetics400(dirs["kinetics400"], videos["kinetics400"], K400_CLASSES, 2, 1)
     ssv2 = fake_roots.ssv2(dirs["ssv2"], videos["ssv2"], SSV2_CLASSES, 2, 1)
     cfg = {k: v for k, v in PAPER.items() if k not in ("tables", "idtd_redundancy", "david_resolution",
-                                                         "david_search_cost")}
+                                                         "david_search_cost", "claims")}
     cfg["datasets"] = {d: PAPER["datasets"][d] for d in videos}
     (work / "config/paper_k400_ssv2.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     targets = [f"results/{d}/clips/{s}.parquet" for d in videos for s in ("train", "test")]

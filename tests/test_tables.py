@@ -75,3 +75,50 @@ def test_published_names_and_the_reproduced_table():
     spec_t4_unnamed = {**spec_t4, "published": {"paper": "DAViD", "table": 4}}
     _, long = build_table(data, spec_t4_unnamed, {"dm": {"label": "DM"}}, {"tr": "TR"}, published, "convnet3d")
     assert long["published_mean"].isna().all()  # DM is not a row of Table 4 under its own name
+
+
+def test_every_method_carries_its_difference_to_random_and_welch_p():
+    """dm beats Random at IPC 1 by 8 points over 3 runs each: its difference and two-sided Welch p stand beside it, the
+    markdown marks it with *; Random itself and the Full Dataset row (another recipe) have none."""
+    from vidstill.report.stats import welch
+
+    dm = runs().query("method == 'random'").assign(method="dm")
+    dm["top1"] = dm["top1"] + 0.08
+    data = pd.concat([runs(), dm], ignore_index=True)
+    spec = {"datasets": ["mini"], "ipc": [1, 5], "methods": ["random", "dm"], "full": True}
+    methods = {"random": {"label": "Random"}, "dm": {"label": "DM"}}
+    wide, long = build_table(data, spec, methods, {}, PUBLISHED, "convnet3d")
+    cell = long.set_index(["method", "ipc"])
+    assert cell.loc[("dm", 1), "vs_random"] == pytest.approx(8.0)
+    assert cell.loc[("dm", 1), "p_vs_random"] == pytest.approx(welch([18, 20, 22], [10, 12, 14]).p)
+    assert np.isnan(cell.loc[("random", 1), "p_vs_random"]) and np.isnan(cell.loc[("full", 1), "vs_random"])
+    assert np.isnan(cell.loc[("dm", 5), "p_vs_random"])  # no spread in either cell: undefined, not significant
+    assert wide["mini IPC 1 vs_random"].tolist() == ["", "", "+8.0"]
+    assert wide["mini IPC 1 p_vs_random"].tolist() == ["", "", f"{cell.loc[('dm', 1), 'p_vs_random']:.3g}"]
+    md = render_markdown(wide, long, "t", "note", alpha=0.05)
+    assert "| +8.0 * |" in md and "p_vs_random" not in md and "* differs from Random at p < 0.05" in md
+    assert "| +8.0 |" in render_markdown(wide, long, "t", "note", alpha=0.001)
+
+
+def test_per_kind_accuracy_from_per_class_runs():
+    """Each run's mean over a kind's classes, then mean ± std over runs; the kinds come from the generator's classes.csv
+    by class name, so a subset's own labels are matched to its parent's classes."""
+    from vidstill.report.tables import class_kinds
+
+    classes = pd.DataFrame({"class": ["Red", "Slide", "Blue", "Spin"], "kind": ["appearance", "motion", "appearance", "motion"]})
+    test_clips = pd.DataFrame({"label": [0, 0, 1, 2], "class": ["Spin", "Spin", "Red", "Slide"]})  # a subset of three
+    kinds = class_kinds(test_clips, classes)
+    assert kinds == ["motion", "appearance", "motion"]
+    data = runs()
+    data["per_class"] = [[0.2, 1.0, 0.0], [0.4, 1.0, 0.2], [0.6, 0.8, 0.0]] * 3
+    spec = {"datasets": ["mini"], "ipc": [1], "methods": ["random"], "full": True}
+    wide, long = build_table(data, spec, {"random": {"label": "Random"}}, {}, PUBLISHED, "convnet3d", {"mini": kinds})
+    motion_runs = 100 * np.array([0.1, 0.3, 0.3])
+    assert long.loc[1, "motion_classes_mean"] == pytest.approx(motion_runs.mean())
+    assert long.loc[1, "motion_classes_std"] == pytest.approx(motion_runs.std())
+    assert long.loc[1, "appearance_classes_mean"] == pytest.approx(100 * (1.0 + 1.0 + 0.8) / 3)
+    assert [c for c in wide.columns if c.endswith("classes")] == ["mini IPC 1 appearance classes", "mini IPC 1 motion classes"]
+    md = render_markdown(wide, long, "t", "note")
+    assert "## Accuracy by class kind" in md and "| Random | 93.3 ± 9.4 | 23.3 ± 9.4 |" in md
+    with pytest.raises(ValueError, match="no kind"):
+        class_kinds(pd.DataFrame({"label": [0], "class": ["Other"]}), classes)

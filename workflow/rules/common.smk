@@ -296,7 +296,41 @@ def table_inputs(wildcards):
             "results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet",
             dataset=dataset, method=spec["methods"], ipc=spec["ipc"], seed=config["seeds"],
         )
-    return {"runs": runs, "published": "resources/paper_results.csv"}
+    kind_datasets = table_kind_datasets(wildcards.table)
+    return {"runs": runs, "published": "resources/paper_results.csv",
+            "kind_test": [f"results/{d}/clips/test.parquet" for d in kind_datasets],
+            "kind_videos": [f"results/{base_of(d)}/videos" for d in kind_datasets]}
+
+
+def table_kind_datasets(table):
+    """The datasets of a table whose classes declare a kind (the synthetic benchmark and its subsets): the table
+    reports their appearance / motion accuracy from the generator's classes.csv."""
+    return [d for d in table_spec(table)["datasets"] if base_of(d) in SYNTHETIC_DATASETS]
+
+
+def claims_plan():
+    """Every claim instance of `claims.statements` with the table that holds its cells (library code decides; an
+    undefined method or dataset stops planning with the key's path)."""
+    from vidstill.report.claims import plan_claims
+
+    try:
+        return plan_claims(config["claims"]["statements"], config["tables"], config["claims"]["tables"],
+                           config.get("david_resolution"), config["methods"], DATASETS)
+    except ValueError as e:
+        raise WorkflowError(f"config: {e}")
+
+
+CLAIMS_PLAN = claims_plan()
+CLAIMS_TABLES = [t for t in config["claims"]["tables"] if any(r["table"] == t for r in CLAIMS_PLAN)]
+
+
+def claims_inputs(wildcards):
+    """The runs of the tables the claims read (only those: an ablation table is not built for a claim that table1
+    answers) and DAViD's resolution report when a resolution claim can run."""
+    inputs = {"runs": [f"results/tables/{t}_runs.parquet" for t in CLAIMS_TABLES]}
+    if any(r["table"] == "david_resolution" for r in CLAIMS_PLAN):
+        inputs["resolution"] = "results/tables/david_resolution.csv"
+    return inputs
 
 
 def idtd_redundancy_inputs(wildcards):

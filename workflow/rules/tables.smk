@@ -1,4 +1,5 @@
-# Tables: mean ± std over every evaluation run, published numbers beside ours.
+# Tables: mean ± std over every evaluation run, the difference to Random with its significance, published numbers
+# beside ours; the claims table turns the papers' claims into computed verdicts.
 
 
 rule table:
@@ -14,6 +15,8 @@ rule table:
         published_as=canonical({name: ds.get("published_as") for name, ds in DATASETS.items()}),
         protocol=protocol(),
         arch=config["student"]["arch"],
+        kind_datasets=lambda wc: table_kind_datasets(wc.table),
+        alpha=config["claims"]["alpha"],
         code=script_code("table.py"),
     conda:
         "../../envs/vidstill.yaml"
@@ -44,3 +47,26 @@ rule storage:
         "results/benchmarks/table/storage.tsv"
     script:
         "../scripts/storage.py"
+
+
+rule claims:
+    input:
+        unpack(claims_inputs),
+    output:
+        csv=report("results/tables/claims.csv", caption="../report/claims.rst", category="Tables"),
+        markdown="results/tables/claims.md",
+    params:
+        plan=canonical(CLAIMS_PLAN),
+        tables=CLAIMS_TABLES,
+        settings=canonical({k: config["claims"][k] for k in ("alpha", "permutations", "seed")}),
+        arch=config["student"]["arch"],
+        labels=canonical({m: method_config(m).get("label", m) for r in CLAIMS_PLAN for m in (r["method"], r["baseline"]) if m}),
+        code=script_code("claims.py"),
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/table/claims.log",
+    benchmark:
+        "results/benchmarks/table/claims.tsv"
+    script:
+        "../scripts/claims.py"

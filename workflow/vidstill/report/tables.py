@@ -3,6 +3,12 @@
 Where a dataset is one the papers used (`datasets.<name>.published_as`) and a method has a published number for it
 (`resources/paper_results.csv`, matched on the method's `published_as` or `label`), the published number and our
 difference stand in the next columns; the markdown rendering marks cells outside the published mean ± 2 std.
+
+A cell is worth reading only beside Random under the same recipe: every method's cell carries its difference to the
+Random cell of the same dataset and IPC (`vs_random`, in points) and Welch's two-sided p-value over the two cells' runs
+(`p_vs_random`); the markdown marks p < α with *. On the synthetic benchmark, whose classes declare a kind (appearance /
+motion / mixed, the generator's classes.csv), each cell also has its accuracy on each kind's classes, mean ± std over
+the same runs: whether a method's gain comes from the classes that need time.
 """
 
 from __future__ import annotations
@@ -13,8 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vidstill.report.stats import welch
+
 FULL = "full"
 FULL_LABEL = "Full Dataset"
+RANDOM = "random"
+KIND_ORDER = ("appearance", "motion", "mixed")
 
 
 def collect_runs(paths: Sequence[str]) -> pd.DataFrame:
@@ -61,6 +71,32 @@ def published_number(published: pd.DataFrame, dataset: str | None, names: str | 
     return None
 
 
+def class_kinds(test_clips: pd.DataFrame, classes: pd.DataFrame) -> list[str]:
+    """The kind of each label of a dataset (its test clips' label -> class, the generator's class -> kind), so a subset
+    with its own labels (TR-synthetic) is matched by class name to its parent's classes.csv."""
+    kind_of = dict(zip(classes["class"], classes["kind"], strict=True))
+    labels = test_clips.drop_duplicates("label").sort_values("label")
+    missing = sorted(set(labels["class"]) - set(kind_of))
+    if missing:
+        raise ValueError(f"classes {missing} have no kind in the generator's classes.csv")
+    return [str(kind_of[c]) for c in labels["class"]]
+
+
+def kind_accuracy(runs_of_cell: pd.DataFrame, kinds: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """Per kind: mean and population std over runs (in %) of each run's mean accuracy over that kind's classes
+    (a class without test clips, NaN, is left out of its kind's mean)."""
+    per_class = np.stack(runs_of_cell["per_class"].map(lambda a: np.asarray(a, dtype=float)).to_list())
+    labels = np.asarray(kinds)
+    if per_class.shape[1] != len(labels):
+        raise ValueError(f"{per_class.shape[1]} per-class accuracies but {len(labels)} classes with a kind")
+    order = [k for k in KIND_ORDER if k in labels] + sorted(set(labels) - set(KIND_ORDER))
+    out = {}
+    for kind in order:
+        per_run = 100 * np.nanmean(per_class[:, labels == kind], axis=1)
+        out[kind] = (float(per_run.mean()), float(per_run.std(ddof=0)))
+    return out
+
+
 def method_label(method: str, methods: Mapping[str, Mapping[str, Any]]) -> str:
     return FULL_LABEL if method == FULL else str(methods.get(method, {}).get("label", method))
 
@@ -86,20 +122,27 @@ def build_table(
     published_as: Mapping[str, str | None],
     published: pd.DataFrame,
     arch: str,
+    kinds: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The wide table and the long summary (one row per cell, with published numbers and the difference), for the
-    students of architecture `arch` (cross-architecture runs live in the runs file, not in this table)."""
+    """The wide table and the long summary (one row per cell, with published numbers and the difference, the difference
+    to Random and its p-value, and per-kind accuracies for the datasets in `kinds`: dataset -> kind of each label), for
+    the students of architecture `arch` (cross-architecture runs live in the runs file, not in this table)."""
     metric = spec.get("metric", "top1")
-    cells = []
+    kinds = kinds or {}
+    cells, samples = [], {}
     for dataset, ipc, method, runs_of_cell in table_cells(runs[runs["arch"] == arch], spec):
+        samples[dataset, ipc, method] = 100 * runs_of_cell[metric].to_numpy(dtype=float)
         stats = summarize(runs_of_cell, metric).iloc[0]
         key_ipc = 0 if method == FULL else ipc
         names = [FULL_LABEL] if method == FULL else published_names(method, methods, spec.get("published"))
         pub = published_number(published, published_as.get(dataset), names, key_ipc, metric, spec.get("published"))
+        by_kind = kind_accuracy(runs_of_cell, kinds[dataset]) if dataset in kinds else {}
         cells.append(dict(dataset=dataset, ipc=ipc, method=method, label=method_label(method, methods),
                           mean=float(stats["mean"]), std=float(stats["std"]), runs=int(stats["runs"]),
-                          published_mean=pub[0] if pub else np.nan, published_std=pub[1] if pub else np.nan))
+                          published_mean=pub[0] if pub else np.nan, published_std=pub[1] if pub else np.nan,
+                          **{f"{k}_classes_{part}": v for k, ms in by_kind.items() for part, v in zip(("mean", "std"), ms)}))
     long = pd.DataFrame(cells)
+    long["vs_random"], long["p_vs_random"] = zip(*(_vs_random(samples, r.dataset, r.ipc, r.method) for r in long.itertuples()))
     long["difference"] = long["mean"] - long["published_mean"]
     long["outside_2std"] = (long["difference"].abs() > 2 * long["published_std"].fillna(0)) & long["published_mean"].notna()
 
@@ -111,7 +154,30 @@ def build_table(
         if cell["published_mean"].notna().any():
             wide[f"{col} published"] = [_fmt(r.published_mean, r.published_std) for r in cell.itertuples()]
             wide[f"{col} difference"] = ["" if np.isnan(r.difference) else f"{r.difference:+.1f}" for r in cell.itertuples()]
+        if cell["vs_random"].notna().any():
+            wide[f"{col} vs_random"] = ["" if np.isnan(r.vs_random) else f"{r.vs_random:+.1f}" for r in cell.itertuples()]
+            wide[f"{col} p_vs_random"] = ["" if np.isnan(r.p_vs_random) else f"{r.p_vs_random:.3g}" for r in cell.itertuples()]
+        for kind in kinds_of(cell):
+            wide[f"{col} {kind} classes"] = [_fmt(m, sd) for m, sd in zip(cell[f"{kind}_classes_mean"],
+                                                                          cell[f"{kind}_classes_std"], strict=True)]
     return wide, long
+
+
+def _vs_random(samples: Mapping[tuple[str, int, str], np.ndarray], dataset: str, ipc: int, method: str) -> tuple[float, float]:
+    """A method's difference to Random (points) and Welch's two-sided p over runs; NaN for Random itself, the Full
+    Dataset row (another recipe) and tables without Random. p is NaN where the test is undefined (fewer than two runs
+    in a cell, or no spread in either)."""
+    random = samples.get((dataset, ipc, RANDOM))
+    if random is None or method in (RANDOM, FULL):
+        return np.nan, np.nan
+    test = welch(samples[dataset, ipc, method], random)
+    return test.estimate, test.p
+
+
+def kinds_of(long: pd.DataFrame) -> list[str]:
+    """The class kinds with accuracy columns (`{kind}_classes_mean`) in a long summary, in their order."""
+    suffix = "_classes_mean"
+    return [c[: -len(suffix)] for c in long.columns if c.endswith(suffix) and long[c].notna().any()]
 
 
 def storage_table(runs: pd.DataFrame, spec: Mapping[str, Any], methods: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
@@ -143,16 +209,27 @@ def _fmt(mean: float, std: float) -> str:
     return f"{mean:.1f}" if np.isnan(std) else f"{mean:.1f} ± {std:.1f}"
 
 
-def render_markdown(wide: pd.DataFrame, long: pd.DataFrame, title: str, protocol_note: str) -> str:
-    """A markdown table; a cell outside the published mean ± 2 std is marked with †."""
+def render_markdown(wide: pd.DataFrame, long: pd.DataFrame, title: str, protocol_note: str, alpha: float = 0.05) -> str:
+    """A markdown table; a cell outside the published mean ± 2 std is marked with †, a difference to Random with
+    p < alpha with *. The p-values themselves stay in the CSV; the per-kind accuracies follow as their own table."""
     flagged = {(r.label, f"{r.dataset} IPC {r.ipc}") for r in long.itertuples() if r.outside_2std}
-    header = "| " + " | ".join(wide.columns) + " |"
-    lines = [f"# {title}", "", protocol_note, "", header, "|" + "---|" * len(wide.columns)]
+    significant = {(r.label, f"{r.dataset} IPC {r.ipc} vs_random") for r in long.itertuples() if r.p_vs_random < alpha}
+    columns = [c for c in wide.columns if not c.endswith((" p_vs_random", " classes"))]
+    header = "| " + " | ".join(columns) + " |"
+    lines = [f"# {title}", "", protocol_note, "", header, "|" + "---|" * len(columns)]
     for _, row in wide.iterrows():
-        cells = [f"{row[c]} †" if (row["method"], c) in flagged else str(row[c]) for c in wide.columns]
+        cells = [f"{row[c]} †" if (row["method"], c) in flagged else f"{row[c]} *" if (row["method"], c) in significant
+                 else str(row[c]) for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
-    if flagged:
-        lines += ["", "† outside the published mean ± 2 std."]
+    notes = (["† outside the published mean ± 2 std."] if flagged else []) + (
+        [f"* differs from Random at p < {alpha:g} (Welch's t-test over runs, two-sided; p-values in the CSV)."]
+        if long["vs_random"].notna().any() else [])
+    lines += ["", *notes] if notes else []
+    kind_columns = [c for c in wide.columns if c.endswith(" classes")]
+    if kind_columns:
+        lines += ["", "## Accuracy by class kind (mean ± std over the same runs)", "",
+                  "| method | " + " | ".join(kind_columns) + " |", "|" + "---|" * (len(kind_columns) + 1)]
+        lines += ["| " + " | ".join([row["method"], *(str(row[c]) for c in kind_columns)]) + " |" for _, row in wide.iterrows()]
     return "\n".join(lines) + "\n"
 
 
