@@ -56,8 +56,16 @@ def test_end_to_end_table(workdir):
     table = pd.read_csv(workdir / "results/tables/table1.csv")
     assert table["method"].tolist() == ["Full Dataset", "Random", "Herding", "K-Center", "KeyFrame", "Static-DC", "DM",
                                         "MTT", "FRePo", "DM+VDSD", "MTT+VDSD", "FRePo+VDSD", "IDTD", "DAViD", "OptDistill", "TSGF"]
-    assert [c for c in table.columns if c != "method"] == ["synthetic IPC 1", "synthetic IPC 2", "tr IPC 1", "tr IPC 2"]
-    assert all(re.fullmatch(r"\d+\.\d ± \d+\.\d", c) for c in table.filter(like="IPC").stack())
+    cells = [c for c in table.columns if re.fullmatch(r".+ IPC \d+", c)]
+    assert cells == ["synthetic IPC 1", "synthetic IPC 2", "tr IPC 1", "tr IPC 2"]
+    assert all(re.fullmatch(r"\d+\.\d ± \d+\.\d", c) for c in table[cells].stack())
+    # beside each cell: the difference to Random and Welch's p (none for Random and the Full Dataset row), and the
+    # accuracy on each kind of class the generator declares (tr keeps the classes that need time most)
+    for cell in cells:
+        assert table[f"{cell} vs_random"].isna().tolist()[:2] == [True, True] and table[f"{cell} vs_random"][2:].notna().all()
+        assert table[f"{cell} p_vs_random"][2:].dropna().between(0, 1).all()
+    assert {"synthetic IPC 1 appearance classes", "synthetic IPC 1 motion classes"} <= set(table.columns)
+    assert "## Accuracy by class kind" in (workdir / "results/tables/table1.md").read_text()
     runs = pd.read_parquet(workdir / "results/tables/table1_runs.parquet")
     assert set(runs["selection"]) == {"final"}
     markdown = (workdir / "results/tables/table1.md").read_text()
@@ -162,7 +170,7 @@ def test_idtd_ablation_tables_and_redundancy_analysis(workdir):
     try:  # IDTD's own setting: its cells in table1 (4) and the shared ablation cell, not the other variants
         jobs = planned_jobs(snakemake(workdir, "-n"))
         assert jobs == {"distill": 4, "evaluate": 4, "table": 3, "table_groups": 3, "storage": 1, "idtd_redundancy": 1,
-                        "accuracy_figures": 3, "distilled_strip": 2 + 1 + 1, "cost": 1, "all": 1}, jobs
+                        "accuracy_figures": 3, "distilled_strip": 2 + 1 + 1, "cost": 1, "claims": 1, "all": 1}, jobs
     finally:
         edit_config(workdir, lambda c: c["methods"]["idtd"].pop("alpha_div"))
 
@@ -191,7 +199,8 @@ def test_david_ablation_search_cost_and_resolution_reports(workdir):
     try:
         jobs = planned_jobs(snakemake(workdir, "-n"))
         assert jobs == {"distill": 4, "evaluate": 4, "table": 2, "table_groups": 2, "storage": 1, "david_resolution": 1,
-                        "david_search_cost": 1, "accuracy_figures": 2, "distilled_strip": 2 + 1, "cost": 1, "all": 1}, jobs
+                        "david_search_cost": 1, "accuracy_figures": 2, "distilled_strip": 2 + 1, "cost": 1, "claims": 1,
+                        "all": 1}, jobs
     finally:
         edit_config(workdir, lambda c: c["methods"]["david"].update(rl_steps=2))
 
@@ -275,8 +284,29 @@ def test_report_figures_and_cost_table(workdir):
     proc = snakemake(workdir, "--report", "report.html")
     html = (workdir / "report.html").read_text()
     for name in ("table1_accuracy_ipc.png", "table1_accuracy_storage.png", "strips/table1/tr.png", "table1_groups.png",
-                 "synthetic_delta.png", "cost.csv", "Frames of the first distilled video"):
+                 "synthetic_delta.png", "cost.csv", "claims.csv", "Frames of the first distilled video"):
         assert name in html, (name, proc.stdout[-2000:])
+
+
+def test_claims_table_gives_a_computed_verdict_for_every_claim(workdir):
+    """Every configured claim has its rows (the one no table has: not run, with the reason), each with its numbers,
+    test and p-value; the resolution claim reads DAViD's report; a claims setting reruns only the claims table."""
+    claims = pd.read_csv(workdir / "results/tables/claims.csv", keep_default_na=False)
+    assert claims["claim"].tolist() == sorted(claims["claim"])
+    assert claims["claim"].value_counts().to_dict() == {"beats_random": 2 * 2 * 2, "david_resolution": 2, "david_gain_tr": 1,
+                                                       "vdsd_on_dm": 1, "rl_search_over_dm": 1}
+    assert set(claims["verdict"]) <= {"holds", "fails", "inconclusive", "not run"}
+    not_run = claims[claims["claim"] == "rl_search_over_dm"].iloc[0]
+    assert not_run["verdict"] == "not run" and "no table of claims.tables (table1) has" in not_run["reason"]
+    ran = claims[claims["claim"] != "rl_search_over_dm"]
+    assert (ran["verdict"] != "not run").all() and (ran["numbers"] != "").all() and (ran["source"] != "").all()
+    assert set(ran.loc[ran["kind"] == "resolution", "source"]) == {"david_resolution"}
+    assert "**not run**" in (workdir / "results/tables/claims.md").read_text()
+    edit_config(workdir, lambda c: c["claims"].update(alpha=0.01))
+    try:
+        assert planned_jobs(snakemake(workdir, "-n", "results/tables/claims.csv")) == {"table": 1, "claims": 1}
+    finally:
+        edit_config(workdir, lambda c: c["claims"].pop("alpha"))
 
 
 def test_real_dataset_without_detector_weights_names_the_key(workdir):
