@@ -15,8 +15,8 @@ distributed exactly like the static draw of every other class.
 
 Why the default motion classes are fast translations (generator version 4, measured with benchmarks/motion.py): the
 default student (a two-block ConvNet3D on 24x24 crops, 8 frames at stride 4) learnt slides at 1.8-2.4 px/frame
-(7-10 px per sampled step at 48 px of height) but not in-place changes (turning, pulsing size: 6-14 %) nor slow
-slides; and every 8-frame window of a translation shows its direction, where a size sawtooth restarts inside the
+(7-10 px per sampled step at 48 px of height), slow slides less well (29-72 %) and in-place changes (turning,
+pulsing size) hardly (2-14 %); and every 8-frame window of a translation shows its direction, where a size sawtooth restarts inside the
 window and a flash cycle may show one phase only. The defaults are therefore six directions of translation, all
 flip-invariant (vertical, a per-video left/right sense, or none), on a large high-contrast actor.
 
