@@ -9,11 +9,16 @@ on it unchanged, on a laptop CPU, in seconds.
 
 How the single-frame blindness of the motion classes is guaranteed (the property tests/test_synthetic.py checks):
 every motion class draws its actor from one shared appearance distribution, and each class animates one attribute
-(position, angle, size, or the order of two colour flashes) with a *stationary* process: wrap-around slides and
-sawtooth size cycles from a uniform start, triangle waves from a uniform phase, rotations from a uniform angle,
-flash cycles from a uniform phase. The state of any one frame is then distributed exactly like the static draw of
-every other class. The flashes themselves are a nuisance shared by all motion classes (random order per cycle), so
-a white or black actor in one frame says nothing either; only the two order classes flash in a fixed order.
+(position, angle or size) with a *stationary* process: wrap-around slides and sawtooth size cycles from a uniform
+start, triangle waves from a uniform phase, rotations from a uniform angle. The state of any one frame is then
+distributed exactly like the static draw of every other class.
+
+Why the default motion classes are fast translations (generator version 4, measured with benchmarks/motion.py): the
+default student (a two-block ConvNet3D on 24x24 crops, 8 frames at stride 4) learnt slides at 1.8-2.4 px/frame
+(7-10 px per sampled step at 48 px of height), slow slides less well (29-72 %) and in-place changes (turning,
+pulsing size) hardly (2-14 %); and every 8-frame window of a translation shows its direction, where a size sawtooth restarts inside the
+window and a flash cycle may show one phase only. The defaults are therefore six directions of translation, all
+flip-invariant (vertical, a per-video left/right sense, or none), on a large high-contrast actor.
 
 Everything is drawn from `numpy.random.SeedSequence([seed, crc32(class), group, clip, purpose])`: a video depends only
 on the seed and its own (class, group, clip), so adding a class or a group leaves the other videos byte-identical.
@@ -41,14 +46,21 @@ import cv2
 import numpy as np
 import pandas as pd
 
-GENERATOR_VERSION = 3  # 3: actor drawn half a pixel up-left, onto its box
+GENERATOR_VERSION = 4  # 3: actor drawn half a pixel up-left, onto its box; 4: learnable motion classes (issue 25)
 KINDS = ("appearance", "motion", "mixed")
 
 # Geometry is defined for a 48 px tall frame and scaled by height / 48, so other sizes keep the same look.
 REF_SIZE = 48.0
-MOTION_SIZE = (0.10, 0.20)  # bounding radius of the motion actor, as a fraction of the frame height
+# The shared motion actor (version 4): large and bright against the grey scenes, so that its displacement is salient
+# to a small student (version 3: radius 0.10-0.20, saturation 0.6-1, value 0.7-1, and a white/black flash nuisance).
+MOTION_SIZE = (0.18, 0.30)  # bounding radius of the motion actor, as a fraction of the frame height
+MOTION_SATURATION = (0.7, 1.0)
+MOTION_VALUE = (0.85, 1.0)
+SLIDE_SPEED = (1.8, 2.4)  # px/frame per 48 px of height: 7-10 px per sampled step at stride 4, a third of the roam span
+FAST_SPEED = (2.8, 3.2)
+SPIN_SPEED = (8.0, 12.0)
 ROAM = 0.30  # the actor centre stays within +-ROAM*height of the frame centre: inside the central height^2 square
-FLASH_PERIOD = (18, 28)  # frames per flash cycle; <= 28 puts a complete pair in every 8x4-frame window
+FLASH_PERIOD = (18, 28)  # frames per flash cycle of an actor with `blinks` (no catalogue class blinks since version 4)
 SCENE = "scene"  # the rng key of what a group shares across classes (background, camera shake)
 FLASH_LEN = 4  # frames per flash: equal to the student's temporal stride, so every flash is sampled exactly once
 WHITE = (250.0, 250.0, 250.0)
@@ -61,22 +73,23 @@ class ClassSpec:
 
     `speed` is the class's rate range; its unit depends on `dynamics`: px/frame (per 48 px of height) for `slide`,
     `pingpong` and `wander`, degrees/frame for `rotate`, cycle length in frames for `scale`. `sense` is +1/-1 for
-    rotate (clockwise on screen), scale (grow) and flash (white first), 0 for a random sense per video.
+    rotate (clockwise on screen), scale (grow) and flash (white first), 0 for a random sense per video (for slide:
+    a random sign of the horizontal component, so the class is its own mirror image under horizontal flips).
     """
 
     name: str
     kind: str
     description: str
     shape: str = "ell"  # ell | disc | square | star | ring | cross | checker
-    dynamics: str = "still"  # still | wander | slide | pingpong | rotate | scale | flash
+    dynamics: str = "still"  # still | wander | slide | pingpong | rotate | scale | pulse | flash
     direction: tuple[float, float] = (0.0, 0.0)  # slide direction / ping-pong axis, image coordinates (y down)
     sense: int = 1
     speed: tuple[float, float] = (0.0, 0.0)
     hue: tuple[float, float] | None = None  # None: any hue (the shared motion-actor distribution)
-    saturation: tuple[float, float] = (0.6, 1.0)
-    value: tuple[float, float] = (0.7, 1.0)
+    saturation: tuple[float, float] = MOTION_SATURATION
+    value: tuple[float, float] = MOTION_VALUE
     size: tuple[float, float] = MOTION_SIZE
-    blinks: bool = True  # the shared white/black flash nuisance of the motion actor
+    blinks: bool = False  # white/black flashes (the former flash-order classes' nuisance; off since version 4)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -108,31 +121,38 @@ _SPECS = (
     _appearance("BlueRing", "a blue ring wandering at random", shape="ring", hue=(0.58, 0.64)),
     _appearance("PurpleCross", "a purple plus sign wandering at random", shape="cross", hue=(0.78, 0.84)),
     # Motion: the same L-shaped actor for all; only one attribute moves, by a stationary process.
-    _motion("SlideLeft", "slides left at 0.4-0.8 px/frame, wrapping around", dynamics="slide",
-            direction=(-1.0, 0.0), speed=(0.4, 0.8)),
-    _motion("SlideRight", "slides right at 0.4-0.8 px/frame, wrapping around", dynamics="slide",
-            direction=(1.0, 0.0), speed=(0.4, 0.8)),
-    _motion("SlideRightFast", "slides right at 1.4-2.0 px/frame, wrapping around (speed pair of SlideRight)",
-            dynamics="slide", direction=(1.0, 0.0), speed=(1.4, 2.0)),
+    _motion("SlideLeft", "slides left at 1.8-2.4 px/frame, wrapping around", dynamics="slide",
+            direction=(-1.0, 0.0), speed=SLIDE_SPEED),
+    _motion("SlideRight", "slides right at 1.8-2.4 px/frame, wrapping around", dynamics="slide",
+            direction=(1.0, 0.0), speed=SLIDE_SPEED),
+    _motion("SlideRightFast", "slides right at 2.8-3.2 px/frame, wrapping around (speed pair of SlideRight)",
+            dynamics="slide", direction=(1.0, 0.0), speed=FAST_SPEED),
     _motion("PingPong", "bounces left-right between two walls at 1.2-1.8 px/frame (bounce vs slide)",
             dynamics="pingpong", direction=(1.0, 0.0), speed=(1.2, 1.8)),
-    _motion("RotateCW", "turns clockwise in place at 6-10 deg/frame", dynamics="rotate", sense=1, speed=(6.0, 10.0)),
-    _motion("RotateCCW", "turns counter-clockwise in place at 6-10 deg/frame", dynamics="rotate", sense=-1,
-            speed=(6.0, 10.0)),
-    _motion("WhiteThenBlack", "stays in place and flashes white then black, every 18-28 frames", dynamics="flash",
-            sense=1),
-    _motion("BlackThenWhite", "stays in place and flashes black then white, every 18-28 frames", dynamics="flash",
-            sense=-1),
+    _motion("RotateCW", "turns clockwise in place at 8-12 deg/frame", dynamics="rotate", sense=1, speed=SPIN_SPEED),
+    _motion("RotateCCW", "turns counter-clockwise in place at 8-12 deg/frame", dynamics="rotate", sense=-1,
+            speed=SPIN_SPEED),
+    _motion("SlideSideways", "slides left or right (drawn per video) at 1.8-2.4 px/frame, wrapping around "
+            "(flip-invariant)", dynamics="slide", direction=(1.0, 0.0), sense=0, speed=SLIDE_SPEED),
+    _motion("RiseDiagonal", "slides up and to the left or right (drawn per video) at 1.8-2.4 px/frame, wrapping "
+            "around (flip-invariant)", dynamics="slide", direction=(0.7071, -0.7071), sense=0, speed=SLIDE_SPEED),
+    _motion("FallDiagonal", "slides down and to the left or right (drawn per video) at 1.8-2.4 px/frame, wrapping "
+            "around (flip-invariant)", dynamics="slide", direction=(0.7071, 0.7071), sense=0, speed=SLIDE_SPEED),
+    _motion("Spin", "turns in place at 8-12 deg/frame, either way (flip-invariant)", dynamics="rotate", sense=0,
+            speed=SPIN_SPEED),
+    _motion("Pulse", "grows and shrinks in place between the smallest and largest size, cycles of 12-20 frames",
+            dynamics="pulse", speed=(12.0, 20.0)),
+    _motion("Still", "stays where it is: no motion at all (only the camera shakes)", dynamics="still"),
     _motion("Grow", "grows steadily in place and restarts small, cycles of 16-24 frames", dynamics="scale", sense=1,
             speed=(16.0, 24.0)),
     _motion("Shrink", "shrinks steadily in place and restarts large, cycles of 16-24 frames", dynamics="scale",
             sense=-1, speed=(16.0, 24.0)),
-    _motion("SlideUp", "slides up at 0.4-0.8 px/frame, wrapping around", dynamics="slide", direction=(0.0, -1.0),
-            speed=(0.4, 0.8)),
-    _motion("SlideDownFast", "slides down at 1.4-2.0 px/frame, wrapping around (speed pair of SlideDown)",
-            dynamics="slide", direction=(0.0, 1.0), speed=(1.4, 2.0)),
-    _motion("SlideDown", "slides down at 0.4-0.8 px/frame, wrapping around", dynamics="slide", direction=(0.0, 1.0),
-            speed=(0.4, 0.8)),
+    _motion("SlideUp", "slides up at 1.8-2.4 px/frame, wrapping around", dynamics="slide", direction=(0.0, -1.0),
+            speed=SLIDE_SPEED),
+    _motion("SlideDownFast", "slides down at 2.8-3.2 px/frame, wrapping around (speed pair of SlideDown)",
+            dynamics="slide", direction=(0.0, 1.0), speed=FAST_SPEED),
+    _motion("SlideDown", "slides down at 1.8-2.4 px/frame, wrapping around", dynamics="slide", direction=(0.0, 1.0),
+            speed=SLIDE_SPEED),
     # Mixed: a motion class whose actor is also partly recognisable (darker / smaller than the shared distribution).
     ClassSpec("DimRise", "mixed", "a darker actor sliding up at 0.4-0.8 px/frame (colour partly gives it away)",
               dynamics="slide", direction=(0.0, -1.0), speed=(0.4, 0.8), value=(0.45, 0.8)),
@@ -142,8 +162,8 @@ _SPECS = (
 
 CLASS_SPECS: dict[str, ClassSpec] = {s.name: s for s in _SPECS}
 DEFAULT_CLASSES: tuple[str, ...] = (
-    "CheckerBox", "GreenSquare", "RedDisc", "YellowStar",
-    "BlackThenWhite", "Grow", "PingPong", "Shrink", "SlideDown", "SlideDownFast", "SlideUp", "WhiteThenBlack",
+    "BlueRing", "CheckerBox", "GreenSquare", "PurpleCross", "RedDisc", "YellowStar",
+    "FallDiagonal", "RiseDiagonal", "SlideDown", "SlideSideways", "SlideUp", "Still",
 )  # fmt: skip
 
 
@@ -219,7 +239,7 @@ SHAPES: dict[str, np.ndarray] = {
     "ell": _ELL, "square": _SQUARE, "checker": _SQUARE, "star": _normalised(_star()), "cross": _CROSS,
     "disc": _CIRCLE, "ring": _CIRCLE,
 }  # fmt: skip
-DYNAMICS = ("still", "wander", "slide", "pingpong", "rotate", "scale", "flash")
+DYNAMICS = ("still", "wander", "slide", "pingpong", "rotate", "scale", "pulse", "flash")
 
 
 def _vertices(shape: str, cx: np.ndarray, cy: np.ndarray, r: np.ndarray, angle: np.ndarray) -> np.ndarray:
@@ -376,7 +396,9 @@ def plan_clip(
 
     d = spec.dynamics
     if d == "slide":
-        step = np.asarray(spec.direction, dtype=np.float64) * rate * scale
+        # sense 0: the horizontal component's sign is drawn per video, so the class is its own mirror image
+        mirror = np.array([sense if spec.sense == 0 else 1.0, 1.0])
+        step = np.asarray(spec.direction, dtype=np.float64) * mirror * rate * scale
         span = hi - lo
         cx = lo[0] + np.mod(pos0[0] - lo[0] + step[0] * u, span[0])
         cy = lo[1] + np.mod(pos0[1] - lo[1] + step[1] * u, span[1])
@@ -390,6 +412,8 @@ def plan_clip(
         angle = a0 + sense * math.radians(rate) * u
     elif d == "scale":
         r = rlo + np.mod(r0 - rlo + sense * (rhi - rlo) * u / rate, rhi - rlo)
+    elif d == "pulse":
+        r = rlo + (rhi - rlo) * _triangle(rng.uniform(0.0, 2.0) + 2.0 * u / rate)
     elif d == "wander":
         walk = _ou_walk(rng, n, pos0, rate * scale, lo, hi)
         cx, cy = walk[:, 0], walk[:, 1]
