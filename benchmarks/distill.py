@@ -10,6 +10,36 @@ ConvNet3D 64/128/128; the reference takes 2.0 s and 12.0 s per iteration there),
 64 real clips per class, IPC 1: run on CUDA only, it needs ~10 GB of real clips). Each case runs in its own process
 so its peak memory (CUDA: max allocated; CPU: peak RSS, which includes the in-memory random clip store) is its own.
 Every case runs one warm-up iteration, then --iterations timed ones. Results: results/benchmarks/distill.json.
+
+Against the reference (Issue 24): `--methods dm evaluation` times our DM iteration and, with the config's evaluation
+protocol, one student-training epoch on 10 synthetic clips and one test pass (3 passes over 80 clips, batches of 64);
+`--reference-seconds benchmarks/reference_seconds.json` prints the reference's seconds beside them and stores both
+with the ratio:
+
+    python benchmarks/distill.py --shapes reference_8x64 reference_16x112 --methods dm evaluation \
+        --reference-seconds benchmarks/reference_seconds.json
+
+Measured 2026-12-05 on the shared 2-core CPU (torch 2.15, 2 threads), ours and VDSD's own code alternating in one
+process iteration by iteration (medians; per-pair ours/reference ratios in brackets):
+
+    shape      what                      ours s   reference s   ours/ref (pairs)
+    8x64       DM s/iteration             6.96      10.76        0.70 (1.21 0.69 0.71 0.56)
+    8x64       eval training epoch        0.47       0.47        1.07 (0.60 2.26 1.07)
+    8x64       test pass (3 x 80 clips)   3.68       3.99        0.92
+    16x112     DM s/iteration            19.86      19.94        0.94 (0.94 1.14 0.61)
+    16x112     eval training epoch       10.31      10.42        0.92 (1.39 0.74 0.92)
+    16x112     test pass (3 x 80 clips)  43.18      55.18        0.80 (0.68 0.92)
+
+The goal of 0.5x is not met and cannot be with the same fp32 arithmetic: at 16x112 an iteration is ~1.0 TMAC of
+Conv3d (160 real clips x 5.5 GMAC forward, plus the synthetic clips' forward and input gradient), which the reference
+already runs near this CPU's AVX2 peak (REFERENCE.md: 12.0 s uncontended, ~170 GFLOP/s); batching, chunking
+(measured: no gain) and memory layout move only the memory-bound rest. What this change bought: the real-clip sampler
+(one copy per clip, in-place normalisation) 2.0x faster for 160 clips (16x112: 8.9 -> 4.5 s, 8x64: 0.89 -> 0.45 s
+under the same load), bit-identical; over a whole 8x64 iteration that is 6 % of its CPU time (median per-pair CPU
+ratio 0.94 over 3 pairs; wall 1.03, inside the noise). Reference seconds from another session (another load) do not
+compare: rerun the reference beside ours and update the JSON. The training epoch is dominated by oneDNN's gemm-based weight gradient of the
+first conv (2.6 s of it for 10 clips at 16x112, 4.7x its forward); an im2col + matmul does it in 1.4 s but changes
+the summation order, so it is not in.
 """
 
 from __future__ import annotations
