@@ -62,7 +62,8 @@ def main() -> None:
         run(work, "--cores", args.cores, "results/synthetic/clips/train.parquet")
         for r in range(args.rounds):
             for warm in (False, True):
-                wall = run(work, "--cores", args.cores, "--forcerun", "distill", "--config", f"warm_start={warm}", *targets)
+                # Targets first: --config takes every word after it.
+                wall = run(work, *targets, "--cores", args.cores, "--forcerun", "distill", "--config", f"warm_start={warm}")
                 rounds.append({"round": r, "warm": warm, "wall_s": wall, **job_figures(work, targets)})
                 print(json.dumps({k: v for k, v in rounds[-1].items() if k != "job_s"}))
     summary = {mode: {"job_s_median": statistics.median(x["job_s_median"] for x in rounds if x["warm"] == warm),

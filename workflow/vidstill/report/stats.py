@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 Alternative = Literal["greater", "less", "two-sided"]
 
@@ -65,6 +64,8 @@ def welch(a: Sequence[float], b: Sequence[float], alternative: Alternative = "tw
 
 
 def _t_p_value(t: float, df: float, alternative: Alternative) -> float:
+    from scipy import stats  # 0.7 s to import: the planner imports this module (claims), only jobs test
+
     if alternative == "greater":
         return float(stats.t.sf(t, df))
     if alternative == "less":
@@ -79,6 +80,8 @@ def spearman_permutation(x: Sequence[float], y: Sequence[float], alternative: Al
     """Spearman's ρ (Pearson's r of average ranks, so ties count as ties) and its permutation p-value: y's ranks are
     shuffled against x's (exactly, over every pairing, when there are no more pairings than `permutations`).
     Constant x or y has no correlation to test: NaN."""
+    from scipy import stats
+
     rx, ry = stats.rankdata(np.asarray(x, dtype=float)), stats.rankdata(np.asarray(y, dtype=float))
     if len(rx) != len(ry):
         raise ValueError(f"x and y differ in length: {len(rx)} and {len(ry)}")
