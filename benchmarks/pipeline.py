@@ -1,6 +1,6 @@
 """End-to-end wall time of a workflow target from scratch, with the per-rule breakdown of job time.
 
-    uv run python benchmarks/pipeline.py [--target results/tables/table1.csv] [--configfile config/config.yaml]
+    uv run python benchmarks/pipeline.py [--target results/tables/table1.csv] [--configfile config/config.yaml [OVERLAY ...]]
                                          [--cores 2] [--keep DIR]
 
 Runs snakemake in a fresh directory (the workflow linked in, nothing computed), so nothing cached is reused, and
@@ -30,7 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--target", default="results/tables/table1.csv")
-    ap.add_argument("--configfile", default="config/config.yaml")
+    ap.add_argument("--configfile", nargs="+", default=["config/config.yaml"],
+                    help="config files, merged in order (each later one over the earlier: config/config.yaml first)")
     ap.add_argument("--cores", default="2")
     ap.add_argument("--out", default=str(REPO / "results/benchmarks/pipeline.json"))
     ap.add_argument("--keep", help="copy the run's results/ here (tables, logs, artifacts) before the scratch dir goes")
@@ -41,7 +42,7 @@ def main() -> None:
         work = Path(tmp)
         for name in ("Snakefile", "workflow", "resources", "profiles", "config"):
             (work / name).symlink_to(REPO / name)
-        cmd = [sys.executable, "-m", "snakemake", args.target, "--cores", args.cores, "--configfile", args.configfile]
+        cmd = [sys.executable, "-m", "snakemake", args.target, "--cores", args.cores, "--configfile", *args.configfile]
         cmd += ["--config", *args.set] if args.set else []
         start = time.perf_counter()
         proc = subprocess.run(cmd, cwd=work, capture_output=True, text=True)

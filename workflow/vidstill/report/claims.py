@@ -158,7 +158,7 @@ def evaluate_claims(plan: Sequence[Mapping[str, Any]], runs: Mapping[str, pd.Dat
                 out.append({**record, "verdict": NOT_RUN, "reason": "no runs for " + ", ".join(f"{m} on {d} at IPC {i}" for d, i, m in empty)})
                 continue
             claimed, opposite = _tests(row["sided"], lambda alt: welch_contrast(samples, row["weights"], alt))
-            numbers = "; ".join(f"{label(m)} on {d}: {s.mean():.1f} ± {s.std(ddof=1) if len(s) > 1 else math.nan:.1f} (n={len(s)})"
+            numbers = "; ".join(f"{label(m)} on {d}: {s.mean():.1f} ± {s.std(ddof=0):.1f} (n={len(s)})"
                                 for (d, _, m), s in zip(row["cells"], samples, strict=True))
             n = sum(len(s) for s in samples)
             if row["kind"] == "compare":
@@ -178,8 +178,9 @@ def _cell_runs(runs: pd.DataFrame, cell: Sequence[Any], arch: str, metric: str) 
 
 
 def _cell_columns(prefix: str, s: np.ndarray) -> dict[str, float]:
-    return {f"mean_{prefix}": float(s.mean()), f"std_{prefix}": float(s.std(ddof=1)) if len(s) > 1 else math.nan,
-            f"n_{prefix}": len(s)}
+    """Mean and std as the tables print them (the population std over runs, the papers' convention); the tests use the
+    sample variances."""
+    return {f"mean_{prefix}": float(s.mean()), f"std_{prefix}": float(s.std(ddof=0)), f"n_{prefix}": len(s)}
 
 
 def _resolution_numbers(sub: pd.DataFrame) -> str:
