@@ -125,7 +125,7 @@ def test_compare_claims_give_each_verdict():
     assert good["std_method"] == pytest.approx(100 * np.std([0.40, 0.41, 0.39, 0.40], ddof=0)) and good["n_method"] == 4
     assert good["n"] == 8 and good["estimate"] == pytest.approx(20.0) and good["source"] == "table1"
     assert good["p_value"] == pytest.approx(welch([40, 41, 39, 40], [20, 21, 19, 20], "greater").p)  # the r3d_18 run is not in
-    assert "good on syn: 40.0 ± 0.8 (n=4)" in good["numbers"] and "Random on syn: 20.0" in good["numbers"]
+    assert "good on syn: 40.0 ± 0.7 (n=4)" in good["numbers"] and "Random on syn: 20.0" in good["numbers"]
     assert "(table1, ablation) has nowhere on syn at IPC 1" in out.set_index("method").loc["nowhere", "reason"]
 
 
