@@ -148,3 +148,14 @@ def test_the_metric_the_architecture_and_the_dagger_where_due():
     assert "| 12.0 ± 1.6 † |" in md and "60.0 ± 8.2 †" not in md and "| 60.0 ± 8.2 |" in md
     wide, _ = build_table(pd.concat([data, other], ignore_index=True), spec, methods, {"mini": "MiniUCF"}, published, "r3d_18")
     assert wide["mini IPC 1"].tolist() == ["99.0 ± 0.0", "99.0 ± 0.0"]
+
+
+def test_the_note_names_methods_trained_by_their_own_recipe():
+    from vidstill.report.tables import protocol_note
+
+    data = runs().assign(epochs=40, optimizer="sgd", schedule="step", lr=0.01)
+    frepo = runs().query("method == 'random'").assign(method="frepo", epochs=1000, optimizer="adamw", schedule="warmup_cosine", lr=1e-4)
+    mtt = runs().query("method == 'random'").assign(method="mtt", epochs=40, optimizer="sgd", schedule="step", lr=0.0123)
+    note = protocol_note(pd.concat([data, frepo, mtt], ignore_index=True), {"epochs": 40, "runs": 3, "test_passes": 3}, "top1")
+    assert note.endswith("students trained by their method's own recipe: frepo (adamw, lr 0.0001, 1000 epochs, warmup_cosine).")
+    assert "own recipe" not in protocol_note(data, {"epochs": 40, "runs": 3, "test_passes": 3}, "top1")

@@ -142,3 +142,18 @@ def test_schedules_and_losses():
         classification_loss(logits, hard, "hinge")
     x = standardize(torch.randn(3, 4) * 5 + 2)
     assert abs(float(x.mean())) < 1e-5 and abs(float(x.std()) - 1) < 1e-4
+
+
+def test_warmup_cosine_and_adamw_are_frepos_evaluation():
+    """10 % linear warm-up from 1 % of the lr, times a cosine decay to 1 %: at epoch 0 1 % (x ~1), at the end of
+    the warm-up about the full lr, at the end 1 %; AdamW is built for optimizer adamw."""
+    cfg = TrainConfig(epochs=100, lr=1e-4, schedule="warmup_cosine", optimizer="adamw", weight_decay=5e-4)
+    assert lr_at(cfg, 0) == pytest.approx(1e-6)
+    assert lr_at(cfg, 10) == pytest.approx(1e-4 * (0.01 + 0.99 * 0.5 * (1 + np.cos(np.pi * 0.1))))
+    assert lr_at(cfg, 100) == pytest.approx(1e-6 * 1.0)
+    assert max(lr_at(cfg, e) for e in range(100)) == lr_at(cfg, 10)
+    from vidstill.optim import AdamW
+    from vidstill.train import make_optimizer
+
+    opt = make_optimizer(small_net().parameters(), cfg)
+    assert isinstance(opt, AdamW) and opt.param_groups[0]["decoupled_weight_decay"] == 5e-4
