@@ -209,4 +209,5 @@ def test_the_merge_is_snakemakes_deep_merge():
     """A key set only in config/config.yaml survives `--configfile config/paper.yaml` unless paper.yaml sets it."""
     default, paper = load_configs()
     assert paper["student"]["widths"] == [64, 128, 128] and default["student"]["widths"] == [16, 32]
-    assert paper["threads"] == default["threads"]  # paper.yaml does not set threads: the default's stay
+    assert paper["evaluation"]["eval_every"] == default["evaluation"]["eval_every"]  # set only in config.yaml: it stays
+    assert "eval_every" not in yaml.safe_load((REPO / "config/paper.yaml").read_text())["evaluation"]
