@@ -133,3 +133,26 @@ def test_sizes_decord_cannot_copy_fall_back_to_opencv(tmp_path):
     extract_clips(index, ["train"], spec, tmp_path / "s.npy", tmp_path / "s.parquet", progress=False)
     red = ClipStore.open(tmp_path / "s.parquet").video(0)[:, 24, 24, 0].astype(int)
     assert np.all(np.abs(red - 4 * np.arange(12)) <= 3), red
+
+
+@pytest.mark.parametrize("flip", [True, False])
+def test_clip_flip_is_horizontal_and_off_with_flip_false(flip):
+    """Frames whose pixels all differ (value 3x + 29y + 71c, so no mirror or rotation maps the image onto itself):
+    every sampled clip is the stored frames or their left-right mirror, both occur over draws when flipping is on,
+    and only the stored frames with `flip: false`."""
+    h, w, n = 6, 8, 5
+    y, x, c = np.meshgrid(np.arange(h), np.arange(w), np.arange(3), indexing="ij")
+    frame = ((3 * x + 29 * y + 71 * c) % 256).astype(np.uint8)
+    frames = np.stack([frame] * n)
+    table = pd.DataFrame({"id": ["v0"], "label": [0], "offset": [0], "length": [n]})
+    spec = ClipSpec(frames=4, stride=1, sampling="stride", resize=None, crop=8, max_stored=n, flip=flip)
+    store = ClipStore(frames, table, spec, 1)
+    plain = sample_clips(store, [0])[0]
+    mirrored = plain.flip(-1)
+    assert not torch.equal(mirrored, plain.flip(-2)) and not torch.equal(mirrored, plain)
+    seen = set()
+    for seed in range(20):
+        clip = sample_clips(store, [0], np.random.default_rng(seed))[0]
+        assert torch.equal(clip, plain) or torch.equal(clip, mirrored)
+        seen.add(torch.equal(clip, mirrored))
+    assert seen == ({False, True} if flip else {False})

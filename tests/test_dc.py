@@ -13,6 +13,7 @@ from vidstill.methods import get_method
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dc import class_gradients, default_loops, gradient_distance
 from vidstill.methods.dm import real_batch
+from test_dm import assert_siamese, record_draws
 
 
 def grads(seed, shapes=((4, 3, 3, 5, 5), (4,), (3, 4, 1, 1, 1), (3,))):
@@ -64,6 +65,39 @@ def test_dc_runs_outer_and_inner_loops(store):  # noqa: F811
     assert s.meta["method"] == "dc" and (s.meta["outer_loop"], s.meta["inner_loop"]) == (2, 2)
     assert len(s.meta["loss_curve"]) == 2 and np.isfinite(s.meta["loss_curve"]).all()
     assert get_method("dc").fn(ctx(store, "dc", ipc=2, iterations=0)).meta["outer_loop"] == 10
+
+
+def test_inner_loop_trains_the_network_on_each_synthetic_video_with_its_own_label(store, monkeypatch):  # noqa: F811
+    """Between outer steps the network trains on the synthetic set: every clip it is trained on is one of the
+    synthetic videos, with that video's label. The pixels' lr is 0 so the videos stay the ones they started as."""
+    params = dict(ipc=2, iterations=2, outer_loop=3, inner_loop=2, batch_real=2, batch_train=4, lr=0.0)
+    start = get_method("dc").fn(ctx(store, "dc", **{**params, "iterations": 0}))
+    c = ctx(store, "dc", **params)
+    seen, pending = [], []
+    make = c.network
+
+    def network(seed, norm="none"):
+        net = make(seed, norm)
+        net.register_forward_pre_hook(lambda m, args: pending.append(args[0].detach().clone()) if m.training else None)
+        return net
+
+    c.network = network
+    cross_entropy = torch.nn.functional.cross_entropy
+
+    def spy(logits, target, *a, **k):
+        if pending:
+            seen.append((pending.pop(), target.clone()))
+        return cross_entropy(logits, target, *a, **k)
+
+    monkeypatch.setattr(torch.nn.functional, "cross_entropy", spy)
+    s = get_method("dc").fn(c)
+    assert torch.equal(s.tensors["videos"], start.tensors["videos"])
+    # 2 iterations x 2 inner phases (between 3 outer steps) x 2 epochs x 2 batches of 4 and 2
+    assert [len(y) for _, y in seen] == [4, 2] * 8
+    for x, y in seen:
+        for clip, label in zip(x, y.tolist()):
+            item = [i for i in range(6) if torch.equal(clip, start.tensors["videos"][i])]
+            assert len(item) == 1 and start.labels[item[0]] == label
 
 
 def test_distillation_lowers_the_gradient_match_on_unseen_networks(store):  # noqa: F811
@@ -125,6 +159,16 @@ def test_dsa_changes_the_result_and_stays_reproducible(store):  # noqa: F811
 
     plain, dsa = run(), run(dsa=True)
     assert not torch.equal(plain, dsa) and torch.equal(dsa, run(dsa=True))
+
+
+def test_siamese_dsa_gives_real_and_synthetic_clips_of_a_class_the_same_draw(store, monkeypatch):  # noqa: F811
+    """Per outer step and class, the class's real and synthetic clips share one draw (the inner training's per-clip
+    draws go through `augment`, not through this module's apply_draw)."""
+    from vidstill.methods import dc
+
+    calls, probe = record_draws(monkeypatch, dc)
+    get_method("dc").fn(ctx(store, "dc", ipc=2, iterations=2, outer_loop=2, inner_loop=1, batch_real=2, lr=10.0, dsa=True))
+    assert_siamese(calls, probe, pairs=2 * 2 * 3)  # iterations x outer steps x classes
 
 
 def test_dsa_never_flips_when_the_store_forbids_it(store):  # noqa: F811

@@ -77,13 +77,44 @@ def test_reproducible(store):  # noqa: F811
     assert torch.equal(a, b)
 
 
-def test_siamese_dsa_changes_the_result_reproducibly(store):  # noqa: F811
-    def run(**kw):
-        return get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=2, lr=10.0, batch_real=2, **kw))
+def record_draws(monkeypatch, module):
+    """Replace `module.apply_draw` by a recorder: each call still augments as before, and records, for every group
+    (class) it was given, what that group's draw does to one fixed probe clip. Two calls gave a class the same
+    augmentation exactly when their probes agree."""
+    from vidstill import augment
 
-    plain, a, b = run(), run(dsa=True), run(dsa=True)
-    assert torch.equal(a.tensors["videos"], b.tensors["videos"])
-    assert not torch.equal(a.tensors["videos"], plain.tensors["videos"])
+    probe = torch.randn(1, 8, 3, 48, 48, generator=torch.Generator().manual_seed(0))
+    calls = []
+
+    def recorder(x, group, draw):
+        calls.append({int(g): augment.apply_draw(probe, torch.tensor([int(g)]), draw) for g in group.unique()})
+        return augment.apply_draw(x, group, draw)
+
+    monkeypatch.setattr(module, "apply_draw", recorder)
+    return calls, probe
+
+
+def assert_siamese(calls, probe, pairs):
+    """Calls come in (real, synthetic) pairs: within a pair every class's draw is the same; the draws do something."""
+    assert len(calls) == 2 * pairs
+    moved = False
+    for real, syn in zip(calls[0::2], calls[1::2]):
+        assert real.keys() == syn.keys()
+        for c in real:
+            assert torch.equal(real[c], syn[c]), f"class {c}: real and synthetic clips got different augmentations"
+            moved |= not torch.allclose(real[c], probe)
+    assert moved
+
+
+def test_siamese_dsa_gives_real_and_synthetic_clips_of_a_class_the_same_draw(store, monkeypatch):  # noqa: F811
+    from vidstill.methods import dm
+
+    calls, probe = record_draws(monkeypatch, dm)
+    a = get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=3, lr=10.0, batch_real=2, dsa=True))
+    assert_siamese(calls, probe, pairs=3)
+    b = get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=3, lr=10.0, batch_real=2, dsa=True))
+    plain = get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=3, lr=10.0, batch_real=2))
+    assert torch.equal(a.tensors["videos"], b.tensors["videos"]) and not torch.equal(a.tensors["videos"], plain.tensors["videos"])
     assert a.meta["dsa_strategy"] and plain.meta["dsa_strategy"] is None
 
 

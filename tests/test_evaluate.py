@@ -41,15 +41,46 @@ def test_rows_per_run_and_architecture(test_store):
     runs = evaluate_student(toy_set(), test_store, protocol, STUDENT, 0, torch.device("cpu"))
     assert runs[["arch", "run"]].values.tolist() == [["convnet3d", 0], ["convnet3d", 1], ["r3d_18", 0], ["r3d_18", 1]]
     assert (runs["selection"] == "final").all() and (runs["selected_epoch"] == 1).all()
-    assert runs["top1"].between(0, 1).all() and runs["per_class"].map(len).eq(2).all()
     assert runs["seed"].nunique() == 2  # each run its own seed, shared across architectures
 
 
-def test_best_on_test_is_labelled_and_learned_lr_is_used(test_store):
-    runs = evaluate_student(toy_set(), test_store, {**PROTOCOL, "selection": "best_on_test", "eval_every": 1}, STUDENT,
-                            0, torch.device("cpu"), lr=0.123)
+def test_students_learn_the_sets_labels_and_are_scored_against_the_true_ones(test_store):
+    """The test clips themselves as the set (class 0 dark, class 1 bright): students trained on their labels get every
+    test clip right, per class too; trained on swapped labels, none."""
+    videos = torch.from_numpy(np.stack([np.ascontiguousarray(test_store.clip_uint8(i)) for i in range(len(test_store))]))
+    protocol = {**PROTOCOL, "epochs": 15, "lr": 0.05, "test_passes": 1}
+    right = SyntheticSet({"videos": videos}, test_store.labels.clone(), 2, 8)
+    runs = evaluate_student(right, test_store, protocol, STUDENT, 0, torch.device("cpu"))
+    assert runs["top1"].tolist() == [1.0, 1.0] and runs["per_class"].tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    swapped = SyntheticSet({"videos": videos}, 1 - test_store.labels, 2, 8)
+    runs = evaluate_student(swapped, test_store, {**protocol, "runs": 1}, STUDENT, 0, torch.device("cpu"))
+    assert runs["top1"].tolist() == [0.0] and runs["per_class"].tolist() == [[0.0, 0.0]]
+
+
+def test_best_on_test_keeps_the_best_epoch_and_is_labelled(test_store, monkeypatch):
+    """Scripted test accuracies per epoch (0.2, 0.9, 0.4, 0.3, 0.1): best_on_test reports epoch 2's 0.9 and its
+    per-class accuracy, final the last measurement."""
+    import vidstill.evaluate as ev
+    from vidstill.train import Accuracy
+
+    def scripted(values):
+        calls = iter(values)
+
+        def fake(*args, **kwargs):
+            top1 = next(calls)
+            return Accuracy(top1, min(1.0, top1 + 0.05), [top1, 1 - top1], 1)
+
+        return fake
+
+    monkeypatch.setattr(ev, "evaluate", scripted([0.2, 0.9, 0.4, 0.3, 0.1]))
+    protocol = {**PROTOCOL, "epochs": 5, "runs": 1, "selection": "best_on_test", "eval_every": 1}
+    runs = evaluate_student(toy_set(), test_store, protocol, STUDENT, 0, torch.device("cpu"), lr=0.123)
     assert (runs["selection"] == "best_on_test").all() and (runs["lr"] == 0.123).all()
-    assert runs["selected_epoch"].between(1, 3).all()
+    assert runs["selected_epoch"].tolist() == [2] and runs["top1"].tolist() == [0.9]
+    assert runs["top5"].tolist() == [pytest.approx(0.95)] and runs["per_class"].tolist() == [[0.9, pytest.approx(0.1)]]
+    monkeypatch.setattr(ev, "evaluate", scripted([0.3]))
+    runs = evaluate_student(toy_set(), test_store, {**protocol, "selection": "final"}, STUDENT, 0, torch.device("cpu"))
+    assert runs["selected_epoch"].tolist() == [5] and runs["top1"].tolist() == [0.3]
 
 
 def test_unknown_selection(test_store):

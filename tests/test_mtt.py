@@ -131,3 +131,11 @@ def test_mtt_is_reproducible_and_checks_expert_length(store, experts):  # noqa: 
     assert torch.equal(a.tensors["videos"], b.tensors["videos"]) and a.lr == b.lr and a.lr != 0.05  # the lr learns
     with pytest.raises(ValueError, match="exceeds the 4 epochs"):
         get_method("mtt").fn(mtt_ctx(store, experts, iterations=1, max_start_epoch=4))
+
+
+def test_the_learned_step_size_is_kept_above_its_floor(store, experts):  # noqa: F811
+    """The reference clips the step size to >= 1e-3 after every update. Started below the floor with an lr of its own
+    too small to move it, one iteration must leave it exactly at the floor; without a floor it stays where it began."""
+    settings = dict(iterations=1, lr_init=1e-4, lr_lr=1e-12)
+    assert get_method("mtt").fn(mtt_ctx(store, experts, lr_floor=1e-3, **settings)).lr == pytest.approx(1e-3)
+    assert get_method("mtt").fn(mtt_ctx(store, experts, lr_floor=0.0, **settings)).lr == pytest.approx(1e-4)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from conftest import REPO
-from vidstill.optim import SGD, Adam
+from vidstill.optim import SGD, Adam, AdamW
 
 
 def run(opt_cls, kwargs, steps=6):
@@ -30,6 +30,8 @@ def run(opt_cls, kwargs, steps=6):
     (SGD, torch.optim.SGD, dict(lr=0.1, momentum=0.9, weight_decay=5e-4)),
     (Adam, torch.optim.Adam, dict(lr=0.01)),
     (Adam, torch.optim.Adam, dict(lr=0.01, weight_decay=1e-3)),
+    (AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.5)),
+    (AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.0)),
 ])
 def test_matches_torch_optim(ours, theirs, kwargs):
     for a, b in zip(run(ours, kwargs), run(theirs, kwargs)):

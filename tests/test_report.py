@@ -74,8 +74,6 @@ def test_distilled_frames_are_what_students_see_in_image_range(tmp_path):
     assert distilled_frames(s, 2, 4) is None  # no item of class 2
     opt = SyntheticSet({"videos": normalize(frames).clone()}, torch.tensor([0, 1]), 3, 8)
     assert np.allclose(distilled_frames(opt, 1, 4), strip, atol=1e-5)
-    plot_strip([("real", [strip, None]), ("m", [strip, strip])], ["a", "b"], tmp_path / "strip.png")
-    assert nonempty_png(tmp_path / "strip.png")
 
 
 def cells():
@@ -91,7 +89,66 @@ def cells():
     return pd.DataFrame(rows)
 
 
-def test_accuracy_figures_are_drawn(tmp_path):
-    plot_accuracy_vs_ipc(cells(), tmp_path / "ipc.png")
-    plot_accuracy_vs_storage(cells(), tmp_path / "storage.png")
+def capture_figures(monkeypatch, module):
+    """Keep every figure `module` saves (it is still written), to read the plotted data from its axes."""
+    figures = []
+    save = module.save_figure
+
+    def keep(fig, path, *args, **kwargs):
+        figures.append(fig)
+        save(fig, path, *args, **kwargs)
+
+    monkeypatch.setattr(module, "save_figure", keep)
+    return figures
+
+
+def test_strip_shows_each_methods_frames_per_class_and_marks_the_missing(tmp_path, monkeypatch):
+    from vidstill.report import strips
+
+    figures = capture_figures(monkeypatch, strips)
+    g = np.random.default_rng(0)
+    a, b = g.random((2, 4, 4, 3)), g.random((2, 4, 4, 3))
+    plot_strip([("real", [a, None]), ("m", [b, a])], ["x", "y"], tmp_path / "strip.png")
+    assert nonempty_png(tmp_path / "strip.png")
+    axes = np.array(figures[0].axes).reshape(2, 4)  # 2 rows x (2 classes x 2 frames)
+    shown = {(r, k): ax.images[0].get_array() if ax.images else None for (r, k), ax in np.ndenumerate(axes)}
+    for (r, k), expected in {(0, 0): a[0], (0, 1): a[1], (1, 0): b[0], (1, 1): b[1], (1, 2): a[0], (1, 3): a[1]}.items():
+        assert np.allclose(shown[r, k], expected)
+    assert shown[0, 2] is None and axes[0, 2].texts[0].get_text() == "none"
+    assert [axes[0, 0].get_title(loc="left"), axes[0, 2].get_title(loc="left")] == ["x", "y"]
+    assert [axes[r, 0].get_ylabel() for r in range(2)] == ["real", "m"]
+
+
+def plotted(ax):
+    """The (x, y) of every line of one panel with more than one point (horizontal lines included)."""
+    def values(v):
+        return tuple(round(float(a), 6) for a in np.asarray(v, dtype=float))
+
+    lines = {(values(line.get_xdata()), values(line.get_ydata())) for line in ax.lines}
+    return {xy for xy in lines if len(xy[0]) > 1}
+
+
+def test_accuracy_figures_plot_the_cells(tmp_path, monkeypatch):
+    """Per dataset panel: each method's mean against IPC (equally spaced x), its published numbers, the Full Dataset
+    row and its published number as horizontal lines; against storage, each cell at (MB, mean) on a log x axis."""
+    from vidstill.report import figures as fig_module
+
+    figures = capture_figures(monkeypatch, fig_module)
+    data = cells()
+    data.loc[data["dataset"] == "d2", "mean"] += 20  # the second panel has its own numbers
+    plot_accuracy_vs_ipc(data, tmp_path / "ipc.png")
+    plot_accuracy_vs_storage(data, tmp_path / "storage.png")
     assert nonempty_png(tmp_path / "ipc.png") and nonempty_png(tmp_path / "storage.png")
+    ipc_fig, storage_fig = figures
+    for ax, shift in zip(ipc_fig.axes[:2], (0, 20)):
+        lines = plotted(ax)
+        assert ((0, 1), (11 + shift, 15 + shift)) in lines and ((0, 1), (15 + shift, 19 + shift)) in lines  # DM, DAViD
+        assert ((0, 1), (12, 16)) in lines  # DM's published numbers
+        flat = {y[0] for x, y in lines if len(set(y)) == 1}
+        assert {50 + shift, 55} <= flat  # Full Dataset, ours and published
+    assert [t.get_text() for t in ipc_fig.axes[0].get_xticklabels()] == ["1", "5"]
+    for ax, shift in zip(storage_fig.axes[:2], (0, 20)):
+        assert ax.get_xscale() == "log"
+        points = {(round(float(l.get_xdata()[0]), 6), round(float(l.get_ydata()[0]), 6)) for l in ax.lines if len(l.get_xdata()) == 1
+                  and l.get_marker() not in ("_", "|", "None", None, "")}
+        assert {(1.0, 11 + shift), (5.0, 15 + shift), (0.3, 15 + shift), (1.5, 19 + shift), (100.0, 50 + shift)} <= points

@@ -128,9 +128,26 @@ def test_default_classes_survive_horizontal_flips():
     assert signs == {-1, 1}  # both senses occur: the class is its own mirror image
 
 
-def test_class_strip(root, tmp_path):
+def test_class_strip_shows_each_classs_frames_and_names_it(root, tmp_path, monkeypatch):
+    """Row r is class r of classes.csv: its first video's frames at evenly spread indices, labelled with its name and
+    kind (read from the figure's axes before it is saved, not from the PNG's size)."""
+    import decord
+    from matplotlib.figure import Figure
+
+    saved = []
+    savefig = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *a, **k: (saved.append(fig), savefig(fig, *a, **k))[1])
     write_class_strip(root, tmp_path / "strip.png", frames=4)
     assert (tmp_path / "strip.png").stat().st_size > 5000
+    table = pd.read_csv(root / "classes.csv")
+    axes = np.array(saved[0].axes).reshape(len(table), 4)
+    for r, (name, kind) in enumerate(zip(table["class"], table["kind"])):
+        assert axes[r, 0].get_ylabel() == f"{name}\n({kind})"
+        video = sorted((root / "UCF-101" / name).glob(f"v_{name}_g*_c*.avi"))[0]
+        vr = decord.VideoReader(str(video))
+        frames = vr.get_batch(list(np.linspace(0, len(vr) - 1, 4).round().astype(int))).asnumpy()
+        for k in range(4):
+            assert np.array_equal(np.asarray(axes[r, k].images[0].get_array()), frames[k])
 
 
 @pytest.mark.parametrize("bad,match", [

@@ -31,10 +31,19 @@ def test_resize_time_interleaves():
     assert resize_time(v, 8).flatten().tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
 
 
-def test_epoch_covers_every_item_once():
-    s = SyntheticSet({"videos": torch.randn(5, 8, 3, 48, 48)}, torch.tensor([0, 1, 2, 3, 4]), 5, 8)
-    seen = torch.cat([y for _, y in s.epoch(2, np.random.default_rng(0))])
-    assert sorted(seen.tolist()) == [0, 1, 2, 3, 4]
+def test_epoch_covers_every_item_once_with_its_own_label():
+    """Item i's video is filled with i and its label is a scrambled function of i: every batch pairs each video with
+    its own item's label, and an epoch visits every item once, shuffled."""
+    n = 7
+    perm = [3, 0, 6, 1, 5, 2, 4]  # label of item i
+    videos = torch.arange(n, dtype=torch.float32).view(n, 1, 1, 1, 1).expand(n, 8, 3, 4, 4).contiguous()
+    s = SyntheticSet({"videos": videos}, torch.tensor(perm), n, 8)
+    items = []
+    for x, y in s.epoch(3, np.random.default_rng(0)):
+        ids = x[:, 0, 0, 0, 0].long().tolist()
+        assert y.tolist() == [perm[i] for i in ids]
+        items += ids
+    assert sorted(items) == list(range(n)) and items != list(range(n))
 
 
 def test_unknown_expansion_is_rejected():

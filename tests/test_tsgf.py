@@ -175,8 +175,19 @@ def test_tsgf_optimises_each_ipc_slot_and_lowers_the_loss(store, bn_teacher):
 
 
 def test_tsgf_options_soft_labels_and_no_saliency(store, bn_teacher):
+    """Soft labels are the teacher's softmax (at the temperature) on the final stored videos, item by item."""
+    from vidstill.teacher import load_teacher
+
     s = get_method("tsgf").fn(tsgf_ctx(store, bn_teacher, labels="soft", saliency_augmentation=False, saliency_optimization=False))
-    assert s.soft_labels and s.labels.shape == (6, 3) and torch.allclose(s.labels.sum(1), torch.ones(6))
+    assert s.soft_labels and s.labels.shape == (6, 3)
+    teacher = load_teacher(bn_teacher)
+    with torch.no_grad():
+        logits = teacher(s.tensors["videos"])  # this teacher was saved with standardize false
+    torch.testing.assert_close(s.labels, torch.softmax(logits, 1))
+    hot = get_method("tsgf").fn(tsgf_ctx(store, bn_teacher, labels="soft", temperature=4.0, saliency_augmentation=False,
+                                         saliency_optimization=False))
+    torch.testing.assert_close(hot.labels, torch.softmax(logits / 4.0, 1))
+    assert not torch.allclose(hot.labels, s.labels)
     assert s.expansion == "stored"
     c = tsgf_ctx(store, bn_teacher, iterations=0)
     real, _ = init_from_real(c, np.random.default_rng(c.seed))

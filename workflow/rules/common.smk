@@ -273,11 +273,26 @@ def method_code(wildcards):
     return script_code("distill.py", method_module(method_impl(wildcards.method)))
 
 
-def protocol(full=False):
+EVALUATION_KEY = "evaluation"  # a method instance's own evaluation recipe (methods.<name>.evaluation)
+
+
+def protocol(full=False, method=None):
     """The evaluation settings that shape a result: the Full Dataset row's own epochs / batch size replace the
-    protocol's there, and are not params of distilled-set evaluations (editing them reruns only the full row)."""
+    protocol's there, and are not params of distilled-set evaluations (editing them reruns only the full row). A
+    method instance's `evaluation` mapping replaces the protocol's training settings for its sets (FRePo's students
+    train as its reference evaluates them: AdamW at lr 1e-4 for 1,000 epochs); editing it reruns only its evaluations."""
     p = {k: v for k, v in config["evaluation"].items() if k != "full"}
-    return canonical({**p, **config["evaluation"]["full"]} if full else p)
+    if full:
+        p = {**p, **config["evaluation"]["full"]}
+    elif method is not None:
+        p = {**p, **method_config(method).get(EVALUATION_KEY, {})}
+    return canonical(p)
+
+
+def distill_settings(name):
+    """A method instance's settings as its distillation sees them: all but its evaluation recipe (editing that reruns
+    the evaluations, not the distillation)."""
+    return canonical({k: v for k, v in method_config(name).items() if k != EVALUATION_KEY})
 
 
 def table_spec(name):

@@ -8,7 +8,7 @@ rule distill:
         "results/{dataset}/distilled/{method}/ipc{ipc}/seed{seed}.safetensors",
     params:
         method=lambda wc: method_impl(wc.method),
-        settings=lambda wc: canonical(method_config(wc.method)),
+        settings=lambda wc: distill_settings(wc.method),
         student=canonical(config["student"]),
         code=method_code,
     threads: config["threads"]["train"]

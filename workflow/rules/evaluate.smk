@@ -8,7 +8,7 @@ rule evaluate:
     output:
         "results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet",
     params:
-        protocol=protocol(),
+        protocol=lambda wc: protocol(method=wc.method),
         student=canonical(config["student"]),
         code=script_code("evaluate.py"),
     threads: config["threads"]["train"]

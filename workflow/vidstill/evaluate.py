@@ -67,7 +67,7 @@ def evaluate_student(
             log.info("%s run %d: top1 %.4f top5 %.4f (%s, epoch %d, %.1fs)", arch, run, top1, top5, selection, at, result.wall_time)
             rows.append(
                 dict(arch=arch, run=run, seed=run_seed, top1=top1, top5=top5, per_class=per_class, selection=selection, label_loss=label_loss,
-                     selected_epoch=at, epochs=cfg.epochs, lr=cfg.lr, test_passes=passes, train_seconds=result.wall_time,
+                     selected_epoch=at, epochs=cfg.epochs, lr=cfg.lr, optimizer=cfg.optimizer, schedule=cfg.schedule, test_passes=passes, train_seconds=result.wall_time,
                      final_loss=result.curve[-1]["loss"] if result.curve else float("nan"))
             )
     return pd.DataFrame(rows)

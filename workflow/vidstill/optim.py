@@ -104,6 +104,31 @@ class Adam(Optimizer):
             p.addcdiv_(state["exp_avg"], denom, value=-group["lr"] / (1 - b1**t))
 
 
+class AdamW(Adam):
+    """torch.optim.AdamW: decoupled weight decay (p ← p·(1 − lr·wd) before the step), then Adam's step with no L2
+    term in the gradient. FRePo's evaluation trains its students with it (REFERENCE.md; the reference's
+    FRePo/lib_torch/utils.py evaluate_synset)."""
+
+    def __init__(
+        self,
+        params: Iterable[torch.Tensor],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=0.0)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = weight_decay
+
+    @torch.no_grad()
+    def step(self) -> None:
+        for _, group, p in self._params():
+            if p.grad is not None and group["decoupled_weight_decay"]:
+                p.mul_(1 - group["lr"] * group["decoupled_weight_decay"])
+        super().step()
+
+
 def descend(loss: torch.Tensor, optimizers: list[Optimizer]) -> float:
     """One step of every optimiser on `loss` (a synthetic set's parts may each have their own): clear, backward,
     step. Returns the loss value."""

@@ -7,7 +7,10 @@ functionally on a flat parameter vector (torch.func.functional_call), which is w
 Memory grows linearly with syn_steps (every step's graph is kept); the peak is recorded in the set's metadata.
 
 Inner batches are standardised like the experts' and the evaluation's batches (train.standardize), so the step the
-synthetic set learns is the step the evaluation will take; evaluation uses the learned step size as its lr.
+synthetic set learns is the step the evaluation will take; evaluation uses the learned step size as its lr. After every
+update the step size is clipped to at least `lr_floor` (the reference's distill_baseline.py and distill_s2d_ms.py clip
+it to >= 1e-3 after each step): a step size driven to zero or below would leave the evaluation's students untrained, or
+make them ascend.
 Reproducible: each iteration's expert, start epoch, batches and dropout are seeded from (seed, iteration).
 """
 
@@ -104,6 +107,7 @@ def match_trajectories(ctx: DistillContext, videos: torch.Tensor | BatchVideos, 
     expert_epochs, max_start = int(p.get("expert_epochs", 1)), int(p.get("max_start_epoch", 10))
     labels = labels.to(ctx.device)
     syn_lr = torch.tensor(float(p.get("lr_init", 0.01)), device=ctx.device).requires_grad_(True)
+    floor = float(p.get("lr_floor", 1e-3))
     optimizers = [*optimizers, SGD([syn_lr], lr=float(p.get("lr_lr", 1e-5)), momentum=float(p.get("momentum", 0.5)))]
     batch = int(p.get("batch_syn") or len(labels))
     net = ctx.network(ctx.seed).train()  # the architecture; its own weights are never used
@@ -123,6 +127,8 @@ def match_trajectories(ctx: DistillContext, videos: torch.Tensor | BatchVideos, 
         theta_n = unrolled_sgd(net, start, videos, labels, syn_lr, syn_steps, batch, it_rng)
         loss = trajectory_loss(theta_n, start, target)
         curve.append(descend(loss, optimizers))
+        with torch.no_grad():
+            syn_lr.clamp_(min=floor)  # after the step, as the reference clips it
         if (it + 1) % max(iterations // 10, 1) == 0:
             log.info("iteration %d/%d loss %.4f lr %.4g %.1fs", it + 1, iterations, curve[-1], syn_lr.item(),
                      time.perf_counter() - start_time)

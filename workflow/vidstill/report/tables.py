@@ -241,4 +241,19 @@ def protocol_note(runs: pd.DataFrame, protocol: Mapping[str, Any], metric: str) 
             f"({len(runs['distill_seed'].unique())} distillation seed(s) × {protocol.get('runs')} evaluation runs); {label}; "
             f"students: {', '.join(sorted(runs['arch'].unique()))}, {protocol.get('epochs')} epochs on distilled sets, "
             f"{protocol.get('test_passes')} test passes; no augmentation of synthetic data unless a method's expansion "
-            f"adds it; {soft}.")
+            f"adds it; {soft}{own_recipes(runs, protocol)}.")
+
+
+def own_recipes(runs: pd.DataFrame, protocol: Mapping[str, Any]) -> str:
+    """The methods whose students trained by a recipe of their own (`methods.<name>.evaluation`: FRePo's AdamW at
+    lr 1e-4 for 1,000 epochs), named with it, so a table never hides that its rows were trained differently."""
+    keys = [k for k in ("epochs", "optimizer", "schedule") if k in runs.columns]
+    default = {"epochs": protocol.get("epochs"), "optimizer": protocol.get("optimizer", "sgd"),
+               "schedule": protocol.get("schedule", "step")}
+    own = []
+    for method, rows in runs[runs["method"] != "full"].groupby("method", sort=True):
+        first = rows.iloc[0]
+        if any(first[k] != default[k] for k in keys):
+            own.append(f"{method} ({first.get('optimizer', 'sgd')}, lr {first['lr']:g}, {first['epochs']} epochs, "
+                       f"{first.get('schedule', 'step')})")
+    return "; students trained by their method's own recipe: " + ", ".join(own) if own else ""
