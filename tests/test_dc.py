@@ -177,3 +177,11 @@ def test_static_dc_on_the_image_network_matches_image_gradients(store, monkeypat
     assert set(seen) == {ConvNet3D}
     with pytest.raises(ValueError, match="network"):
         get_method("dc").fn(ctx(store, "dc", ipc=1, iterations=1, network="image"))
+
+
+def test_null_loops_are_the_originals_for_the_ipc(store):  # noqa: F811
+    """config/paper.yaml sets outer_loop / inner_loop to null over the default's 5 x 5: the original's table by IPC."""
+    s = get_method("static_dc").fn(ctx(store, "static_dc", ipc=2, iterations=0, outer_loop=None, inner_loop=None))
+    assert (s.meta["outer_loop"], s.meta["inner_loop"]) == (10, 50)
+    s = get_method("static_dc").fn(ctx(store, "static_dc", ipc=1, iterations=0, outer_loop=5, inner_loop=5))
+    assert (s.meta["outer_loop"], s.meta["inner_loop"]) == (5, 5)

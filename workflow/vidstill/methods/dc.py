@@ -121,7 +121,8 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
     if metric not in METRICS:
         raise ValueError(f"dc.metric must be one of {METRICS}, got {metric!r}")
     outer, inner = default_loops(ctx.ipc)
-    outer, inner = int(p.get("outer_loop", outer)), int(p.get("inner_loop", inner))
+    # null (or absent): the original's loops for this ipc (LOOPS)
+    outer, inner = int(p.get("outer_loop") or outer), int(p.get("inner_loop") or inner)
     per_class, batch_train, lr_net = int(p.get("batch_real", 256)), int(p.get("batch_train", 256)), float(p.get("lr_net", 0.01))
     dsa = bool(p.get("dsa", False))
     strategy = dsa_strategy(p, ctx.train.spec.flip)
