@@ -160,6 +160,85 @@ def test_preselect_draws_per_class_and_is_deterministic():
     assert len(preselect(index, None, seed=3)) == 19
 
 
+def test_preselect_takes_every_split_the_students_train_on():
+    """HMDB51's students train on split-1 train + unused: the crops come from both, never from test."""
+    index = pd.DataFrame({"id": [f"v{i}" for i in range(6)], "class": "a", "error": "",
+                          "split": ["train", "unused", "test", "train", "unused", "test"]})
+    assert preselect(index, None, seed=0)["id"].tolist() == ["v0", "v3"]  # the default: train only
+    assert preselect(index, None, seed=0, splits=["train", "unused"])["id"].tolist() == ["v0", "v1", "v3", "v4"]
+
+
+def test_one_best_segment_per_video_and_the_threshold_tau():
+    scores = pd.DataFrame({"id": ["v0", "v0", "v0", "v1", "v2", "v2"], "track": [0, 1, 2, 0, 0, 1], "label": 0,
+                           "frames": [10, 11, 12, 13, 14, 15], "top_probability": [0.5, 0.9, 0.7, 0.6, 0.3, 0.2]})
+    scores["realism"] = np.log(scores["top_probability"])
+    rng = np.random.default_rng(0)
+    chosen, repeated = select_crops(scores, 0, ipc=1, grid=1, top_k=3, score="top_probability", rng=rng)
+    assert set(zip(chosen["id"], chosen["track"])) <= {("v0", 1), ("v1", 0), ("v2", 0)}  # each video's best track
+    best3, _ = select_crops(scores, 0, ipc=3, grid=1, top_k=3, score="top_probability", rng=rng)
+    assert sorted(zip(best3["id"], best3["track"])) == [("v0", 1), ("v1", 0), ("v2", 0)]
+    every, _ = select_crops(scores, 0, ipc=3, grid=1, top_k=3, score="top_probability", rng=rng, per_video="all")
+    assert sorted(zip(every["id"], every["track"])) == [("v0", 1), ("v0", 2), ("v1", 0)]  # the reference keeps all tracks
+    kept, short = select_crops(scores, 0, ipc=3, grid=1, top_k=3, score="top_probability", rng=rng, tau=0.55)
+    assert set(kept["id"]) == {"v0", "v1"} and short == 1  # v2's best (0.3) is below tau
+    with pytest.raises(ValueError, match="tau"):
+        select_crops(scores, 0, 1, 1, 3, "realism", rng, tau=0.0)
+    with pytest.raises(ValueError, match="per_video"):
+        select_crops(scores, 0, 1, 1, 3, "realism", rng, per_video="first")
+
+
+def test_a_region_soft_label_is_the_teacher_output_on_that_crop(tmp_path, monkeypatch):
+    """OptDistill labels each mosaic region with the teacher's softmax on the crop tiled there: swap two crops and
+    their labels (and tiles) swap with them."""
+    from vidstill.data.clips import ClipSpec
+    from vidstill.io import write_parquet
+    from vidstill.methods import optdistill as od
+    from vidstill.methods.context import DistillContext
+
+    spec = ClipSpec(frames=4, stride=1, sampling="stride", resize=None, crop=8, max_stored=4)
+    train = type("Store", (), {"spec": spec, "num_classes": 2})()
+    keys = [(f"v{c}{i}", 0) for c in range(2) for i in range(4)]
+    scores = pd.DataFrame({"id": [k[0] for k in keys], "track": 0, "label": [0] * 4 + [1] * 4, "frames": 4,
+                           "top_probability": np.linspace(0.9, 0.5, 8), "realism": -1.0})
+    write_parquet(scores, tmp_path / "scores.parquet", metadata={"grid": 2})
+    pd.DataFrame({"id": scores["id"], "path": "unused"}).to_parquet(tmp_path / "index.parquet")
+    scores[["id", "track"]].to_parquet(tmp_path / "tracks.parquet")
+    brightness = {k: 20 * (i + 1) for i, k in enumerate(keys)}  # every crop a different flat grey
+
+    def crops_of(paths, tracks, spec, size, threads=1):
+        return {k: np.full((4, size[1], size[0], 3), brightness[k], np.uint8) for k in zip(tracks["id"], tracks["track"])}
+
+    def teacher(net, regions, spec, device, standardize, temperature=1.0):  # a "teacher" that reads the crop's grey
+        grey = torch.tensor([float(r.mean()) for r in regions])
+        return torch.softmax(torch.stack([grey / 40, -grey / 40], 1), 1)
+
+    monkeypatch.setattr(od, "cropped_videos", crops_of)
+    monkeypatch.setattr(od, "teacher_probabilities", teacher)
+    monkeypatch.setattr(od, "teacher_standardizes", lambda path: True)
+    monkeypatch.setattr(DistillContext, "teacher_network", lambda self: None)
+    ctx = DistillContext(train, ipc=1, seed=0, device=torch.device("cpu"), params={"method": "optdistill", "top_k": 4},
+                         student={}, teacher=tmp_path / "t", artifacts={
+                             "scores": tmp_path / "scores.parquet", "index": tmp_path / "index.parquet",
+                             "tracks": tmp_path / "tracks.parquet"})
+
+    def regions_and_labels():
+        s = od.optdistill(ctx)
+        m = s.tensors["mosaics"]  # (mosaics, T, H, W, 3): region r of mosaic j at row r // 2, column r % 2
+        tiles = [int(m[j, 0, (r // 2) * 4, (r % 2) * 4, 0]) for j in range(len(m)) for r in range(4)]
+        return tiles, s.labels
+
+    tiles, labels = regions_and_labels()
+    expected = teacher(None, [np.full((1, 1, 1, 3), g, np.uint8) for g in tiles], spec, None, True)
+    torch.testing.assert_close(labels, expected)  # region r's label is the teacher on region r's crop
+    a, b = keys[0], keys[5]  # swap two crops (of different classes) between their tracks
+    brightness[a], brightness[b] = brightness[b], brightness[a]
+    swapped_tiles, swapped_labels = regions_and_labels()
+    ia, ib = tiles.index(brightness[b]), tiles.index(brightness[a])  # where a's and b's crops sat before
+    assert swapped_tiles[ia] == brightness[a] and swapped_tiles[ib] == brightness[b]
+    torch.testing.assert_close(swapped_labels[ia], labels[ib])
+    torch.testing.assert_close(swapped_labels[ib], labels[ia])
+
+
 def scores_table(lengths, score):
     return pd.DataFrame({"id": [f"v{i}" for i in range(len(lengths))], "track": 0, "label": 0, "frames": lengths,
                          "top_probability": score, "realism": np.log(score)})

@@ -90,6 +90,68 @@ def test_q_update_is_eq_2_on_a_hand_example():
     assert agents.state.tolist() == [0, 1]
 
 
+def test_paper_learner_on_a_hand_computed_episode():
+    """The paper's literal learner (state = last resolution, fixed α) over three steps, every value by hand."""
+    agents = QAgents.start(1, 2, alpha=0.5, gamma=0.5, exploit=1.0, states="resolution", schedule="constant")
+    # S0 = 1 (full resolution). A = 0, R = 0.8: Q[1,0] = 0 + 0.5 * (0.8 + 0.5 * max Q[0] - 0) = 0.4; S = 0
+    assert agents.update(np.array([0]), np.array([0.8]))[0] == pytest.approx(0.4)
+    # A = 0, R = 0.6: Q[0,0] = 0 + 0.5 * (0.6 + 0.5 * 0 - 0) = 0.3; S = 0
+    agents.update(np.array([0]), np.array([0.6]))
+    # A = 1, R = 1.0: Q[0,1] = 0 + 0.5 * (1.0 + 0.5 * max Q[1] = 0.4 - 0) = 0.6; S = 1
+    agents.update(np.array([1]), np.array([1.0]))
+    np.testing.assert_allclose(agents.q[0], [[0.3, 0.6], [0.4, 0.0]])
+    assert agents.state.tolist() == [1]
+    assert agents.best(np.random.default_rng(0)).tolist() == [0]  # argmax_a Q(S_T = 1, a)
+
+
+def test_default_learner_on_a_hand_computed_episode():
+    """One shared state and α = max(α, 1/n): the first visit sets Q to its target, later visits average."""
+    agents = QAgents.start(1, 3, alpha=0.1, gamma=0.5, exploit=1.0, states="shared", schedule="visits")
+    assert agents.q.shape == (1, 1, 3)
+    agents.update(np.array([2]), np.array([0.4]))  # n = 1, α = 1: Q2 = 0.4 + 0.5 * max(0, 0, 0) = 0.4
+    agents.update(np.array([0]), np.array([0.2]))  # n = 1: Q0 = 0.2 + 0.5 * 0.4 = 0.4
+    change = agents.update(np.array([2]), np.array([0.6]))  # n = 2, α = 1/2: Q2 = 0.4 + 0.5 * (0.6 + 0.5 * 0.4 - 0.4) = 0.6
+    np.testing.assert_allclose(agents.q[0, 0], [0.4, 0.0, 0.6])
+    assert change[0] == pytest.approx(0.2) and agents.visits[0, 0].tolist() == [1, 0, 2]
+    agents.update(np.array([1]), np.array([0.0]))  # n = 1: Q1 = 0 + 0.5 * 0.6 = 0.3
+    assert agents.q[0, 0, 1] == pytest.approx(0.3)
+    for n in range(2, 16):  # α = 1/n until the 10th visit, then the floor 0.1
+        before, target = agents.q[0, 0, 1], 0.5 * agents.q[0, 0].max()
+        agents.update(np.array([1]), np.array([0.0]))
+        assert agents.q[0, 0, 1] == pytest.approx(before + (1 / n if n <= 10 else 0.1) * (target - before))
+    agents.update(np.array([0]), np.array([0.2]))  # to state 0 of the one shared row
+    assert agents.state.tolist() == [0]
+    with pytest.raises(ValueError, match="states"):
+        QAgents.start(1, 3, 0.1, 0.5, 0.2, states="last")
+
+
+PLANTED = np.array([[0.50, 0.52, 0.70, 0.60],   # class 0: resolution 4 is best
+                    [0.90, 0.60, 0.55, 0.50],   # class 1: resolution 1
+                    [0.40, 0.45, 0.47, 0.49]])  # class 2: resolution 8, by a small margin
+
+
+def replay(agents: QAgents, steps: int, rng: np.random.Generator, noise: float = 0.005) -> np.ndarray:
+    k = np.arange(len(PLANTED))
+    for _ in range(steps):
+        a = agents.act(rng)
+        agents.update(a, PLANTED[k, a] + noise * rng.standard_normal(len(k)))
+    return agents.best(rng)
+
+
+def test_default_learner_finds_the_planted_best_resolution_on_a_replay_reward():
+    """On noisy rewards with a planted best action per class, the default learner's 24 steps at p = 0.2 find every
+    class's best in almost every run, and its Q settles (the paper's literal learner does not: benchmarks/david_policy.py)."""
+    hits = []
+    for seed in range(40):
+        agents = QAgents.start(3, 4, alpha=0.1, gamma=0.0, exploit=0.2, states="shared", schedule="visits")
+        hits.append(replay(agents, 24, np.random.default_rng(seed)) == PLANTED.argmax(1))
+        assert agents.q[:, 0].argmax(1).tolist() == PLANTED.argmax(1).tolist() or not hits[-1].all()
+    assert np.mean(hits) >= 0.95
+    literal = [replay(QAgents.start(3, 4, 0.1, 0.5, 0.2, "resolution", "constant"), 24, np.random.default_rng(s))
+               == PLANTED.argmax(1) for s in range(40)]
+    assert np.mean(literal) < np.mean(hits) - 0.2  # the reason the default is not the literal learner
+
+
 def test_action_choice_exploits_with_probability_p_and_breaks_ties_at_random():
     rng = np.random.default_rng(0)
     assert {greedy(np.zeros(4), rng) for _ in range(100)} == {0, 1, 2, 3}
@@ -137,7 +199,7 @@ def test_david_end_to_end_records_its_policy(store, teacher):
     res = s.meta["resolution_per_class"]
     assert len(res) == 3 and set(res) <= {1, 2, 4, 8}
     assert s.tensors["item_frames"].tolist() == [r for r in res for _ in range(2)]
-    assert np.array(s.meta["q_table"]).shape == (3, 4, 4) and s.meta["classes"] == ["c0", "c1", "c2"]
+    assert np.array(s.meta["q_table"]).shape == (3, 1, 4) and s.meta["classes"] == ["c0", "c1", "c2"]  # one shared state
     assert s.videos([0, 5]).shape == (2, 8, 3, 48, 48)
     rewards = [h["reward"] for h in s.meta["reward_history"]]
     assert all(0 < r <= 1 for r in rewards)
@@ -146,10 +208,63 @@ def test_david_end_to_end_records_its_policy(store, teacher):
     torch.testing.assert_close(again.tensors["frames"], s.tensors["frames"])
 
 
+def planted_rewards(monkeypatch, table: dict[int, list[float]], noise: float = 0.0):
+    """Replace the teacher's reward by a planted one: class c at resolution r earns table[r][c] (+ noise)."""
+    rng = np.random.default_rng(123)
+
+    def reward(ctx, teacher, videos, real_means):
+        return np.array([table[videos[c].shape[1]][c] for c in sorted(videos)]) + noise * rng.standard_normal(len(videos))
+
+    monkeypatch.setattr(david_module, "rewards_of", reward)
+
+
+#                resolution: reward of classes 0, 1, 2
+PLANTED_BY_RES = {1: [0.3, 0.9, 0.5], 2: [0.6, 0.5, 0.4], 4: [0.5, 0.4, 0.45], 8: [0.4, 0.3, 0.6]}
+
+
+@pytest.mark.parametrize("adaptive", [True, False])
+def test_grid_search_keeps_the_best_resolution(store, teacher, monkeypatch, adaptive):
+    planted_rewards(monkeypatch, PLANTED_BY_RES)
+    s = get_method("david").fn(david_ctx(store, teacher, search="grid", adaptive=adaptive, iterations=1))
+    # per class the best is 2, 1, 8; for all classes the best mean is resolution 1 (0.567)
+    expected = [2, 1, 8] if adaptive else [1, 1, 1]
+    assert s.meta["resolution_per_class"] == expected
+    assert s.tensors["item_frames"].tolist() == [r for r in expected for _ in range(2)]  # the winning runs are the set
+
+
+def test_rl_early_search_finds_the_planted_best_resolution(store, teacher, monkeypatch):
+    planted_rewards(monkeypatch, PLANTED_BY_RES, noise=0.01)
+    # exploring only (p = 0): 24 steps try each of the 4 resolutions of every class (a miss has probability 3 x 4 x 0.75^24)
+    s = get_method("david").fn(david_ctx(store, teacher, rl_steps=24, iterations=1, exploit=0.0, gamma=0.0))
+    assert s.meta["resolution_per_class"] == [2, 1, 8]
+    history = pd.DataFrame(s.meta["reward_history"])
+    assert history.groupby("label")["q_change"].last().max() < 0.05  # Q has settled by the last step
+    assert (history[history["step"] == 23]["greedy"].tolist()) == [2, 1, 8]
+
+
+def test_repeated_frames_step_by_the_mean_of_their_copies_gradients(store, teacher, monkeypatch):
+    """With `repeats: mean` a class at resolution r steps with lr x r / T, so a frame repeated T / r times moves like
+    one full-resolution frame; `sum` keeps the summed gradient (the coarse resolutions then move T / r times faster)."""
+    seen = {}
+
+    def capture(ctx, synthetic, labels, optimizers, iterations, resumable=False):
+        seen[ctx.params.get("repeats", "mean")] = sorted(o.param_groups[0]["lr"] for o in optimizers)
+        return {}
+
+    monkeypatch.setattr(david_module, "match_embeddings", capture)
+    init, labels = torch.randn(3, 8, 3, 4, 4), torch.tensor([0, 1, 2])
+    for mode in ("mean", "sum"):
+        c = david_ctx(store, teacher, repeats=mode, lr=8.0)
+        david_module.distil_partitioned(c, init, labels, np.array([1, 4, 8]), 1, 0)
+    assert seen["mean"] == pytest.approx([1.0, 4.0, 8.0]) and seen["sum"] == pytest.approx([8.0, 8.0, 8.0])
+    with pytest.raises(ValueError, match="repeats"):
+        david_module.distil_partitioned(david_ctx(store, teacher, repeats="max"), init, labels, np.array([1, 4, 8]), 1, 0)
+
+
 def test_one_resolution_for_all_classes(store, teacher):
     s = get_method("david").fn(david_ctx(store, teacher, adaptive=False, rl_steps=4))
     assert len(set(s.meta["resolution_per_class"])) == 1
-    assert np.array(s.meta["q_table"]).shape == (1, 4, 4)
+    assert np.array(s.meta["q_table"]).shape == (1, 1, 4)
 
 
 def test_reports():

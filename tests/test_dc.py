@@ -181,3 +181,51 @@ def test_dsa_never_flips_when_the_store_forbids_it(store):  # noqa: F811
 def test_bad_params(store, params, match):  # noqa: F811
     with pytest.raises(ValueError, match=match):
         get_method("dc").fn(ctx(store, "dc", ipc=1, iterations=1, **params))
+
+
+def test_image_convnet_reads_one_frame_and_pools_by_two():
+    from vidstill.models import ConvNet2D
+
+    torch.manual_seed(0)
+    net = ConvNet2D(5, 48, widths=(4, 8, 8))
+    x = torch.randn(2, 8, 3, 48, 48)
+    assert net.embed_dim == 8 * 6 * 6 and net(x).shape == (2, 5)
+    y = x.clone()
+    y[:, 1:] = torch.randn_like(y[:, 1:])  # only the first frame is the image
+    torch.testing.assert_close(net(x), net(y))
+    with pytest.raises(ValueError, match="larger"):
+        ConvNet2D(5, 4, widths=(4, 8, 8))
+
+
+def test_static_dc_on_the_image_network_matches_image_gradients(store, monkeypatch):  # noqa: F811
+    """`network: image` (the reference's stage 1: image DC on stills) matches gradients of DC's image ConvNet: every
+    network whose gradients are taken is a ConvNet2D; `video` keeps the student's ConvNet3D."""
+    from vidstill.methods import dc as dc_module
+    from vidstill.models import ConvNet2D, ConvNet3D
+
+    seen = []
+    real = dc_module.class_gradients
+
+    def spy(net, x, label, create_graph=False):
+        seen.append(type(net))
+        return real(net, x, label, create_graph)
+
+    monkeypatch.setattr(dc_module, "class_gradients", spy)
+    start = get_method("static_dc").fn(ctx(store, "static_dc", ipc=1, iterations=0))
+    s = get_method("static_dc").fn(ctx(store, "static_dc", ipc=1, iterations=1, batch_real=2, lr=10.0, network="image",
+                                       image_widths=[4, 8]))
+    assert set(seen) == {ConvNet2D} and s.meta["network"] == "image"
+    assert s.tensors["videos"].shape == (3, 1, 3, 48, 48) and not torch.allclose(s.tensors["videos"], start.tensors["videos"])
+    seen.clear()
+    get_method("static_dc").fn(ctx(store, "static_dc", ipc=1, iterations=1, batch_real=2))
+    assert set(seen) == {ConvNet3D}
+    with pytest.raises(ValueError, match="network"):
+        get_method("dc").fn(ctx(store, "dc", ipc=1, iterations=1, network="image"))
+
+
+def test_null_loops_are_the_originals_for_the_ipc(store):  # noqa: F811
+    """config/paper.yaml sets outer_loop / inner_loop to null over the default's 5 x 5: the original's table by IPC."""
+    s = get_method("static_dc").fn(ctx(store, "static_dc", ipc=2, iterations=0, outer_loop=None, inner_loop=None))
+    assert (s.meta["outer_loop"], s.meta["inner_loop"]) == (10, 50)
+    s = get_method("static_dc").fn(ctx(store, "static_dc", ipc=1, iterations=0, outer_loop=5, inner_loop=5))
+    assert (s.meta["outer_loop"], s.meta["inner_loop"]) == (5, 5)

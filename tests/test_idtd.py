@@ -22,33 +22,50 @@ def test_selectors_and_fusor_shapes(frames, k):
     segments = select(pool, w, b)
     assert segments.shape == (n, k, frames, 3, 6, 6)
     fw, fb = initial_fusor(n, 3, k, seed=0, init="default")
-    assert fw.shape == (n, 3, 3, k) and fb.shape == (n, 3)
+    assert fw.shape == (n, 3, 3 * k, 3) and fb.shape == (n, 3)
     assert fuse(segments, fw, fb).shape == (n, frames, 3, 6, 6)
     assert stitch(segments, frames).shape == (n, frames, 3, 6, 6)
 
 
 def test_fusor_is_one_convolution_per_instance():
-    """The grouped convolution equals a separate Conv3d(k, stride k) over each instance's time-concatenated segments."""
+    """The grouped convolution equals a separate Conv3d(K·C → C, kernel (3, 1, 1), padding 1) over each instance's
+    segments concatenated along channels."""
     n, k, t = 2, 4, 8
     segments = torch.randn(n, k, t, 3, 5, 5)
     fw, fb = initial_fusor(n, 3, k, seed=1, init="default")
     out = fuse(segments, fw, fb)
     for i in range(n):
-        x = segments[i].reshape(k * t, 3, 5, 5).permute(1, 0, 2, 3)[None]  # (1, C, K·T, H, W)
-        ref = torch.nn.functional.conv3d(x, fw[i][..., None, None], fb[i], stride=(k, 1, 1))[0].permute(1, 0, 2, 3)
+        x = segments[i].permute(0, 2, 1, 3, 4).reshape(1, k * 3, t, 5, 5)  # (1, K·C, T, H, W)
+        ref = torch.nn.functional.conv3d(x, fw[i][..., None, None], fb[i], padding=(1, 0, 0))[0].permute(1, 0, 2, 3)
         torch.testing.assert_close(out[i], ref)
 
 
-def test_real_selectors_pick_their_clip_and_sample_fusor_equals_stitching():
+@pytest.mark.parametrize("frames,k", [(8, 4), (16, 8), (8, 2)])
+def test_every_fused_frame_depends_on_every_segment(frames, k):
+    """The fusor fuses: the gradient of each output frame reaches every one of the K segments (a kernel and stride of
+    (K, 1, 1) over the time-concatenated segments gives each output frame one segment only)."""
+    segments = torch.randn(1, k, frames, 3, 4, 4, requires_grad=True)
+    fw, fb = initial_fusor(1, 3, k, seed=0, init="default")
+    out = fuse(segments, fw, fb)
+    for t in range(frames):
+        (grad,) = torch.autograd.grad(out[:, t].sum(), segments, retain_graph=True)
+        per_segment = grad.abs().sum(dim=(0, 2, 3, 4, 5))
+        assert (per_segment > 0).all(), (t, per_segment)
+        assert (grad.abs().sum(dim=(0, 1, 3, 4, 5)) > 0).sum() <= 3  # a temporal kernel of 3: frames t-1, t, t+1
+
+
+def test_real_selectors_pick_their_clip_and_fusor_inits():
     n, k, t = 2, 4, 8
     clips = torch.randn(n, k, t, 3, 4, 4)
     w, b = initial_selectors(n, k, t, k * t, seed=0, init="real")
     segments = select(clips.reshape(n, k * t, 3, 4, 4), w, b)
     torch.testing.assert_close(segments, clips)
     fw, fb = initial_fusor(n, 3, k, seed=0, init="sample")
-    torch.testing.assert_close(fuse(segments, fw, fb), stitch(segments, t))
+    torch.testing.assert_close(fuse(segments, fw, fb), clips[:, k // 2])  # the centre segment passes through
     fw, fb = initial_fusor(n, 3, k, seed=0, init="mean")
-    torch.testing.assert_close(fuse(segments, fw, fb)[:, 0], clips[:, 0, :k].mean(1))
+    torch.testing.assert_close(fuse(segments, fw, fb), clips.mean(1))
+    with pytest.raises(ValueError, match="fusor_kernel"):
+        initial_fusor(n, 3, k, seed=0, init="mean", kernel=2)
 
 
 def test_stitch_takes_each_segment_in_order_at_its_slot_centres():
@@ -113,14 +130,13 @@ def test_learnt_variants_move_away_from_their_real_start(store, modules):  # noq
     assert s.expansion == "temporal_interval"
 
 
-def test_stitch_real_is_real_frames_and_the_start_of_idtd(store):  # noqa: F811
+def test_stitch_real_is_real_frames_and_idtd_starts_from_a_real_clip(store):  # noqa: F811
     fn = get_method("idtd").fn
     a = fn(idtd_ctx(store, modules="stitch_real"))
     assert a.meta["loss_curve"] == []
-    # IDTD with real pool/one-hot selectors and the centre-tap fusor starts exactly at A's stitched real clips
-    torch.testing.assert_close(fn(idtd_ctx(store, iterations=0)).tensors["videos"], a.tensors["videos"])
     real_frames = normalize(torch.from_numpy(np.array(store.frames))[None])[0]  # every stitched frame is a real one
-    for f in a.tensors["videos"].flatten(0, 1):
+    start = fn(idtd_ctx(store, iterations=0)).tensors["videos"]  # real pool, one-hot selectors, centre-tap fusor
+    for f in torch.cat([a.tensors["videos"], start]).flatten(0, 1):
         assert (real_frames - f).abs().amax(dim=(1, 2, 3)).min() < 1e-5
 
 
@@ -150,6 +166,48 @@ def test_bad_settings_name_the_key(store):  # noqa: F811
         fn(idtd_ctx(store, init="zeros"))
     with pytest.raises(ValueError, match="fusor_init"):
         fn(idtd_ctx(store, fusor_init="identity"))
+
+
+def test_alpha_div_weights_the_diversity_term_and_alpha_video_the_video_term(store, monkeypatch):  # noqa: F811
+    """Each weight scales its own term: swapping alpha_div and alpha_video changes the loss the optimiser sees."""
+    from vidstill.methods import idtd as idtd_module
+
+    seen = []
+    real_loss = idtd_module.idtd_loss
+
+    def spy(*args, **kwargs):
+        terms = real_loss(*args, **kwargs)
+        seen.append({k: float(v.detach()) for k, v in terms.items()})
+        return terms
+
+    monkeypatch.setattr(idtd_module, "idtd_loss", spy)
+    # real clips are already as diverse as real data (the hinge is 0): plant a diversity term that is not
+    real_div = idtd_module.diversity_loss
+    monkeypatch.setattr(idtd_module, "diversity_loss", lambda emb, margins: (real_div(emb, margins)[0] + 0.25 * emb.abs().mean() / emb.abs().mean().detach(), real_div(emb, margins)[1]))
+    get_method("idtd").fn(idtd_ctx(store, iterations=1, segment_weight=0.5, alpha_div=0.3, alpha_video=7.0))
+    t = seen[0]
+    assert t["diversity"] > 0 and t["video"] > 0 and t["diversity"] != pytest.approx(t["video"], rel=0.1)
+    assert t["total"] == pytest.approx(0.5 * t["segments"] + 0.3 * t["diversity"] + 7.0 * t["video"], rel=1e-5)
+
+
+def test_redundancy_variances_are_over_frames_and_over_clips(store, monkeypatch):  # noqa: F811
+    """R_t's variance is over time within a clip (then averaged over features and clips), R_IC's over the class's
+    clips: features constant in time but spread across features must give within_variance 0."""
+    from vidstill import redundancy
+
+    def features(net, clips):
+        b = len(clips)
+        f_t = torch.tensor([[0.0, 10.0, -4.0]]).expand(b, 4, 3).clone()  # (B, T, d): the same at every time step
+        f_t[:, 1, 0] = 2.0  # one feature moves at one time step: var over 4 frames of [0, 2, 0, 0] = 0.75
+        f_ic = torch.arange(b, dtype=torch.float32)[:, None].expand(b, 2).clone()  # clips differ: 0, 1, 2, ...
+        return f_t, f_ic
+
+    monkeypatch.setattr(redundancy, "clip_features", features)
+    table = redundancy.class_redundancy(torch.nn.Identity(), store, torch.device("cpu"), batch_size=64)
+    np.testing.assert_allclose(table["within_variance"], 0.75 / 3, rtol=1e-6)  # mean over the 3 features
+    labels = store.labels.numpy()  # clip i has f_ic = i; class c holds the clips with that label
+    for c, row in table.iterrows():
+        np.testing.assert_allclose(row["inter_variance"], np.var(np.flatnonzero(labels == c)), rtol=1e-6)
 
 
 def test_redundancy_features_and_per_class_table(store):  # noqa: F811

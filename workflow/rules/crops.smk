@@ -41,6 +41,7 @@ rule crop_tracks:
     params:
         crops=lambda wc: tracking_settings(),
         clips=lambda wc: canonical(DATASETS[wc.dataset]["clips"]),
+        train_splits=lambda wc: list(DATASETS[wc.dataset]["train_splits"]),
         code=script_code("crop_tracks.py"),
     threads: config["threads"]["crops"]
     conda:

@@ -15,7 +15,7 @@ with job_log(snakemake.log[0]) as log:
     p, w = snakemake.params, snakemake.wildcards
     device = job_device(snakemake.config["device"], 1)
     crops, spec = p.crops, ClipSpec.from_config(p.clips)
-    videos = preselect(pd.read_parquet(snakemake.input.index), crops["preselect"], crops["seed"])
+    videos = preselect(pd.read_parquet(snakemake.input.index), crops["preselect"], crops["seed"], p.train_splits)
     shard, shards = int(w.shard), int(crops["shards"])
     mine = videos.iloc[shard::shards]
     log.info("shard %d of %d: %d of %d preselected training videos", shard, shards, len(mine), len(videos))

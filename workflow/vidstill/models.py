@@ -61,6 +61,33 @@ class ConvNet3D(nn.Module):
         return f.amax(dim=(3, 4)).amax(dim=2)
 
 
+class ConvNet2D(nn.Module):
+    """The image ConvNet of DC and of VDSD's stage 1 (image DC on single frames): blocks of a 3×3 conv (padding 1),
+    instance normalisation (GroupNorm with one group per channel, affine), ReLU and 2×2 average pooling; a linear
+    classifier on the flattened features. Reference width 128, depth 3. Takes (B, T, C, H, W) like every vidstill
+    network and reads the first frame only: a still repeated over time is one image."""
+
+    def __init__(self, num_classes: int, size: int, widths: tuple[int, ...] = (128, 128, 128), channels: int = 3) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        in_ch, h = channels, size
+        for width in widths:
+            layers += [nn.Conv2d(in_ch, width, 3, padding=1), nn.GroupNorm(width, width, affine=True), nn.ReLU(inplace=True),
+                       nn.AvgPool2d(2, 2)]
+            in_ch, h = width, h // 2
+        if h < 1:
+            raise ValueError(f"ConvNet2D needs images larger than {size}x{size} for {len(widths)} blocks")
+        self.features = nn.Sequential(*layers)
+        self.embed_dim = in_ch * h * h
+        self.classifier = nn.Linear(self.embed_dim, num_classes)
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x[:, 0]).flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.embed(x))
+
+
 def _feature_shape(frames: int, size: int, blocks: int) -> tuple[int, int]:
     t, h = frames, size
     for i in range(blocks):

@@ -43,10 +43,11 @@ def csrt(params: dict[str, Any]) -> cv2.Tracker:
     return cv2.TrackerCSRT_create(p)
 
 
-def preselect(index: pd.DataFrame, per_class: int | None, seed: int) -> pd.DataFrame:
+def preselect(index: pd.DataFrame, per_class: int | None, seed: int, splits: tuple[str, ...] | list[str] = ("train",)) -> pd.DataFrame:
     """§4.3's random uniform pre-selection of each class's training videos (all of them when `per_class` is None),
-    in a fixed order so every shard sees the same list."""
-    rows = index[(index["split"] == "train") & (index["error"] == "")].sort_values("id")
+    in a fixed order so every shard sees the same list. `splits`: the index splits the students train on (the
+    dataset's `train_splits`: HMDB51's reference setup trains on train + unused, so its crops come from both)."""
+    rows = index[index["split"].isin(list(splits)) & (index["error"] == "")].sort_values("id")
     if per_class is None:
         return rows.reset_index(drop=True)
     rng = np.random.default_rng(seed)

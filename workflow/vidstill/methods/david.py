@@ -16,6 +16,12 @@ steps, each class takes argmax_a Q(S_T, a) and the set is distilled for the full
 "Synthesization"). The classes share the DM iterations: DM's loss is a sum over classes with a frozen network, so
 every class's pixels get the gradient of its own term only, and all agents act in one batched run.
 
+The learner (`states`, `schedule`, QAgents): the paper's literal one (state = the last resolution, Eq. 2's fixed α)
+barely learns in the few dozen steps a search affords (resources/david.md: 40 % best-reward picks, 25 % at random);
+the default shares one state and steps by max(α, 1/n), and with γ = 0 converges (97 %). A partitioned frame is
+repeated T/r times, so its gradient is a sum of T/r copies' gradients; `repeats: mean` steps each resolution's frames
+with lr·r/T so a coarse resolution does not move (and earn its early reward) faster for that sum alone.
+
 Choices where the paper is silent (config/README.md lists them): agents start in the full-resolution state; each RL
 step re-initialises the set from the same real clips (or noise) but draws its own networks and real batches (seeds
 (seed, step)), so an action's reward is a fresh sample, as the paper's "randomness of the outcome" assumes; a
@@ -49,6 +55,7 @@ from vidstill.train import epoch_seed, standardize
 log = logging.getLogger("vidstill.methods.david")
 
 SEARCHES = ("rl_early", "rl", "grid")
+REPEATS = ("mean", "sum")  # how a partitioned frame steps: by the mean or the sum of its copies' gradients
 STEP_SEED = 10_000  # RL step t draws its networks and real batches from (seed, STEP_SEED + t)
 
 PartitionedVideos = dict[int, torch.Tensor]  # class -> (ipc, r_c, C, H, W): the distinct frames of its videos
@@ -70,9 +77,10 @@ def default_resolutions(frames: int) -> list[int]:
     return [d for d in range(1, frames + 1) if frames % d == 0]
 
 
-def q_update(q: np.ndarray, state: int, action: int, reward: float, alpha: float, gamma: float) -> None:
-    """Eq. 2 on one agent's (states, actions) table, in place; the next state is the action taken."""
-    q[state, action] += alpha * (reward + gamma * q[action].max() - q[state, action])
+def q_update(q: np.ndarray, state: int, action: int, reward: float, alpha: float, gamma: float, next_state: int | None = None) -> None:
+    """Eq. 2 on one agent's (states, actions) table, in place; the next state is the action taken (or `next_state`)."""
+    nxt = action if next_state is None else next_state
+    q[state, action] += alpha * (reward + gamma * q[nxt].max() - q[state, action])
 
 
 def greedy(values: np.ndarray, rng: np.random.Generator) -> int:
@@ -81,19 +89,42 @@ def greedy(values: np.ndarray, rng: np.random.Generator) -> int:
     return int(rng.choice(np.flatnonzero(values == values.max())))
 
 
+STATES = ("shared", "resolution")
+SCHEDULES = ("visits", "constant")
+
+
 @dataclass
 class QAgents:
-    """Independent Q-learners, one per class (or one for all): Q[agent, state, action]."""
+    """Independent Q-learners, one per class (or one for all): Q[agent, state, action].
+
+    `states`: `resolution` is the paper's literal state, the resolution of the last step (|A| states). Every step
+    re-initialises the synthetic set, so the reward never depends on that state, and the paper's table spreads a few
+    dozen steps over |A|² cells that each learn alone (resources/david.md: 41 % best picks after 24 steps against 25 %
+    at random). `shared`: one state; every step updates the one row that the final argmax reads.
+    `schedule`: `constant` is Eq. 2's fixed α; `visits` uses max(α, 1/n) at the n-th visit of (state, action), so the
+    first reward of an action sets its value instead of moving it 10 % of the way from zero (with a fixed α = 0.1 a
+    zero-initialised Q measures how often an action was tried long before it measures its reward). Both schedules
+    are Eq. 2; `visits` is the step-size sequence of Q-learning's convergence theorem, floored at the paper's α."""
 
     q: np.ndarray
     state: np.ndarray
     alpha: float
     gamma: float
     exploit: float
+    states: str = "resolution"
+    schedule: str = "constant"
+    visits: np.ndarray | None = None
 
     @classmethod
-    def start(cls, agents: int, actions: int, alpha: float, gamma: float, exploit: float) -> QAgents:
-        return cls(np.zeros((agents, actions, actions)), np.full(agents, actions - 1), alpha, gamma, exploit)
+    def start(cls, agents: int, actions: int, alpha: float, gamma: float, exploit: float, states: str = "resolution",
+              schedule: str = "constant") -> QAgents:
+        if states not in STATES:
+            raise ValueError(f"david.states must be one of {STATES}, got {states!r}")
+        if schedule not in SCHEDULES:
+            raise ValueError(f"david.schedule must be one of {SCHEDULES}, got {schedule!r}")
+        rows = actions if states == "resolution" else 1
+        return cls(np.zeros((agents, rows, actions)), np.full(agents, rows - 1), alpha, gamma, exploit, states, schedule,
+                   np.zeros((agents, rows, actions), dtype=np.int64))
 
     def act(self, rng: np.random.Generator) -> np.ndarray:
         """Eq. 3: the greedy action with probability `exploit`, else one drawn uniformly."""
@@ -101,10 +132,19 @@ class QAgents:
         return np.array([greedy(self.q[i, s], rng) if rng.random() < self.exploit else int(rng.integers(n))
                          for i, s in enumerate(self.state)])
 
-    def update(self, actions: np.ndarray, rewards: np.ndarray) -> None:
+    def update(self, actions: np.ndarray, rewards: np.ndarray) -> np.ndarray:
+        """Eq. 2 for every agent; returns each agent's |ΔQ| (the convergence trace the set records)."""
+        change = np.zeros(len(actions))
+        nxt = np.asarray(actions).copy() if self.states == "resolution" else np.zeros(len(actions), dtype=np.int64)
         for i, (a, r) in enumerate(zip(actions, rewards, strict=True)):
-            q_update(self.q[i], int(self.state[i]), int(a), float(r), self.alpha, self.gamma)
-        self.state = np.asarray(actions).copy()
+            s, a = int(self.state[i]), int(a)
+            self.visits[i, s, a] += 1
+            alpha = max(self.alpha, 1.0 / self.visits[i, s, a]) if self.schedule == "visits" else self.alpha
+            before = self.q[i, s, a]
+            q_update(self.q[i], s, a, float(r), alpha, self.gamma, int(nxt[i]))
+            change[i] = abs(self.q[i, s, a] - before)
+        self.state = nxt
+        return change
 
     def best(self, rng: np.random.Generator) -> np.ndarray:
         """A_T = argmax_a Q(S_T, a) per agent."""
@@ -137,13 +177,18 @@ def distil_partitioned(ctx: DistillContext, init: torch.Tensor, labels: torch.Te
     """DM on the partitioned set: each class's videos start as P(init, r_c), one parameter tensor per resolution.
     `resumable`: the final distillation, which checkpoints (the seeded search before it is rerun identically)."""
     frames = init.shape[1]
-    groups = []
+    repeats = ctx.params.get("repeats", "mean")
+    if repeats not in REPEATS:
+        raise ValueError(f"david.repeats must be one of {REPEATS}, got {repeats!r}")
+    lr, momentum = float(ctx.params.get("lr", 10.0)), float(ctx.params.get("momentum", 0.95))
+    groups, optimizers = [], []
     for r in sorted(set(int(x) for x in resolution)):
         mask = torch.from_numpy(np.isin(labels.numpy(), np.flatnonzero(resolution == r)))
         groups.append((partition(init[mask], r).clone().to(ctx.device).requires_grad_(True), labels[mask]))
-    opt = SGD([g for g, _ in groups], lr=float(ctx.params.get("lr", 10.0)), momentum=float(ctx.params.get("momentum", 0.95)))
+        # a distinct frame's gradient sums its frames / r copies; `mean` steps by their mean (lr x r / frames)
+        optimizers.append(SGD([groups[-1][0]], lr=lr * (r / frames if repeats == "mean" else 1.0), momentum=momentum))
     meta = match_embeddings(dataclasses.replace(ctx, seed=seed), lambda rng: torch.cat([resize_time(g, frames) for g, _ in groups]),
-                            torch.cat([lab for _, lab in groups]), [opt], iterations, resumable=resumable)
+                            torch.cat([lab for _, lab in groups]), optimizers, iterations, resumable=resumable)
     out: PartitionedVideos = {}
     for g, lab in groups:
         for c in lab.unique().tolist():
@@ -222,15 +267,17 @@ def david(ctx: DistillContext) -> SyntheticSet:
         n_step = iterations if search == "rl" else early_iterations(float(p.get("beta", 0.02)), iterations)
         steps = int(p.get("rl_steps", 24))
         agents = QAgents.start(k if adaptive else 1, len(actions), float(p.get("alpha", 0.1)), float(p.get("gamma", 0.5)),
-                               float(p.get("exploit", 0.2)))
+                               float(p.get("exploit", 0.2)), states=p.get("states", "shared"), schedule=p.get("schedule", "visits"))
         for t in range(steps):
             state = agents.state.copy()
             act = agents.act(rng)
             videos, _ = distil_partitioned(ctx, init, labels, per_class(actions[act]), n_step, epoch_seed(ctx.seed, STEP_SEED + t))
             reward = rewards_of(ctx, teacher, videos, real_means)
-            agents.update(act, reward if adaptive else reward.mean(keepdims=True))
-            history += [dict(step=t, label=c, state=int(actions[per_class(state)[c]]), action=int(actions[per_class(act)[c]]),
-                             reward=float(reward[c])) for c in range(k)]
+            change = per_class(agents.update(act, reward if adaptive else reward.mean(keepdims=True)))
+            greedy_now = per_class(agents.q[np.arange(len(agents.state)), agents.state].argmax(1))
+            history += [dict(step=t, label=c, state=int(actions[per_class(state)[c]]) if agents.states == "resolution" else -1,
+                             action=int(actions[per_class(act)[c]]), reward=float(reward[c]), q_change=float(change[c]),
+                             greedy=int(actions[greedy_now[c]])) for c in range(k)]
             log.info("RL step %d/%d: resolutions %s, mean reward %.4f", t + 1, steps, per_class(actions[act]).tolist(), reward.mean())
         choice = per_class(actions[agents.best(rng)])
         searched_iterations, q_table = steps * n_step, agents.q.tolist()

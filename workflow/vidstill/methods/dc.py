@@ -12,9 +12,10 @@ head's dropout, whose independent masks would otherwise make the two gradients d
 
 Static-DC (the "boring video" baseline of OptDistill, and VDSD's stage 1) distils single frames: each synthetic item
 stores one frame, repeated over time by the "stored" expansion when a student trains on it; real batches are one
-random frame of a clip repeated (sample_clips static=True). It uses the same ConvNet3D on the repeated frames rather
-than a 2-D ConvNet: the Δ-ranking's single-frame models are that network on static clips, the student that evaluates
-the frames is that network, and VDSD's stage 1 can call `distill_dc(ctx, static=True)` for its stills.
+random frame of a clip repeated (sample_clips static=True). `network: image` matches the gradients of DC's image
+ConvNet (models.ConvNet2D, `image_widths`) on the stills, as the reference's stage 1 does (image DC); `network:
+video` matches the student's ConvNet3D on the repeated frames (the network that later trains on them). VDSD's stage 1
+calls `distill_dc(ctx, static=True)` for its stills.
 
 Every network, real batch and DSA draw is seeded from (seed, iteration, outer step): a run is reproducible.
 """
@@ -33,6 +34,7 @@ from vidstill.data.clips import sample_clips
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import init_from_real
+from vidstill.models import ConvNet2D
 from vidstill.optim import SGD
 from vidstill.resume import IterationCheckpoint
 from vidstill.runtime import peak_memory_bytes, reset_peak_memory
@@ -47,6 +49,7 @@ log = logging.getLogger("vidstill.methods.dc")
 # network's training trajectory, as the original does from ipc 10 on, instead of only at initialisation.
 LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
 METRICS = ("ours", "mse", "cos")
+NETWORKS = ("video", "image")  # what the gradients are matched on: the student ConvNet3D, or DC's image ConvNet
 
 
 def default_loops(ipc: int) -> tuple[int, int]:
@@ -126,6 +129,17 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
     dsa_params = DSAParams(mode=str(p.get("dsa_mode", "single")))
     frames = ctx.train.spec.frames
 
+    network = str(p.get("network", "video"))
+    if network not in NETWORKS or (network == "image" and not static):
+        raise ValueError(f"{name}.network must be one of {NETWORKS} ('image' only for single frames), got {network!r}")
+    image_widths = tuple(p.get("image_widths") or (128, 128, 128))
+
+    def fresh_network(seed: int) -> torch.nn.Module:
+        if network == "video":
+            return ctx.network(seed)
+        torch.manual_seed(seed)
+        return ConvNet2D(ctx.num_classes, ctx.train.spec.crop, widths=image_widths).to(ctx.device)
+
     rng = np.random.default_rng(ctx.seed)
     videos, labels = init_synthetic(ctx, rng, str(p.get("init", "real")), static)
     videos = videos.to(ctx.device).requires_grad_(True)
@@ -138,7 +152,7 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
     start = time.perf_counter()
     for it in range(done, iterations):
         it_seed = epoch_seed(ctx.seed, it)
-        net = ctx.network(it_seed)
+        net = fresh_network(it_seed)
         net_opt = SGD(net.parameters(), lr=lr_net)
         it_rng = np.random.default_rng(it_seed)
         total = 0.0
@@ -179,7 +193,7 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
     checkpoint.finish()
     return SyntheticSet({"videos": videos.detach().cpu()}, labels.cpu(), ctx.num_classes, frames,
                         meta={"method": name, "loss_curve": curve, "outer_loop": outer, "inner_loop": inner,
-                              "dsa_strategy": strategy if dsa else None, "peak_memory_bytes": peak_memory_bytes(ctx.device),
+                              "dsa_strategy": strategy if dsa else None, "network": network, "peak_memory_bytes": peak_memory_bytes(ctx.device),
                               "resumed_at": done, "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1)})
 
 

@@ -2,9 +2,12 @@
 
 Each synthetic instance (class n, item m) owns a Feature Pool p (L frames) and K Feature Selectors: light linear
 layers along the pool's frame axis, d_k[t] = Σ_l W_k[t, l]·p[l] + b_k[t], each giving a T-frame Diverse Segment.
-The Temporal Fusor densifies the K segments into one T-frame video: the segments are concatenated in time (K·T
-frames) and a per-instance Conv3d(C → C, kernel (K, 1, 1), stride (K, 1, 1)) compresses every K consecutive frames
-into one. The objective (§3.4) is
+The Temporal Fusor densifies the K segments into one T-frame video: §4.2's "concatenated Diverse Segments are input
+into a light-weighted convolution layer for convolution along the time dimension". The segments are concatenated
+along channels (K·C) and a per-instance Conv3d(K·C → C, kernel (k_t, 1, 1), padding k_t // 2; `fusor_kernel`,
+3, not given) convolves them along time, so every output frame mixes every segment. (An earlier reading, a
+kernel and stride of (K, 1, 1) over the K·T frames concatenated in time, compressed each segment on its own and
+stitched them: no output frame saw two segments.) The objective (§3.4) is
 
     L = L_M(D, T) + α1·L_div + α2·L_M(τ(V), T)
 
@@ -29,8 +32,8 @@ Module ablations keep the objective. Loss ablations (Table 4) are the three weig
 Initialisation (`init`): `random` is the paper's (a Gaussian pool, PyTorch's Linear initialisation of the
 selectors); `real` fills an instance's pool with K real clips of its class (L = K·T) and starts selector k as the
 one-hot selection of clip k, so the segments start as K real clips — ablation A's. `fusor_init`: `default`
-(PyTorch's, the paper's), `sample` (the centre tap: when K divides T the fused video is then exactly A's
-stitching of the segments) or `mean` (each output frame the mean of its K input frames).
+(PyTorch's, the paper's), `sample` (the centre tap passes segment K // 2 through: with `init: real` the video
+starts as one real clip, DM's start) or `mean` (each output frame the mean of the K segments' frames).
 
 Updates go class by class (Alg. 1) with one Adam per class: the network is frozen and every parameter belongs to
 one class, so a batched step over all classes (`class_chunk: 0`, the default) computes the same update in fewer
@@ -96,29 +99,40 @@ def select(pool: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torc
 
 
 def fuse(segments: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """Temporal Fusor: segments (n, K, T, C, H, W) concatenated in time, one Conv3d per instance with kernel and
-    stride (K, 1, 1) (weight (n, C, C, K), bias (n, C)) → videos (n, T, C, H, W). One grouped convolution runs all."""
+    """Temporal Fusor: the K segments (n, K, T, C, H, W) concatenated (along channels, K·C of them) and convolved
+    along time by one Conv3d per instance (weight (n, C, K·C, k_t), bias (n, C); kernel (k_t, 1, 1), stride 1,
+    padding k_t // 2) → videos (n, T, C, H, W): every output frame is a learnt mix of every segment's frames around
+    it. One grouped convolution runs all instances."""
     n, k, t, c, h, w = segments.shape
-    x = segments.reshape(n, k * t, c, h, w).permute(0, 2, 1, 3, 4).reshape(1, n * c, k * t, h, w)
-    out = F.conv3d(x, weight.reshape(n * c, c, k, 1, 1), bias.reshape(n * c), stride=(k, 1, 1), groups=n)
-    return out.reshape(n, c, -1, h, w).permute(0, 2, 1, 3, 4)
+    kt = weight.shape[-1]
+    if weight.shape[1:3] != (c, k * c) or kt % 2 == 0:
+        raise ValueError(f"fusor weight {tuple(weight.shape)} does not fit {k} segments of {c} channels (odd kernel)")
+    x = segments.permute(0, 1, 3, 2, 4, 5).reshape(1, n * k * c, t, h, w)
+    out = F.conv3d(x, weight.reshape(n * c, k * c, kt, 1, 1), bias.reshape(n * c), padding=(kt // 2, 0, 0), groups=n)
+    return out.reshape(n, c, t, h, w).permute(0, 2, 1, 3, 4)
 
 
-def initial_fusor(n: int, channels: int, k: int, seed: int, init: str) -> tuple[torch.Tensor, torch.Tensor]:
+def initial_fusor(n: int, channels: int, k: int, seed: int, init: str, kernel: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    """`default`: PyTorch's Conv3d initialisation (the paper's random fusor); `sample`: the centre tap passes segment
+    K // 2 through unchanged (with `init: real` the video starts as one real clip, DM's start, and the other
+    segments enter as the fusor learns); `mean`: the centre tap averages the K segments frame by frame."""
     if init not in FUSOR_INITS:
         raise ValueError(f"idtd fusor_init must be one of {FUSOR_INITS}, got {init!r}")
+    if kernel < 1 or kernel % 2 == 0:
+        raise ValueError(f"idtd fusor_kernel must be odd and positive, got {kernel}")
     torch.manual_seed(seed)
-    convs = [nn.Conv3d(channels, channels, (k, 1, 1), stride=(k, 1, 1)) for _ in range(n)]
-    weight = torch.stack([c.weight.detach()[..., 0, 0] for c in convs])  # (n, C, C, K)
+    convs = [nn.Conv3d(k * channels, channels, (kernel, 1, 1)) for _ in range(n)]
+    weight = torch.stack([c.weight.detach()[..., 0, 0] for c in convs])  # (n, C, K·C, k_t)
     bias = torch.stack([c.bias.detach() for c in convs])
     if init != "default":
         weight.zero_()
         bias.zero_()
         eye = torch.arange(channels)
         if init == "sample":
-            weight[:, eye, eye, k // 2] = 1.0
+            weight[:, eye, (k // 2) * channels + eye, kernel // 2] = 1.0
         else:
-            weight[:, eye, eye, :] = 1.0 / k
+            for j in range(k):
+                weight[:, eye, j * channels + eye, kernel // 2] = 1.0 / k
     return weight, bias
 
 
@@ -181,7 +195,7 @@ class IDTDParts:
             parts["segments"] = real  # stitch_real: nothing is learnt
         if self.has_fusor:
             parts["fusor_weight"], parts["fusor_bias"] = initial_fusor(n, c, k, epoch_seed(ctx.seed, -2),
-                                                                       str(p.get("fusor_init", "default")))
+                                                                       str(p.get("fusor_init", "default")), int(p.get("fusor_kernel", 3)))
         learn = self.modules != "stitch_real"
         # per class: instance rows [c·ipc, (c+1)·ipc) of every part
         self.parts = [{name: v[ci * ctx.ipc:(ci + 1) * ctx.ipc].clone().to(device).requires_grad_(learn)

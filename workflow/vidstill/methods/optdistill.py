@@ -2,7 +2,10 @@
 
 Nothing is optimised: the distilled videos are real crops. The crop stage (vidstill/crops, rules/crops.smk) detected
 actors, tracked them and scored every cropped video with the teacher. Per class this method:
-1. sorts the class's cropped videos by score and keeps the `top_k` best (§5.1 step 4);
+1. keeps each video's best-scoring segment (§4.3: "for each video, we select the most realistic segment"; a video's
+   tracks are its candidate segments; `per_video: all` keeps every track, as the reference scripts do), drops those
+   scoring below τ (§4.3's threshold, `tau`; not given, so off by default), sorts the rest by score and keeps the
+   `top_k` best (§5.1 step 4);
 2. draws IPC × N² of them at random (§4.3–4.4's random uniform selection among the kept segments) and sorts the drawn
    ones by length, so each mosaic gets N² crops of similar length;
 3. per mosaic, speeds the longer crops up to the shortest one's length (uniform frame skipping) and takes the centre T
@@ -27,15 +30,28 @@ from vidstill.synthetic_set import SyntheticSet, time_indices
 from vidstill.teacher import teacher_standardizes
 
 
+PER_VIDEO = ("best", "all")
+
+
 def select_crops(scores: pd.DataFrame, label: int, ipc: int, grid: int, top_k: int, score: str,
-                 rng: np.random.Generator) -> tuple[pd.DataFrame, int]:
+                 rng: np.random.Generator, per_video: str = "best", tau: float | None = None) -> tuple[pd.DataFrame, int]:
     """Steps 1–2 for one class: the crops of its `ipc` mosaics, in mosaic order (N² consecutive rows per mosaic), and
-    how many had to be repeated because the class has fewer than IPC × N² crops."""
+    how many had to be repeated because the class has fewer than IPC × N² crops. §4.3's two rules come first:
+    `per_video: best` keeps each video's best-scoring segment only (its tracks are the candidate segments {o_ij});
+    `tau` drops the segments scoring below it (the paper's threshold τ, value not given; None keeps all)."""
     if score not in SCORES:
         raise ValueError(f"methods: score must be one of {SCORES}, got {score!r}")
+    if per_video not in PER_VIDEO:
+        raise ValueError(f"methods: per_video must be one of {PER_VIDEO}, got {per_video!r}")
     mine = scores[scores["label"] == label].sort_values([score, "id", "track"], ascending=[False, True, True])
     if mine.empty:
         raise ValueError(f"class {label}: no cropped video survived detection and tracking (see the dataset's crops/summary.json)")
+    if per_video == "best":
+        mine = mine.drop_duplicates("id", keep="first")  # sorted best first: each video's best segment
+    if tau is not None:
+        mine = mine[mine[score] >= tau]
+        if mine.empty:
+            raise ValueError(f"class {label}: no cropped video scores {score} >= tau = {tau}")
     top = mine.head(top_k)
     need = ipc * grid * grid
     if len(top) >= need:
@@ -83,7 +99,8 @@ def optdistill(ctx: DistillContext) -> SyntheticSet:
     rng = np.random.default_rng(ctx.seed)
     picks, repeated = [], {}
     for c in range(ctx.num_classes):
-        chosen, short = select_crops(scores, c, ctx.ipc, grid, top_k, p.get("score", "top_probability"), rng)
+        chosen, short = select_crops(scores, c, ctx.ipc, grid, top_k, p.get("score", "top_probability"), rng,
+                                     str(p.get("per_video", "best")), None if p.get("tau") is None else float(p["tau"]))
         picks.append(chosen.assign(mosaic=np.arange(len(chosen)) // (grid * grid) + c * ctx.ipc))
         if short:
             repeated[c] = short
@@ -110,6 +127,7 @@ def optdistill(ctx: DistillContext) -> SyntheticSet:
         expansion="mosaic_regions",
         expansion_args={"grid": grid, "region": [region[1], region[0]]},  # (height, width)
         meta={"grid": grid, "top_k": top_k, "score": p.get("score", "top_probability"), "labels": labels_kind,
+              "per_video": str(p.get("per_video", "best")), "tau": p.get("tau"),
               "repeated_crops": repeated, "teacher_agreement": agreement,
               "crops": picked[["mosaic", "id", "track", "frames", "top_probability", "realism"]].to_dict("list")},
     )
