@@ -12,6 +12,7 @@ rule crop_detector:
         train=lambda wc: canonical(config["crops"]["detector"]["train"]),
         resize=lambda wc: DATASETS[wc.dataset]["clips"].get("resize"),
         seed=config["crops"]["seed"],
+        runtime=RUNTIME,
         code=script_code("crop_detector.py"),
     threads: config["threads"]["train"]
     resources:
@@ -41,8 +42,12 @@ rule crop_tracks:
     params:
         crops=lambda wc: tracking_settings(),
         clips=lambda wc: canonical(DATASETS[wc.dataset]["clips"]),
+        runtime=RUNTIME,
         code=script_code("crop_tracks.py"),
     threads: config["threads"]["crops"]
+    resources:
+        gpu=GPUS,  # YOLO runs on the job's device
+        cpus_per_gpu=config["threads"]["crops"] if GPUS else 0,
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -88,6 +93,7 @@ rule crop_scores:
         "results/{dataset}/crops/scores.parquet",
     params:
         grid=config["crops"]["grid"],
+        runtime=RUNTIME,
         code=script_code("crop_scores.py"),
     threads: config["threads"]["train"]
     resources:

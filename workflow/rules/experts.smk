@@ -10,6 +10,7 @@ rule expert:
     params:
         experts=expert_training(),
         student=canonical(config["student"]),
+        runtime=RUNTIME,
         code=script_code("expert.py"),
     threads: config["threads"]["train"]
     resources:

@@ -11,6 +11,7 @@ rule class_accuracy:
         training=lambda wc: canonical({**config["teacher"], "seed": int(wc.seed)}),
         test_passes=config["evaluation"]["test_passes"],
         checkpoint="results/checkpoints/ranking/{dataset}_{mode}_{seed}.pt",
+        runtime=RUNTIME,
         code=script_code("class_accuracy.py"),
     threads: config["threads"]["train"]
     resources:

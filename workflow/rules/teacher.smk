@@ -13,6 +13,7 @@ rule teacher:
         teacher=lambda wc: canonical(teacher_config(wc.teacher)),
         test_passes=config["evaluation"]["test_passes"],
         checkpoint="results/checkpoints/teacher/{dataset}_{teacher}.pt",
+        runtime=RUNTIME,
         code=script_code("teacher.py"),
     threads: config["threads"]["train"]
     resources:

@@ -22,6 +22,7 @@ from torch import nn
 from vidstill.models import place_model
 from vidstill.optim import SGD, Adam, Optimizer
 from vidstill.resume import IterationCheckpoint, load_buffers, saved_buffers
+from vidstill.runtime import autocast, resolve_device
 
 log = logging.getLogger("vidstill.train")
 
@@ -45,7 +46,7 @@ class TrainConfig:
     batch_size: int = 256
     standardize: bool = True  # per-batch standardisation of the inputs (reference behaviour)
     label_loss: str = "ce"  # ce: cross-entropy (hard or soft labels) | mse: regression onto label vectors (FRePo)
-    amp: bool = True  # bf16 autocast on CUDA; ignored on CPU
+    amp: bool = True  # bf16 autocast when the job's precision is bf16 (runtime.configure); false opts this training out
     seed: int = 0
     log_every: int = 10  # epochs between progress lines
 
@@ -53,14 +54,6 @@ class TrainConfig:
     def from_config(cls, cfg: dict, **overrides) -> TrainConfig:
         known = {k: v for k, v in {**cfg, **overrides}.items() if k in cls.__dataclass_fields__}
         return cls(**known)
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device: cuda was requested but torch sees no CUDA device")
-    return torch.device(name)
 
 
 def standardize(x: torch.Tensor) -> torch.Tensor:
@@ -137,7 +130,6 @@ def train(
     if start_epoch:
         load_buffers([model], resume.extra["buffers"])
         result.curve, result.resumed_from = list(curve), start_epoch
-    use_amp = cfg.amp and device.type == "cuda"
     t0 = time.perf_counter()
     for epoch in range(start_epoch, cfg.epochs):
         torch.manual_seed(epoch_seed(cfg.seed, epoch))
@@ -150,7 +142,7 @@ def train(
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             if cfg.standardize:
                 x = standardize(x)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            with autocast(device, cfg.amp):
                 loss = classification_loss(model(x).float(), y, cfg.label_loss)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
