@@ -274,10 +274,11 @@ class ClipStore:
 
 
 def normalize(clips_uint8: torch.Tensor) -> torch.Tensor:
-    """(B, T, H, W, 3) uint8 → (B, T, 3, H, W) float, ImageNet mean/std (the reference normalisation)."""
+    """(B, T, H, W, 3) uint8 → (B, T, 3, H, W) float, ImageNet mean/std (the reference normalisation). Runs where
+    its input lives: a uint8 batch sent to the GPU (a quarter of float32's bytes) is normalised there."""
     x = clips_uint8.permute(0, 1, 4, 2, 3).float().div_(255.0)
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(1, 1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(1, 1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(1, 1, 3, 1, 1)
     return x.sub_(mean).div_(std)  # in place: the same roundings as (x - mean) / std without two fresh batch-sized buffers
 
 
