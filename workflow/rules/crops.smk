@@ -48,6 +48,8 @@ rule crop_tracks:
     resources:
         gpu=GPUS,  # YOLO runs on the job's device
         cpus_per_gpu=config["threads"]["crops"] if GPUS else 0,
+        mem_mb=job_mem_mb,
+        runtime=job_runtime,
     conda:
         "../../envs/vidstill.yaml"
     log:
