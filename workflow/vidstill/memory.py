@@ -6,7 +6,8 @@ The estimate counts the float32 tensors that dominate a ConvNet3D job (weights a
   pooling's int64 indices included, and the backward adds about one layer's output and its gradient;
 - a real batch is held whole on the device (float32), a synthetic set three times (values, gradient, momentum).
 It is an estimate, not a measurement: on a GPU, `benchmarks/device_check.sh` prints it beside the measured peak.
-Jobs without a model here (MTT's unrolls, DC's inner loops, video ResNets) get None: no check, no GPU-memory resource.
+Jobs without a model here (MTT's unrolls, DC's inner loops, IDTD's segments, video ResNets) get None: no check, no
+GPU-memory resource.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ INDEX = 8  # MaxPool3d's saved argmax indices (int64)
 
 # Classes of the real layouts (the synthetic benchmark and subsets are counted from their config).
 LAYOUT_CLASSES = {"ucf101": 101, "hmdb51": 51, "kinetics400": 400, "ssv2": 174}
-# The methods whose real-clip embeddings are one no-grad forward and whose synthetic set goes through one graph.
-EMBEDDING_METHODS = ("dm", "dm_vdsd", "david", "idtd", "frepo", "frepo_vdsd")
+# The methods whose real-clip embeddings are one no-grad forward and whose synthetic set goes through one graph of
+# full-length clips. IDTD embeds its real clips the same way (chunked alike) but its graph holds segments of its own
+# length per class chunk: not modelled here yet.
+EMBEDDING_METHODS = ("dm", "dm_vdsd", "david", "frepo", "frepo_vdsd")
 
 
 @dataclass(frozen=True)
@@ -81,13 +84,11 @@ def embedding_chunk_bytes(shape: ClipShape, widths: tuple[int, ...], clips: int,
 
 def distill_estimate(method: str, settings: dict, shape: ClipShape, widths: tuple[int, ...], classes: int, ipc: int,
                      chunk: int) -> Estimate | None:
-    """DM-family / IDTD / FRePo distillation: real batch + chunked real embedding + the synthetic set's graph."""
+    """DM-family / FRePo distillation: real batch + chunked real embedding + the synthetic set's graph."""
     if method not in EMBEDDING_METHODS:
         return None
     real = classes * int(settings.get("batch_real", 64))
     syn = classes * ipc
-    if method == "idtd":  # K segments per instance go through the graph besides the fused videos
-        syn *= 1 + int(settings.get("segments", 4))
     parts = {
         "real batch": real * FLOAT * shape.elements,
         "real embedding": embedding_chunk_bytes(shape, widths, real, chunk),

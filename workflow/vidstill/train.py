@@ -137,7 +137,9 @@ def train(
         for group in optimizer.param_groups:
             group["lr"] = lr_at(cfg, epoch)
         model.train()
-        total, count = 0.0, 0
+        # the epoch's loss sum stays on the device (float64: the same sums Python's floats made) and is read once per
+        # epoch, so no batch waits for the host
+        total, count = torch.zeros((), dtype=torch.float64, device=device), 0
         for x, y in source.epoch(cfg.batch_size, rng):
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             if cfg.standardize:
@@ -147,9 +149,9 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += loss.item() * len(x)
+            total += loss.detach().double() * len(x)
             count += len(x)
-        row = {"epoch": epoch + 1, "loss": total / max(count, 1), "lr": lr_at(cfg, epoch), "seconds": time.perf_counter() - t0}
+        row = {"epoch": epoch + 1, "loss": total.item() / max(count, 1), "lr": lr_at(cfg, epoch), "seconds": time.perf_counter() - t0}
         extra = on_epoch_end(epoch + 1, model) if on_epoch_end else None
         if extra:
             row.update(extra)
