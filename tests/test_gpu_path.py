@@ -193,3 +193,43 @@ def test_expert_rows_do_not_depend_on_where_the_metadata_ends(tmp_path):
         rows = trajectory_rows(path, [0, 2])
         assert all(r.data_ptr() % 64 == 0 for r in rows), pad
         assert torch.equal(rows[1], traj[2])
+
+
+def test_prefetched_batches_come_in_order_and_errors_reach_the_consumer():
+    from vidstill.train import prefetched
+
+    batches = [(torch.full((2, 3), float(i)), torch.tensor([i, i])) for i in range(7)]
+    got = list(prefetched(iter(batches)))
+    assert len(got) == 7 and all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(got, batches))
+
+    def broken():
+        yield batches[0]
+        raise OSError("clip store unreadable")
+
+    with pytest.raises(OSError, match="unreadable"):
+        list(prefetched(broken()))
+    it = prefetched(iter(batches), depth=1)  # a consumer that stops early does not leave the producer blocked
+    next(it)
+    it.close()
+
+
+def test_uint8_epoch_is_the_float_epoch_before_normalisation(tmp_path):
+    """The CUDA feed sends RealClips' uint8 batches and normalises them on the device: the same draws as the float
+    batches the CPU path trains on."""
+    import numpy as np
+    import pandas as pd
+
+    from vidstill.data.clips import ClipSpec, ClipStore, RealClips
+
+    rng = np.random.default_rng(0)
+    lengths = [12, 10, 14, 11, 9]
+    frames = rng.integers(0, 256, (sum(lengths), 16, 16, 3), dtype=np.uint8)
+    table = pd.DataFrame({"id": [f"v{i}" for i in range(5)], "label": [0, 1, 0, 1, 0], "class": ["a", "b", "a", "b", "a"],
+                          "length": lengths, "offset": np.cumsum([0, *lengths[:-1]])})
+    store = ClipStore(frames, table, ClipSpec(frames=4, stride=1, sampling="stride", resize=None, crop=16, max_stored=16), 2)
+    source = RealClips(store)
+    floats = list(source.epoch(2, np.random.default_rng(3)))
+    raw = list(source.epoch_uint8(2, np.random.default_rng(3)))
+    assert len(floats) == len(raw) == 3
+    for (xf, yf), (xr, yr) in zip(floats, raw):
+        assert xr.dtype == torch.uint8 and torch.equal(normalize(xr), xf) and torch.equal(yf, yr)

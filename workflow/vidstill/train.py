@@ -6,6 +6,7 @@ checkpoint draws exactly the batches, flips and dropout masks an uninterrupted r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -19,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vidstill.data.clips import normalize
 from vidstill.models import place_model
 from vidstill.optim import SGD, Adam, Optimizer
 from vidstill.resume import IterationCheckpoint, load_buffers, saved_buffers
@@ -100,6 +102,55 @@ def classification_loss(logits: torch.Tensor, labels: torch.Tensor, kind: str = 
     return torch.sum(-labels * F.log_softmax(logits, dim=1), dim=1).mean()
 
 
+def prefetched(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
+    """`batches` produced in a background thread, `depth` ahead, each in pinned (page-locked) host memory, so the
+    next batch is sampled and its copy to the GPU can overlap the current step. Only for generators that draw from
+    numpy alone (RealClips.epoch_uint8): a torch draw in the thread would interleave with the training's own."""
+    import queue
+    import threading
+
+    pin = torch.cuda.is_available()  # page-locking needs the CUDA driver
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for x, y in batches:
+                if stop.is_set():
+                    return
+                q.put((x.pin_memory(), y.pin_memory()) if pin else (x, y))
+            q.put(done)
+        except BaseException as e:  # re-raised in the consumer
+            q.put(e)
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while (item := q.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                q.get_nowait()
+            thread.join(timeout=0.05)
+
+
+def epoch_batches(source: TrainSource, batch_size: int, rng: np.random.Generator, device: torch.device) -> Iterator[Batch]:
+    """One epoch of `source` on `device`. On CUDA, a source with uint8 batches (RealClips) sends those, pinned and
+    prefetched, and they are normalised on the GPU; everything else (and every CPU run) takes the float batches
+    as they come, so CPU results do not depend on this path."""
+    if device.type == "cuda" and hasattr(source, "epoch_uint8"):
+        for x, y in prefetched(source.epoch_uint8(batch_size, rng)):
+            yield normalize(x.to(device, non_blocking=True)), y.to(device, non_blocking=True)
+        return
+    for x, y in source.epoch(batch_size, rng):
+        yield x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+
+
 @dataclass
 class TrainResult:
     curve: list[dict] = field(default_factory=list)  # per logged epoch: epoch, loss, lr, seconds, (+ eval metrics)
@@ -140,8 +191,7 @@ def train(
         # the epoch's loss sum stays on the device (float64: the same sums Python's floats made) and is read once per
         # epoch, so no batch waits for the host
         total, count = torch.zeros((), dtype=torch.float64, device=device), 0
-        for x, y in source.epoch(cfg.batch_size, rng):
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        for x, y in epoch_batches(source, cfg.batch_size, rng, device):
             if cfg.standardize:
                 x = standardize(x)
             with autocast(device, cfg.amp):
