@@ -14,7 +14,7 @@ from vidstill import memory, runtime
 from vidstill.data.clips import normalize
 from vidstill.methods.dm import class_means
 from vidstill.models import ConvNet3D, build_model, embed_chunked
-from vidstill.workflow import planning_device, visible_gpus
+from vidstill.gpus import planning_device, visible_gpus
 
 # Library modules that build or run a network.
 NETWORK_MODULES = {"models.py", "train.py", "crops/detector.py"}

@@ -69,7 +69,7 @@ if DEFAULT_TEACHER in config["teachers"]:
     raise WorkflowError(f"config: teachers.{DEFAULT_TEACHER} is the default teacher's name (teacher.arch); name the variant otherwise")
 
 
-from vidstill.workflow import planning_device  # noqa: E402
+from vidstill.gpus import planning_device  # noqa: E402
 
 # The device every job runs on, resolved once at planning (`auto`: CUDA when this machine shows a GPU, without
 # importing torch), so that the params carry what a result was computed on: moving a run between a CPU and a GPU
