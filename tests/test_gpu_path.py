@@ -233,3 +233,18 @@ def test_uint8_epoch_is_the_float_epoch_before_normalisation(tmp_path):
     assert len(floats) == len(raw) == 3
     for (xf, yf), (xr, yr) in zip(floats, raw):
         assert xr.dtype == torch.uint8 and torch.equal(normalize(xr), xf) and torch.equal(yf, yr)
+
+
+@pytest.mark.parametrize("expansion,args", [("stored", {}), ("temporal_interval", {"min_span": 0.5})])
+def test_a_distilled_set_expands_on_the_device(expansion, args):
+    """evaluate_student moves a set to the GPU and its expansions run there: fake CUDA tensors stand in for a GPU,
+    and any CPU tensor mixed into an expansion would fail with a device mismatch."""
+    import numpy as np
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from vidstill.synthetic_set import SyntheticSet
+
+    s = SyntheticSet({"videos": torch.randn(4, 8, 3, 16, 16)}, torch.arange(4) % 2, 2, 8, expansion, args)
+    with FakeTensorMode(allow_non_fake_inputs=True):
+        x, y = next(s.to(torch.device("cuda")).epoch(3, np.random.default_rng(0)))
+        assert x.device.type == "cuda" and y.device.type == "cuda" and x.shape == (3, 8, 3, 16, 16)

@@ -131,15 +131,28 @@ def distill_estimate(wildcards):
                     tuple(student["widths"]), classes, int(wildcards.ipc), chunk)
 
 
-def evaluate_estimate(wildcards, full=False):
-    """An evaluation job's estimated peak GPU memory: one training batch of the ConvNet3D student."""
+def _training_estimate(dataset, net, batch_size):
+    """A training job's estimated peak GPU memory: one batch of a ConvNet3D `net` (None for other networks)."""
     from vidstill.memory import dataset_shape, training_estimate
 
-    student = config["student"]
-    if student.get("arch", "convnet3d") != "convnet3d":
+    if net.get("arch", "convnet3d") != "convnet3d":
         return None
-    return training_estimate(int(protocol(full)["batch_size"]), dataset_shape(DATASETS[base_of(wildcards.dataset)]["clips"]),
-                             tuple(student["widths"]))
+    return training_estimate(int(batch_size), dataset_shape(DATASETS[base_of(dataset)]["clips"]), tuple(net["widths"]))
+
+
+def evaluate_estimate(wildcards, full=False):
+    """An evaluation job's: the student on the protocol's (or the Full Dataset row's) batch."""
+    return _training_estimate(wildcards.dataset, config["student"], protocol(full)["batch_size"])
+
+
+def teacher_estimate(wildcards):
+    """A teacher's (or a Δ-ranking training's: the default teacher's settings)."""
+    cfg = teacher_config(getattr(wildcards, "teacher", DEFAULT_TEACHER))
+    return _training_estimate(wildcards.dataset, cfg, cfg["batch_size"])
+
+
+def expert_estimate(wildcards):
+    return _training_estimate(wildcards.dataset, config["student"], config["experts"]["batch_size"])
 
 
 def gpu_mem_mb(estimator):

@@ -17,6 +17,7 @@ rule class_accuracy:
     resources:
         gpu=GPUS,
         cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        gpu_mem_mb=gpu_mem_mb(teacher_estimate),
         mem_mb=job_mem_mb,
         runtime=job_runtime,
     conda:

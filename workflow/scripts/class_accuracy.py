@@ -5,13 +5,14 @@ hand_over(snakemake)  # a local run forks this job from a process that has impor
 from vidstill.data.clips import ClipStore
 from vidstill.io import write_parquet
 from vidstill.logs import job_log
-from vidstill.runtime import job_runtime
+from vidstill.runtime import check_card, job_runtime
 from vidstill.teacher import per_class_table, train_teacher
 
 with job_log(snakemake.log[0]) as log:
     w, p = snakemake.wildcards, snakemake.params
     rt = job_runtime(p.runtime, snakemake.threads)
     device = rt.device
+    check_card(f"class_accuracy {w.dataset} {w.mode} seed {w.seed}", snakemake.resources.get("gpu_mem_mb"), device)
     train, test = ClipStore.open(snakemake.input.train), ClipStore.open(snakemake.input.test)
     _, arch, result, acc = train_teacher(train, test, p.training, device, checkpoint=p.checkpoint,
                                          static=w.mode == "static", test_passes=p.test_passes)
