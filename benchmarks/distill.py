@@ -96,8 +96,11 @@ def run_case(case: dict) -> dict:
     from vidstill.methods import get_method
     from vidstill.methods.context import DistillContext
 
-    device = torch.device(case["device"])
-    torch.set_num_threads(case["threads"])
+    from vidstill.runtime import job_runtime
+
+    # the jobs' own set-up: fp32 with TF32 off (or the case's precision), the job's peak memory reset once here
+    device = job_runtime({"device": case["device"], "precision": case.get("precision", "fp32"),
+                          "embed_chunk": case.get("embed_chunk", 0)}, case["threads"]).device
     store = random_store(case["classes"], case["batch_real"], case["frames"], case["size"])
     student = {"arch": "convnet3d", "widths": case["widths"]}
     params = {**case["settings"], "method": case["method"]}
@@ -148,8 +151,11 @@ def run_evaluation_case(case: dict) -> dict:
     from vidstill.synthetic_set import SyntheticSet
     from vidstill.train import TrainConfig, evaluate, train
 
-    device = torch.device(case["device"])
-    torch.set_num_threads(case["threads"])
+    from vidstill.runtime import job_runtime
+
+    # the jobs' own set-up: fp32 with TF32 off (or the case's precision), the job's peak memory reset once here
+    device = job_runtime({"device": case["device"], "precision": case.get("precision", "fp32"),
+                          "embed_chunk": case.get("embed_chunk", 0)}, case["threads"]).device
     protocol = yaml.safe_load((REPO / "config/config.yaml").read_text())["evaluation"]
     k, t, size = case["classes"], case["frames"], case["size"]
     g = torch.Generator().manual_seed(0)
@@ -225,6 +231,8 @@ def main() -> None:
     ap.add_argument("--reference-seconds", metavar="JSON",
                     help="the reference's seconds measured in the same session (see the docstring), printed beside ours")
     ap.add_argument("--case", help=argparse.SUPPRESS)
+    ap.add_argument("--devices", nargs="+", choices=["cpu", "cuda"], help="default: cpu, and cuda where torch sees one")
+    ap.add_argument("--embed-chunk", type=int, default=0, help="clips per real-embedding forward (config embed_chunk)")
     ap.add_argument("--out", default=str(REPO / "results/benchmarks/distill.json"))
     args = ap.parse_args()
     if args.case:
@@ -234,7 +242,7 @@ def main() -> None:
     reference = json.loads(Path(args.reference_seconds).read_text()) if args.reference_seconds else None
     import torch
 
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = args.devices or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     rows = []
     for device in devices:
         for shape in args.shapes:
@@ -242,6 +250,7 @@ def main() -> None:
                 print(f"skipping miniucf on {device}: it is measured on a GPU only", file=sys.stderr)
                 continue
             for case in cases(shape, device, args.threads, args.iterations, args.evaluation or bool(args.methods and "evaluation" in args.methods)):
+                case["embed_chunk"] = args.embed_chunk
                 name = case["method"] + ("_per_class" if case["variant"] == "per_class" else "")
                 if args.methods and name not in args.methods:
                     continue

@@ -32,13 +32,13 @@ CORES = max(THREADS.values())  # so that no rule's threads are capped by --cores
 
 # Rules that train or run a network: each reserves a GPU (DESIGN.md: GPU rules declare gpu=1) and threads.train.
 GPU_RULES = {"teacher", "class_accuracy", "expert", "distill", "evaluate", "evaluate_full", "crop_detector",
-             "crop_scores", "idtd_redundancy"}
+             "crop_scores", "idtd_redundancy", "crop_tracks"}  # crop_tracks: YOLO runs on the job's device
 # Rules that must not hold a GPU while they read files, decode videos or write tables.
-CPU_RULES = {"index", "subset_index", "extract_clips", "subset_clips", "crop_tracks", "crop_summary", "expert_check",
+CPU_RULES = {"index", "subset_index", "extract_clips", "subset_clips", "crop_summary", "expert_check",
              "delta", "table", "table_groups", "storage", "accuracy_figures", "distilled_strip", "cost", "david_resolution",
              "david_search_cost", "claims", "all"}
-RULE_THREADS = {"index": THREADS["index"], "extract_clips": THREADS["extract"], "crop_tracks": THREADS["crops"],
-                **{rule: THREADS["train"] for rule in GPU_RULES}}
+RULE_THREADS = {**{rule: THREADS["train"] for rule in GPU_RULES}, "index": THREADS["index"], "extract_clips": THREADS["extract"],
+                "crop_tracks": THREADS["crops"]}
 
 TABLE_TARGETS = {name: f"results/tables/{name}.csv" for name in PAPER["tables"]}
 TARGETS = {**TABLE_TARGETS, "storage": "results/tables/storage.csv",
@@ -163,14 +163,15 @@ def needs(method):
 
 @pytest.mark.parametrize("name", list(TARGETS))
 def test_plan_resources(plans, name):
-    """Training rules reserve one GPU and threads.train; data rules their own threads and no GPU."""
+    """Rules that run a network reserve one GPU (config/paper.yaml names device: cuda) and their threads per GPU; data
+    rules their own threads and no GPU."""
     jobs, _ = plan(plans, name)
     assert jobs
     for job in jobs:
         rule, res = job["rule"], job["resources"]
         if rule in GPU_RULES:
             assert res.get("gpu") == "1", f"{rule} {job['wildcards']}: no gpu=1 in {res}"
-            assert res.get("cpus_per_gpu") == str(THREADS["train"]) and int(res["mem_mb"]) >= 4000 and int(res["runtime"]) >= 60, res
+            assert res.get("cpus_per_gpu") == str(RULE_THREADS[rule]) and int(res["mem_mb"]) >= 4000 and int(res["runtime"]) >= 60, res
         if rule in CPU_RULES:
             assert "gpu" not in res, f"{rule} holds a GPU: {res}"
         if rule in RULE_THREADS:

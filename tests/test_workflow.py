@@ -329,6 +329,45 @@ def test_data_parameter_reruns_only_what_depends_on_it(workdir):
         edit_config(workdir, lambda c: c["datasets"]["synthetic"]["clips"].update(max_stored=stored))
 
 
+def test_device_and_precision_are_in_every_result_and_the_cost_table(workdir):
+    """Every job that runs a network records its device, precision and GPU peak beside its log; the distilled sets,
+    evaluation rows and teacher metadata carry them; the cost table has them for every stage; the table note says
+    where its runs were computed."""
+    import json
+
+    from vidstill.io import read_parquet_metadata
+
+    records = {p.relative_to(workdir / "results/logs").parts[0]: json.loads(p.read_text())
+               for p in (workdir / "results/logs").rglob("*.device.json")}
+    assert {"teacher", "class_accuracy", "expert", "distill", "evaluate", "evaluate_full", "crop_detector",
+            "crop_tracks", "crop_scores", "analysis"} <= set(records), sorted(records)
+    assert all(r["device"] == "cpu" and r["precision"] == "fp32" and r["gpu_peak_memory_bytes"] is None for r in records.values())
+    s = SyntheticSet.load(workdir / "results/synthetic/distilled/dm/ipc1/seed0.safetensors")
+    assert s.meta["device"] == "cpu" and s.meta["precision"] == "fp32" and s.meta["deterministic"] is False
+    runs = pd.read_parquet(workdir / "results/synthetic/eval/dm/ipc1/seed0.parquet")
+    assert set(runs["device"]) == {"cpu"} and set(runs["precision"]) == {"fp32"} and set(runs["distill_device"]) == {"cpu"}
+    assert read_parquet_metadata(workdir / "results/synthetic/teacher/convnet3d_accuracy.parquet")["precision"] == "fp32"
+    cost = pd.read_csv(workdir / "results/tables/cost.csv")
+    job = cost["job"].fillna("").astype(str)
+    trains = cost[cost["stage"].isin(["teacher", "distill", "evaluate", "evaluate_full"]) | job.str.startswith(("expert", "tracks"))
+                  | job.str.contains("seed") | job.isin(["detector", "scores"])]
+    assert len(trains) > 0 and (trains["device"] == "cpu").all() and (trains["precision"] == "fp32").all(), trains
+    assert "evaluated on cpu (fp32)" in (workdir / "results/tables/table1.md").read_text()
+
+
+def test_a_precision_switch_reruns_every_network_job_and_nothing_else(workdir):
+    edit_config(workdir, lambda c: c.update(precision="bf16"))
+    try:
+        jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
+        network = {"teacher", "class_accuracy", "expert", "distill", "evaluate", "evaluate_full", "crop_detector",
+                   "crop_tracks", "crop_scores"}
+        assert network <= set(jobs), jobs
+        # and what stands on their outputs (the TR subset stands on the Δ-ranking), but not the base data
+        assert not {"generate_synthetic", "index", "extract_clips"} & set(jobs), jobs
+    finally:
+        edit_config(workdir, lambda c: c.pop("precision"))
+
+
 def test_evaluation_epochs_rerun_evaluation_and_tables_only(workdir):
     edit_config(workdir, lambda c: c["evaluation"].update(epochs=c["evaluation"]["epochs"] + 1))
     try:

@@ -12,6 +12,7 @@ rule idtd_redundancy:
         settings=lambda wc: canonical(config["idtd_redundancy"]),
         labels=lambda wc: {k: method_config(config["idtd_redundancy"][k]).get("label", config["idtd_redundancy"][k])
                            for k in ("method", "baseline")},
+        runtime=RUNTIME,
         code=script_code("idtd_redundancy.py"),
     threads: config["threads"]["train"]
     resources:

@@ -12,6 +12,7 @@ rule crop_detector:
         train=lambda wc: canonical(config["crops"]["detector"]["train"]),
         resize=lambda wc: DATASETS[wc.dataset]["clips"].get("resize"),
         seed=config["crops"]["seed"],
+        runtime=RUNTIME,
         code=script_code("crop_detector.py"),
     threads: config["threads"]["train"]
     resources:
@@ -42,8 +43,14 @@ rule crop_tracks:
         crops=lambda wc: tracking_settings(),
         clips=lambda wc: canonical(DATASETS[wc.dataset]["clips"]),
         train_splits=lambda wc: list(DATASETS[wc.dataset]["train_splits"]),
+        runtime=RUNTIME,
         code=script_code("crop_tracks.py"),
     threads: config["threads"]["crops"]
+    resources:
+        gpu=GPUS,  # YOLO runs on the job's device
+        cpus_per_gpu=config["threads"]["crops"] if GPUS else 0,
+        mem_mb=job_mem_mb,
+        runtime=job_runtime,
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -89,6 +96,7 @@ rule crop_scores:
         "results/{dataset}/crops/scores.parquet",
     params:
         grid=config["crops"]["grid"],
+        runtime=RUNTIME,
         code=script_code("crop_scores.py"),
     threads: config["threads"]["train"]
     resources:

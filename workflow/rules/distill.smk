@@ -10,11 +10,13 @@ rule distill:
         method=lambda wc: method_impl(wc.method),
         settings=lambda wc: distill_settings(wc.method),
         student=canonical(config["student"]),
+        runtime=distill_runtime(),
         code=method_code,
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
         cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        gpu_mem_mb=gpu_mem_mb(distill_estimate),
         mem_mb=job_mem_mb,
         runtime=job_runtime,
     conda:

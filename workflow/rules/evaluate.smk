@@ -10,11 +10,13 @@ rule evaluate:
     params:
         protocol=lambda wc: protocol(method=wc.method),
         student=canonical(config["student"]),
+        runtime=RUNTIME,
         code=script_code("evaluate.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
         cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        gpu_mem_mb=gpu_mem_mb(evaluate_estimate),
         mem_mb=job_mem_mb,
         runtime=job_runtime,
     conda:
@@ -39,11 +41,13 @@ rule evaluate_full:
     params:
         protocol=protocol(full=True),
         student=canonical(config["student"]),
+        runtime=RUNTIME,
         code=script_code("evaluate_full.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
         cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        gpu_mem_mb=gpu_mem_mb(lambda wc: evaluate_estimate(wc, full=True)),
         mem_mb=job_mem_mb,
         runtime=job_runtime,
     conda:

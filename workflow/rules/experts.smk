@@ -10,11 +10,13 @@ rule expert:
     params:
         experts=expert_training(),
         student=canonical(config["student"]),
+        runtime=RUNTIME,
         code=script_code("expert.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
         cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        gpu_mem_mb=gpu_mem_mb(expert_estimate),
         mem_mb=job_mem_mb,
         runtime=job_runtime,
     conda:

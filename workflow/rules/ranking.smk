@@ -11,11 +11,13 @@ rule class_accuracy:
         training=lambda wc: canonical({**config["teacher"], "seed": int(wc.seed)}),
         test_passes=config["evaluation"]["test_passes"],
         checkpoint="results/checkpoints/ranking/{dataset}_{mode}_{seed}.pt",
+        runtime=RUNTIME,
         code=script_code("class_accuracy.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
         cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        gpu_mem_mb=gpu_mem_mb(teacher_estimate),
         mem_mb=job_mem_mb,
         runtime=job_runtime,
     conda:

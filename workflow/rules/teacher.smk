@@ -13,11 +13,13 @@ rule teacher:
         teacher=lambda wc: canonical(teacher_config(wc.teacher)),
         test_passes=config["evaluation"]["test_passes"],
         checkpoint="results/checkpoints/teacher/{dataset}_{teacher}.pt",
+        runtime=RUNTIME,
         code=script_code("teacher.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
         cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        gpu_mem_mb=gpu_mem_mb(teacher_estimate),
         mem_mb=job_mem_mb,
         runtime=job_runtime,
     conda:

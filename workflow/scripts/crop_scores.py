@@ -8,12 +8,13 @@ from vidstill.crops.scoring import cropped_videos, region_size, score_crops
 from vidstill.data.clips import ClipStore
 from vidstill.io import write_parquet
 from vidstill.logs import job_log
-from vidstill.runtime import job_device
+from vidstill.runtime import job_runtime
 from vidstill.teacher import load_teacher, teacher_standardizes
 
 with job_log(snakemake.log[0]) as log:
     p = snakemake.params
-    device = job_device(snakemake.config["device"], snakemake.threads)
+    rt = job_runtime(p.runtime, snakemake.threads)
+    device = rt.device
     train = ClipStore.open(snakemake.input.train)
     labels = dict(zip(train.table["id"], train.table["label"].astype(int)))
     tracks = pd.read_parquet(snakemake.input.tracks)
@@ -28,4 +29,5 @@ with job_log(snakemake.log[0]) as log:
     per_class = scores.groupby("label").size().reindex(range(train.num_classes), fill_value=0)
     log.info("%d cropped videos scored at region %dx%d (grid %d); per class: %s; top label = true label for %.1f%%",
              len(scores), size[0], size[1], p.grid, per_class.tolist(), 100 * (scores["top_label"] == scores["label"]).mean())
-    write_parquet(scores, snakemake.output[0], metadata={"grid": p.grid, "region": list(size), "crops_per_class": per_class.tolist()})
+    write_parquet(scores, snakemake.output[0], metadata={"grid": p.grid, "region": list(size), "crops_per_class": per_class.tolist(),
+                                                                 **rt.write_record(snakemake.log[0])})

@@ -9,11 +9,12 @@ from vidstill.crops.tracking import preselect, track_videos
 from vidstill.data.clips import ClipSpec
 from vidstill.io import write_parquet
 from vidstill.logs import job_log
-from vidstill.runtime import job_device
+from vidstill.runtime import job_runtime
 
 with job_log(snakemake.log[0]) as log:
     p, w = snakemake.params, snakemake.wildcards
-    device = job_device(snakemake.config["device"], 1)
+    rt = job_runtime(p.runtime, 1)  # torch gets one thread: the rule's threads are the trackers'
+    device = rt.device
     crops, spec = p.crops, ClipSpec.from_config(p.clips)
     videos = preselect(pd.read_parquet(snakemake.input.index), crops["preselect"], crops["seed"], p.train_splits)
     shard, shards = int(w.shard), int(crops["shards"])
@@ -24,5 +25,6 @@ with job_log(snakemake.log[0]) as log:
     tracks, per_video, speed = track_videos(mine, detector, spec, crops, crops["seed"], threads=snakemake.threads)
     log.info("%d crop frames from %d tracks in %.1fs (%.1f crops/s)", len(tracks), int(per_video["tracks"].sum()) if len(per_video) else 0,
              speed["seconds"], speed["crops_per_s"])
-    write_parquet(per_video, snakemake.output.videos, metadata=speed)
-    write_parquet(tracks, snakemake.output.tracks, metadata=speed)
+    meta = {**speed, **rt.write_record(snakemake.log[0])}
+    write_parquet(per_video, snakemake.output.videos, metadata=meta)
+    write_parquet(tracks, snakemake.output.tracks, metadata=meta)

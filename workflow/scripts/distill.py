@@ -9,11 +9,13 @@ from vidstill.data.clips import ClipStore
 from vidstill.logs import job_log
 from vidstill.methods import get_method
 from vidstill.methods.context import DistillContext
-from vidstill.runtime import gpu_peak_memory_bytes, job_device, reset_peak_memory
+from vidstill.runtime import check_card, job_runtime
 
 with job_log(snakemake.log[0]) as log:
     w, p = snakemake.wildcards, snakemake.params
-    device = job_device(snakemake.config["device"], snakemake.threads)
+    rt = job_runtime(p.runtime, snakemake.threads)
+    device = rt.device
+    check_card(f"distill {w.dataset} {w.method} ipc {w.ipc} seed {w.seed}", snakemake.resources.get("gpu_mem_mb"), device)
     inputs = dict(snakemake.input.items())
     ctx = DistillContext(
         train=ClipStore.open(inputs.pop("train")),
@@ -28,12 +30,10 @@ with job_log(snakemake.log[0]) as log:
         checkpoint=Path("results/checkpoints/distill") / w.dataset / f"{w.method}_ipc{w.ipc}_seed{w.seed}.pt",
         checkpoint_every_s=float(snakemake.config["checkpoint_every_s"]),
     )
-    reset_peak_memory(device)
     start = time.perf_counter()
     synthetic = get_method(p.method).fn(ctx)
     synthetic.meta.update(method=p.method, instance=w.method, dataset=w.dataset, ipc=int(w.ipc), seed=int(w.seed),
-                          settings=dict(p.settings), wall_time=time.perf_counter() - start, device=str(device),
-                          gpu_peak_memory_bytes=gpu_peak_memory_bytes(device))
+                          settings=dict(p.settings), wall_time=time.perf_counter() - start, **rt.write_record(snakemake.log[0]))
     log.info("%s ipc %s seed %s: %d items, %d bytes, %.1fs", w.method, w.ipc, w.seed, len(synthetic),
              synthetic.storage_bytes(), synthetic.meta["wall_time"])
     synthetic.save(snakemake.output[0])

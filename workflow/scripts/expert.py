@@ -5,12 +5,14 @@ hand_over(snakemake)  # a local run forks this job from a process that has impor
 from vidstill.data.clips import ClipStore
 from vidstill.experts import save_expert, train_expert
 from vidstill.logs import job_log
-from vidstill.runtime import job_device
+from vidstill.runtime import check_card, job_runtime
 
 with job_log(snakemake.log[0]):
     p = snakemake.params
-    device = job_device(snakemake.config["device"], snakemake.threads)
+    rt = job_runtime(p.runtime, snakemake.threads)
+    device = rt.device
+    check_card(f"expert {snakemake.wildcards.dataset} {snakemake.wildcards.expert}", snakemake.resources.get("gpu_mem_mb"), device)
     trajectory, info = train_expert(ClipStore.open(snakemake.input.train), ClipStore.open(snakemake.input.test),
                                     p.experts, p.student, int(snakemake.wildcards.expert), device,
                                     test_passes=int(p.experts.get("test_passes", 1)))
-    save_expert(trajectory, info, snakemake.output[0])
+    save_expert(trajectory, {**info, **rt.write_record(snakemake.log[0])}, snakemake.output[0])

@@ -11,12 +11,14 @@ from vidstill.io import atomic_path
 from vidstill.logs import job_log
 from vidstill.redundancy import class_redundancy, correlations, redundancy_gain_table
 from vidstill.report.figures import plot_redundancy_gain
-from vidstill.runtime import job_device
+from vidstill.runtime import job_runtime
 from vidstill.teacher import load_teacher
 
 with job_log(snakemake.log[0]):
-    device = job_device(snakemake.config["device"], snakemake.threads)
+    rt = job_runtime(snakemake.params.runtime, snakemake.threads)
+    device = rt.device
     redundancy = class_redundancy(load_teacher(snakemake.input.teacher, device), ClipStore.open(snakemake.input.train), device)
+    rt.write_record(snakemake.log[0])  # the csv has no metadata: the record beside the log is the result's
     runs = {k: pd.concat([pd.read_parquet(p) for p in snakemake.input[k]]) for k in ("method", "baseline")}
     table = redundancy_gain_table(redundancy, runs["method"], runs["baseline"], snakemake.params.labels)
     logging.getLogger("vidstill").info("Spearman correlation of the gain with R_t, R_IC: %s", correlations(table))

@@ -16,6 +16,7 @@ import torch
 
 from vidstill.data.clips import ClipStore, RealClips
 from vidstill.models import build_model
+from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import TrainConfig, TrainSource, epoch_seed, evaluate, train
 
 log = logging.getLogger("vidstill.evaluate")
@@ -38,6 +39,8 @@ def evaluate_student(
     if selection not in SELECTIONS:
         raise ValueError(f"evaluation.selection must be one of {SELECTIONS}, got {selection!r}")
     passes = int(protocol.get("test_passes", 3))
+    if device.type == "cuda" and isinstance(source, SyntheticSet):
+        source = source.to(device)  # expanded on the GPU, batch by batch (CPU runs keep the set where it is)
     test = RealClips(test_store).test_batches(int(protocol.get("test_batch_size", 64)))
     spec = test_store.spec
     rows = []

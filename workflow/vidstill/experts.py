@@ -88,7 +88,10 @@ def trajectory_rows(path: str | Path, rows: list[int], device: torch.device | st
         for r in rows:
             if not 0 <= r <= epochs:
                 raise ValueError(f"{path}: epoch {r} requested, but the expert was trained for {epochs} epochs")
-        return [traj[r : r + 1][0] for r in rows]
+        # copies, in torch's 64-byte-aligned memory: a view into the file sits wherever the metadata header ends,
+        # and oneDNN's vectorised kernels round differently on differently aligned inputs, so an expert's wall time
+        # (its metadata's length) moved MTT's result by an ulp
+        return [traj[r : r + 1][0].clone() for r in rows]
 
 
 def expert_summary(infos: list[dict[str, Any]], full_top1: float, min_ratio: float) -> pd.DataFrame:

@@ -151,3 +151,41 @@ class _VideoResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x.permute(0, 2, 1, 3, 4))
+
+
+def embedding_chunk(net: nn.Module, clips: torch.Tensor, chunk: int) -> int:
+    """Clips per forward of a no-grad embedding: `chunk` when set (> 0); 0 means all at once on the CPU (the
+    arithmetic every CPU result was made with) and, on CUDA, as many as half the free memory holds by the estimate
+    of vidstill.memory (ConvNet3D; other networks are assumed to need 32 input-sizes per clip)."""
+    n = len(clips)
+    if chunk > 0 or clips.device.type != "cuda" or n == 0:
+        return min(chunk, n) if chunk > 0 else n
+    from vidstill.memory import ClipShape, nograd_bytes_per_clip
+
+    if isinstance(net, ConvNet3D):
+        t, c, h = clips.shape[1], clips.shape[2], clips.shape[3]
+        widths = tuple(m.out_channels for m in net.features if isinstance(m, nn.Conv3d))
+        per_clip = nograd_bytes_per_clip(ClipShape(t, h, c), widths)
+    else:
+        per_clip = 32 * clips[0].numel() * clips.element_size()
+    free, _ = torch.cuda.mem_get_info(clips.device)
+    return max(1, min(n, int(0.5 * free) // max(per_clip, 1)))
+
+
+@torch.no_grad()
+def embed_chunked(net: nn.Module, clips: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
+    """`net.embed(clips)` without a graph, `chunk` clips at a time (runtime.embed_chunk() when None): the real-clip
+    embeddings of DM, IDTD and FRePo, whose one forward over every real clip of an iteration needs tens of GB at
+    paper scale. Each clip's embedding depends on that clip only (the networks embed in eval mode or without
+    normalisation), so the chunks concatenate to the one forward's result within float tolerance."""
+    if chunk is None:
+        from vidstill.runtime import embed_chunk
+
+        chunk = embed_chunk()
+    size = embedding_chunk(net, clips, chunk)
+    if size >= len(clips):
+        return net.embed(clips)
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in net.modules()):
+        raise ValueError("embed_chunked: a BatchNorm network in training mode normalises by its batch; chunks would change "
+                         "the embeddings (put it in eval mode or set embed_chunk: 0)")
+    return torch.cat([net.embed(part) for part in clips.split(size)])

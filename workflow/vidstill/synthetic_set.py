@@ -145,6 +145,13 @@ class SyntheticSet:
         """Bytes of everything stored: the tensors at their stored dtype, plus the labels."""
         return int(sum(t.numel() * t.element_size() for t in [*self.tensors.values(), self.labels]))
 
+    def to(self, device: torch.device) -> SyntheticSet:
+        """The same set with its tensors on `device`, so the evaluation expands every batch there (a distilled set is
+        small next to a GPU's memory) instead of building it on the CPU and sending it each step."""
+        moved = {k: v.to(device) for k, v in self.tensors.items()}
+        return SyntheticSet(moved, self.labels.to(device), self.num_classes, self.frames, self.expansion, self.expansion_args,
+                            self.lr, self.label_loss, self.meta)
+
     def videos(self, idx: torch.Tensor | np.ndarray | list[int], rng: np.random.Generator | None = None) -> torch.Tensor:
         return EXPANSIONS[self.expansion](self, torch.as_tensor(np.asarray(idx), dtype=torch.long), rng)
 

@@ -6,6 +6,7 @@ checkpoint draws exactly the batches, flips and dropout masks an uninterrupted r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -19,9 +20,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vidstill.data.clips import normalize
 from vidstill.models import place_model
 from vidstill.optim import SGD, Adam, AdamW, Optimizer
 from vidstill.resume import IterationCheckpoint, load_buffers, saved_buffers
+from vidstill.runtime import autocast, resolve_device
 
 log = logging.getLogger("vidstill.train")
 
@@ -45,7 +48,7 @@ class TrainConfig:
     batch_size: int = 256
     standardize: bool = True  # per-batch standardisation of the inputs (reference behaviour)
     label_loss: str = "ce"  # ce: cross-entropy (hard or soft labels) | mse: regression onto label vectors (FRePo)
-    amp: bool = True  # bf16 autocast on CUDA; ignored on CPU
+    amp: bool = True  # bf16 autocast when the job's precision is bf16 (runtime.configure); false opts this training out
     seed: int = 0
     log_every: int = 10  # epochs between progress lines
 
@@ -53,14 +56,6 @@ class TrainConfig:
     def from_config(cls, cfg: dict, **overrides) -> TrainConfig:
         known = {k: v for k, v in {**cfg, **overrides}.items() if k in cls.__dataclass_fields__}
         return cls(**known)
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device: cuda was requested but torch sees no CUDA device")
-    return torch.device(name)
 
 
 def standardize(x: torch.Tensor) -> torch.Tensor:
@@ -116,6 +111,55 @@ def classification_loss(logits: torch.Tensor, labels: torch.Tensor, kind: str = 
     return torch.sum(-labels * F.log_softmax(logits, dim=1), dim=1).mean()
 
 
+def prefetched(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
+    """`batches` produced in a background thread, `depth` ahead, each in pinned (page-locked) host memory, so the
+    next batch is sampled and its copy to the GPU can overlap the current step. Only for generators that draw from
+    numpy alone (RealClips.epoch_uint8): a torch draw in the thread would interleave with the training's own."""
+    import queue
+    import threading
+
+    pin = torch.cuda.is_available()  # page-locking needs the CUDA driver
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for x, y in batches:
+                if stop.is_set():
+                    return
+                q.put((x.pin_memory(), y.pin_memory()) if pin else (x, y))
+            q.put(done)
+        except BaseException as e:  # re-raised in the consumer
+            q.put(e)
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while (item := q.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                q.get_nowait()
+            thread.join(timeout=0.05)
+
+
+def epoch_batches(source: TrainSource, batch_size: int, rng: np.random.Generator, device: torch.device) -> Iterator[Batch]:
+    """One epoch of `source` on `device`. On CUDA, a source with uint8 batches (RealClips) sends those, pinned and
+    prefetched, and they are normalised on the GPU; everything else (and every CPU run) takes the float batches
+    as they come, so CPU results do not depend on this path."""
+    if device.type == "cuda" and hasattr(source, "epoch_uint8"):
+        for x, y in prefetched(source.epoch_uint8(batch_size, rng)):
+            yield normalize(x.to(device, non_blocking=True)), y.to(device, non_blocking=True)
+        return
+    for x, y in source.epoch(batch_size, rng):
+        yield x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+
+
 @dataclass
 class TrainResult:
     curve: list[dict] = field(default_factory=list)  # per logged epoch: epoch, loss, lr, seconds, (+ eval metrics)
@@ -146,7 +190,6 @@ def train(
     if start_epoch:
         load_buffers([model], resume.extra["buffers"])
         result.curve, result.resumed_from = list(curve), start_epoch
-    use_amp = cfg.amp and device.type == "cuda"
     t0 = time.perf_counter()
     for epoch in range(start_epoch, cfg.epochs):
         torch.manual_seed(epoch_seed(cfg.seed, epoch))
@@ -154,19 +197,20 @@ def train(
         for group in optimizer.param_groups:
             group["lr"] = lr_at(cfg, epoch)
         model.train()
-        total, count = 0.0, 0
-        for x, y in source.epoch(cfg.batch_size, rng):
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        # the epoch's loss sum stays on the device (float64: the same sums Python's floats made) and is read once per
+        # epoch, so no batch waits for the host
+        total, count = torch.zeros((), dtype=torch.float64, device=device), 0
+        for x, y in epoch_batches(source, cfg.batch_size, rng, device):
             if cfg.standardize:
                 x = standardize(x)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            with autocast(device, cfg.amp):
                 loss = classification_loss(model(x).float(), y, cfg.label_loss)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += loss.item() * len(x)
+            total += loss.detach().double() * len(x)
             count += len(x)
-        row = {"epoch": epoch + 1, "loss": total / max(count, 1), "lr": lr_at(cfg, epoch), "seconds": time.perf_counter() - t0}
+        row = {"epoch": epoch + 1, "loss": total.item() / max(count, 1), "lr": lr_at(cfg, epoch), "seconds": time.perf_counter() - t0}
         extra = on_epoch_end(epoch + 1, model) if on_epoch_end else None
         if extra:
             row.update(extra)

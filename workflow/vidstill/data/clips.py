@@ -274,10 +274,11 @@ class ClipStore:
 
 
 def normalize(clips_uint8: torch.Tensor) -> torch.Tensor:
-    """(B, T, H, W, 3) uint8 → (B, T, 3, H, W) float, ImageNet mean/std (the reference normalisation)."""
+    """(B, T, H, W, 3) uint8 → (B, T, 3, H, W) float, ImageNet mean/std (the reference normalisation). Runs where
+    its input lives: a uint8 batch sent to the GPU (a quarter of float32's bytes) is normalised there."""
     x = clips_uint8.permute(0, 1, 4, 2, 3).float().div_(255.0)
-    mean = torch.tensor(IMAGENET_MEAN).view(1, 1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(1, 1, 3, 1, 1)
+    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(1, 1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(1, 1, 3, 1, 1)
     return x.sub_(mean).div_(std)  # in place: the same roundings as (x - mean) / std without two fresh batch-sized buffers
 
 
@@ -294,7 +295,17 @@ def sample_clips(
     rng: np.random.Generator | None = None,
     static: bool = False,
 ) -> torch.Tensor:
-    """Normalised (B, T, C, H, W) clips: random temporal start and horizontal flip of the whole clip from `rng`.
+    """Normalised (B, T, C, H, W) clips: `sample_clips_uint8`'s draws, normalised (`normalize`)."""
+    return normalize(sample_clips_uint8(store, indices, rng, static))
+
+
+def sample_clips_uint8(
+    store: ClipStore,
+    indices: Sequence[int],
+    rng: np.random.Generator | None = None,
+    static: bool = False,
+) -> torch.Tensor:
+    """Stored-pixel (B, T, H, W, 3) uint8 clips: random temporal start and horizontal flip of the whole clip from `rng`.
 
     The reference flips at test time too; the store's `spec.flip` turns flipping off for data whose labels a mirror
     changes (SSv2's "left to right", the synthetic benchmark's direction classes). `rng=None` gives the deterministic centre clip without flip (embeddings for
@@ -314,7 +325,7 @@ def sample_clips(
         if rng is not None and store.spec.flip and rng.random() < 0.5:
             clip = clip[:, :, ::-1]
         out[k] = clip
-    return normalize(torch.from_numpy(out))
+    return torch.from_numpy(out)
 
 
 class RealClips:
@@ -326,10 +337,16 @@ class RealClips:
         self.indices = np.arange(len(store)) if indices is None else np.asarray(indices)
 
     def epoch(self, batch_size: int, rng: np.random.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for x, y in self.epoch_uint8(batch_size, rng):
+            yield normalize(x), y
+
+    def epoch_uint8(self, batch_size: int, rng: np.random.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """`epoch`'s batches (the same draws) as stored uint8 pixels: a quarter of float32's bytes to send to a GPU,
+        normalised there (train.py). Uses only `rng` (numpy), so it may run in a prefetch thread."""
         order = rng.permutation(self.indices)
         for k in range(0, len(order), batch_size):
             chunk = order[k : k + batch_size]
-            yield sample_clips(self.store, chunk, rng, static=self.static), self.store.labels[chunk]
+            yield sample_clips_uint8(self.store, chunk, rng, static=self.static), self.store.labels[chunk]
 
     def test_batches(self, batch_size: int = 64) -> Callable[[np.random.Generator], Iterator[tuple[torch.Tensor, torch.Tensor]]]:
         def batches(rng: np.random.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

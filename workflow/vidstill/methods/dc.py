@@ -37,7 +37,7 @@ from vidstill.methods.dm import init_from_real
 from vidstill.models import ConvNet2D
 from vidstill.optim import SGD
 from vidstill.resume import IterationCheckpoint
-from vidstill.runtime import peak_memory_bytes, reset_peak_memory
+from vidstill.runtime import peak_memory_bytes
 from vidstill.synthetic_set import SyntheticSet, resize_time
 from vidstill.train import epoch_seed
 
@@ -146,7 +146,6 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
     labels = labels.to(ctx.device)
     members = [torch.nonzero(labels == c).squeeze(1) for c in range(ctx.num_classes)]
     opt = SGD([videos], lr=lr, momentum=float(p.get("momentum", 0.5)))
-    reset_peak_memory(ctx.device)
     checkpoint = IterationCheckpoint(ctx.checkpoint, ctx.checkpoint_every_s)  # every draw is seeded from the iteration
     done, curve = checkpoint.restore([opt])
     start = time.perf_counter()

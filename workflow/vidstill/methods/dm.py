@@ -27,9 +27,10 @@ from vidstill.augment import DSAParams, apply_draw, dsa_strategy, sample_draw
 from vidstill.data.clips import sample_clips
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
+from vidstill.models import embed_chunked
 from vidstill.optim import SGD, descend
 from vidstill.resume import IterationCheckpoint
-from vidstill.runtime import peak_memory_bytes, reset_peak_memory
+from vidstill.runtime import peak_memory_bytes
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import epoch_seed
 
@@ -57,8 +58,7 @@ def dm_loss(net: torch.nn.Module, real: torch.Tensor, real_labels: torch.Tensor,
     """One DM objective on one network: real embeddings without a graph, synthetic ones with. `per_class=True` is
     the reference's loop (one forward pair per class), kept to measure what batching buys (benchmarks/distill.py)."""
     if not per_class:
-        with torch.no_grad():
-            emb_real = net.embed(real)
+        emb_real = embed_chunked(net, real)  # no graph; in chunks where memory needs it
         return embedding_match_loss(emb_real, real_labels, net.embed(syn), syn_labels, num_classes)
     loss = syn.new_zeros(())
     for c in range(num_classes):
@@ -126,7 +126,6 @@ def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: to
     strategy = dsa_strategy(p, ctx.train.spec.flip) if p.get("dsa", False) else None
     dsa_params = DSAParams(mode=str(p.get("dsa_mode", "single")))
     labels = labels.to(ctx.device)
-    reset_peak_memory(ctx.device)
     checkpoint = IterationCheckpoint(ctx.checkpoint if resumable else None, ctx.checkpoint_every_s)
     done, curve = checkpoint.restore(optimizers)
     start = time.perf_counter()

@@ -42,9 +42,10 @@ from torch import nn
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import initial_videos, real_batch
+from vidstill.models import embed_chunked
 from vidstill.optim import Adam
 from vidstill.resume import IterationCheckpoint, load_buffers, saved_buffers
-from vidstill.runtime import peak_memory_bytes, reset_peak_memory
+from vidstill.runtime import peak_memory_bytes
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import TrainConfig, classification_loss, epoch_seed, lr_at
 
@@ -135,7 +136,6 @@ def regress_features(ctx: DistillContext, synthetic: Callable[[np.random.Generat
     params = [q for group, _ in groups for q in group]
     pool = ModelPool(ctx.network, int(p.get("num_models", 10)), int(p.get("max_online_steps", 100)),
                      float(p.get("online_lr", 1e-4)), ctx.seed)
-    reset_peak_memory(ctx.device)
     # the synthetic set's optimizers and the pool's (its networks' weights and Adam states), its counters and buffers
     checkpoint = IterationCheckpoint(ctx.checkpoint, ctx.checkpoint_every_s)
     states = [opt for opt, _ in opts] + pool.opts
@@ -151,8 +151,7 @@ def regress_features(ctx: DistillContext, synthetic: Callable[[np.random.Generat
         net.eval()  # features without dropout; a BN student's running statistics stay the online training's
         it_rng = np.random.default_rng(it_seed)
         real, real_classes = real_batch(ctx, per_class, it_rng)
-        with torch.no_grad():
-            phi_r = net.embed(real.to(ctx.device))
+        phi_r = embed_chunked(net, real.to(ctx.device))  # no graph; in chunks where memory needs it
         videos = synthetic(it_rng)
         loss = krr_loss(net.embed(videos), labels, phi_r, centred_one_hot(real_classes, ctx.num_classes).to(ctx.device), reg)
         grads = torch.autograd.grad(loss, params)  # the synthetic set's only: the network's parameters get none

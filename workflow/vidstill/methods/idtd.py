@@ -55,9 +55,10 @@ from vidstill.data.clips import sample_clips
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import embedding_match_loss, iteration_draw
+from vidstill.models import embed_chunked
 from vidstill.optim import Adam
 from vidstill.resume import IterationCheckpoint
-from vidstill.runtime import peak_memory_bytes, reset_peak_memory
+from vidstill.runtime import peak_memory_bytes
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import epoch_seed
 
@@ -243,8 +244,7 @@ def idtd_loss(net: nn.Module, parts: IDTDParts, classes: list[int], real: torch.
     w_seg, w_div, w_vid = weights
     keep = torch.isin(real_labels, torch.tensor(classes, device=real_labels.device))
     real, real_labels = real[keep], real_labels[keep]
-    with torch.no_grad():
-        emb_real = net.embed(real)
+    emb_real = embed_chunked(net, real)  # no graph; in chunks where memory needs it
     labels = torch.tensor(classes, device=real.device).repeat_interleave(parts.ipc)
     segments = parts.segments(classes)
     terms = {name: real.new_zeros(()) for name in ("segments", "diversity", "video")}
@@ -276,7 +276,6 @@ def idtd(ctx: DistillContext) -> SyntheticSet:
     iterations = int(p.get("iterations", 5000)) if parts.modules != "stitch_real" else 0
     optimizers = [Adam(parts.params(c), lr=float(p.get("lr", 0.01))) for c in classes] if iterations else []
     per_class = int(p.get("batch_real", 64))
-    reset_peak_memory(ctx.device)
     curve: dict[str, list[float]] = {"total": [], "segments": [], "diversity": [], "video": [], "diversity_ratio": []}
     checkpoint = IterationCheckpoint(ctx.checkpoint if iterations else None, ctx.checkpoint_every_s)  # draws seeded per iteration
     done, saved_curve = checkpoint.restore(optimizers)

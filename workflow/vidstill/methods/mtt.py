@@ -32,7 +32,7 @@ from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import initial_videos
 from vidstill.optim import SGD, descend
 from vidstill.resume import IterationCheckpoint
-from vidstill.runtime import peak_memory_bytes, reset_peak_memory
+from vidstill.runtime import peak_memory_bytes
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import epoch_seed, standardize
 
@@ -113,7 +113,6 @@ def match_trajectories(ctx: DistillContext, videos: torch.Tensor | BatchVideos, 
     net = ctx.network(ctx.seed).train()  # the architecture; its own weights are never used
     for param in net.parameters():
         param.requires_grad_(False)
-    reset_peak_memory(ctx.device)
     checkpoint = IterationCheckpoint(ctx.checkpoint, ctx.checkpoint_every_s)  # every draw is seeded from the iteration
     done, curve = checkpoint.restore(optimizers)
     start_time = time.perf_counter()

@@ -34,7 +34,7 @@ from vidstill.methods import register
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import initial_videos
 from vidstill.optim import SGD, Adam, Optimizer
-from vidstill.runtime import peak_memory_bytes, reset_peak_memory
+from vidstill.runtime import peak_memory_bytes
 from vidstill.saliency import SaliencyParams, gradient_scale, temporal_saliency
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.teacher import teacher_softmax, teacher_standardizes
@@ -140,7 +140,6 @@ def tsgf(ctx: DistillContext) -> SyntheticSet:
     videos, labels = initial_videos(ctx, rng)  # class-major: class c's IPC videos are rows c·IPC … c·IPC + IPC − 1
     videos = videos.to(ctx.device)
     labels = labels.to(ctx.device)
-    reset_peak_memory(ctx.device)
     curves, start = [], time.perf_counter()
     for slot in range(ctx.ipc):
         rows = torch.arange(ctx.num_classes, device=ctx.device) * ctx.ipc + slot

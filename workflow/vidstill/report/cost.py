@@ -1,6 +1,6 @@
 """What the tables cost: every job behind them with its wall time, CPU time and peak memory, from the `benchmark:`
-file Snakemake writes for each job (`results/benchmarks/`), plus the peak GPU memory the distill and evaluate jobs
-record beside their results (a benchmark file sees only host memory). The papers report accuracy; a user deciding
+file Snakemake writes for each job (`results/benchmarks/`), plus the device, precision and peak GPU memory every
+job that runs a network records beside its log (a benchmark file sees only host memory). The papers report accuracy; a user deciding
 whether to run a table also needs its price, per method and in total.
 """
 
@@ -42,6 +42,17 @@ def gpu_peak_mb(artifact: str | Path | None) -> float:
     return float(value) / 2**20 if value is not None else np.nan
 
 
+def read_device_record(log: str | Path | None) -> dict[str, Any] | None:
+    """What a job ran on and its peak GPU memory, as the job wrote it beside its log (`<log>.device.json`,
+    runtime.Runtime.write_record): every training job writes one, so the GPU column covers every stage."""
+    path = Path(f"{log}.device.json") if log else None
+    if path is None or not path.is_file():
+        return None
+    import json
+
+    return json.loads(path.read_text())
+
+
 def read_usage(path: str | Path | None) -> dict[str, float] | None:
     """CPU time and peak RSS a warm-started job measured in itself (vidstill/warm.py writes `<log>.usage.json`): its
     benchmark file then saw only the small process that handed the job over, so these replace that file's columns."""
@@ -64,9 +75,16 @@ def gather_costs(jobs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
         values = read_benchmark(bench) if measured else dict.fromkeys(BENCHMARK_COLUMNS.values(), np.nan)
         if measured and (usage := read_usage(job.get("usage"))):
             values.update(usage)
-        rows.append({**{k: job.get(k, "") for k in JOB_KEYS}, **values, "gpu_peak_mb": gpu_peak_mb(job.get("artifact")),
+        record = read_device_record(job.get("log"))
+        if record is not None:
+            peak = record.get("gpu_peak_memory_bytes")
+            gpu = float(peak) / 2**20 if peak is not None else np.nan
+        else:  # artifacts written before jobs recorded themselves beside their logs
+            gpu = gpu_peak_mb(job.get("artifact"))
+        rows.append({**{k: job.get(k, "") for k in JOB_KEYS}, **values, "gpu_peak_mb": gpu,
+                     "device": (record or {}).get("device", ""), "precision": (record or {}).get("precision", ""),
                      "measured": measured, "benchmark": str(bench)})
-    columns = [*JOB_KEYS, *BENCHMARK_COLUMNS.values(), "gpu_peak_mb", "measured", "benchmark"]
+    columns = [*JOB_KEYS, *BENCHMARK_COLUMNS.values(), "gpu_peak_mb", "device", "precision", "measured", "benchmark"]
     out = pd.DataFrame(rows, columns=columns)
     unknown = set(out["stage"]) - set(STAGES)
     if unknown:
@@ -83,7 +101,13 @@ def cost_summary(costs: pd.DataFrame) -> pd.DataFrame:
     Shared stages (data, teachers, experts, crops, ranking) have no method and are summed per stage."""
     g = costs.groupby(["stage", "method"], sort=False, dropna=False)
     return g.agg(jobs=("wall_s", "size"), measured=("measured", "sum"), wall_s=("wall_s", "sum"), max_job_s=("wall_s", "max"),
-                 cpu_s=("cpu_s", "sum"), max_rss_mb=("max_rss_mb", "max"), gpu_peak_mb=("gpu_peak_mb", "max")).reset_index()
+                 cpu_s=("cpu_s", "sum"), max_rss_mb=("max_rss_mb", "max"), gpu_peak_mb=("gpu_peak_mb", "max"),
+                 device=("device", _kinds), precision=("precision", _kinds)).reset_index()
+
+
+def _kinds(values: pd.Series) -> str:
+    """The distinct non-empty values of a column, joined (one value when the stage ran on one device / precision)."""
+    return "/".join(sorted({str(v) for v in values if isinstance(v, str) and v}))
 
 
 def render_cost_markdown(costs: pd.DataFrame, labels: Mapping[str, str], note: str = "") -> str:
@@ -91,13 +115,13 @@ def render_cost_markdown(costs: pd.DataFrame, labels: Mapping[str, str], note: s
     takes less wall time) and the count of jobs without a benchmark file."""
     summary = cost_summary(costs)
     lines = ["# Cost of the tables", "", note, "",
-             "| stage | method | jobs | job time (s) | longest job (s) | CPU time (s) | peak RSS (MB) | peak GPU (MB) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| stage | method | jobs | job time (s) | longest job (s) | CPU time (s) | peak RSS (MB) | peak GPU (MB) | device | precision |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in summary.itertuples():
         gpu = "" if np.isnan(r.gpu_peak_mb) else f"{r.gpu_peak_mb:.0f}"
         name = "Full Dataset" if r.method == "full" else labels.get(r.method, r.method)
         lines.append(f"| {r.stage} | {name} | {r.jobs} | {r.wall_s:.1f} | {r.max_job_s:.1f} | "
-                     f"{r.cpu_s:.1f} | {r.max_rss_mb:.0f} | {gpu} |")
+                     f"{r.cpu_s:.1f} | {r.max_rss_mb:.0f} | {gpu} | {r.device} | {r.precision} |")
     unmeasured = int((~costs["measured"]).sum())
     lines += ["", f"Total: {len(costs)} jobs, {costs['wall_s'].sum():.0f} s of job time, {costs['cpu_s'].sum():.0f} s of CPU time"
               + (f"; {unmeasured} job(s) without a benchmark file (not counted)." if unmeasured else ".")]

@@ -233,6 +233,26 @@ def render_markdown(wide: pd.DataFrame, long: pd.DataFrame, title: str, protocol
     return "\n".join(lines) + "\n"
 
 
+def device_note(runs: pd.DataFrame) -> str:
+    """Where the table's numbers were computed (evaluation and distillation device / precision), saying MIXED when its
+    runs differ: after a switch the workflow reruns every result the switch changes, so a mix means rows copied in
+    from elsewhere, and the reader is told."""
+    combos: dict[str, int] = {}
+    for prefix, what in (("", "evaluated"), ("distill_", "distilled")):
+        dev, prec = f"{prefix}device", f"{prefix}precision"
+        if dev not in runs:
+            continue
+        rows = runs[runs[dev].notna()] if prefix else runs[runs[dev].notna() & (runs["method"] != "full")]
+        for (d, p), n in rows.groupby([dev, prec], dropna=False).size().items():
+            key = f"{what} on {d} ({p})"
+            combos[key] = combos.get(key, 0) + int(n)
+    if not combos:
+        return "device not recorded"
+    devices = {k.split(" on ", 1)[1] for k in combos}
+    text = ", ".join(f"{k}: {n} runs" for k, n in combos.items()) if len(devices) > 1 else ", ".join(combos)
+    return ("MIXED devices / precisions: " if len(devices) > 1 else "") + text
+
+
 def protocol_note(runs: pd.DataFrame, protocol: Mapping[str, Any], metric: str) -> str:
     selection = ", ".join(sorted(runs["selection"].unique()))
     soft = "soft labels used by: " + ", ".join(sorted(runs.loc[runs["soft_labels"], "method"].unique())) if runs["soft_labels"].any() else "hard labels throughout"
@@ -241,7 +261,7 @@ def protocol_note(runs: pd.DataFrame, protocol: Mapping[str, Any], metric: str) 
             f"({len(runs['distill_seed'].unique())} distillation seed(s) × {protocol.get('runs')} evaluation runs); {label}; "
             f"students: {', '.join(sorted(runs['arch'].unique()))}, {protocol.get('epochs')} epochs on distilled sets, "
             f"{protocol.get('test_passes')} test passes; no augmentation of synthetic data unless a method's expansion "
-            f"adds it; {soft}{own_recipes(runs, protocol)}.")
+            f"adds it; {soft}{own_recipes(runs, protocol)}; {device_note(runs)}.")
 
 
 def own_recipes(runs: pd.DataFrame, protocol: Mapping[str, Any]) -> str:

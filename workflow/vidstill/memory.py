@@ -1,0 +1,141 @@
+"""Device memory a job will need, estimated at planning from its shapes (torch-free: the Snakefile imports it).
+
+The estimate counts the float32 tensors that dominate a ConvNet3D job (weights are a few MB and are ignored):
+- a no-grad forward (the real clips' embeddings) holds, per clip, at most one layer's input and output at a time;
+- a forward with a graph (synthetic videos, training batches) keeps every layer's output for the backward, max
+  pooling's int64 indices included, and the backward adds about one layer's output and its gradient;
+- a real batch is held whole on the device (float32), a synthetic set three times (values, gradient, momentum).
+It is an estimate, not a measurement: on a GPU, `benchmarks/device_check.sh` prints it beside the measured peak.
+Jobs without a model here (MTT's unrolls, DC's inner loops, IDTD's segments, video ResNets) get None: no check, no
+GPU-memory resource.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FLOAT = 4
+INDEX = 8  # MaxPool3d's saved argmax indices (int64)
+
+# Classes of the real layouts (the synthetic benchmark and subsets are counted from their config).
+LAYOUT_CLASSES = {"ucf101": 101, "hmdb51": 51, "kinetics400": 400, "ssv2": 174}
+# The methods whose real-clip embeddings are one no-grad forward and whose synthetic set goes through one graph of
+# full-length clips. IDTD embeds its real clips the same way (chunked alike) but its graph holds segments of its own
+# length per class chunk: not modelled here yet.
+EMBEDDING_METHODS = ("dm", "dm_vdsd", "david", "frepo", "frepo_vdsd")
+
+
+@dataclass(frozen=True)
+class ClipShape:
+    frames: int
+    size: int
+    channels: int = 3
+
+    @property
+    def elements(self) -> int:
+        return self.frames * self.channels * self.size * self.size
+
+
+def convnet_layers(shape: ClipShape, widths: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Per block of ConvNet3D (models.py): (conv output, pool output) elements for one clip."""
+    t, h, out = shape.frames, shape.size, []
+    for i, w in enumerate(widths):
+        h = (h + 2 * 3 - 7) // 2 + 1
+        conv = w * t * h * h
+        h //= 2
+        if i > 0:
+            t //= 2
+        out.append((conv, w * t * h * h))
+    return out
+
+
+def nograd_bytes_per_clip(shape: ClipShape, widths: tuple[int, ...]) -> int:
+    """Peak of a no-grad forward of one clip: the largest (layer input + layer output) pair."""
+    prev, peak = shape.elements, 0
+    for conv, pool in convnet_layers(shape, widths):
+        peak = max(peak, prev + conv, conv + pool)
+        prev = pool
+    return FLOAT * peak
+
+
+def graph_bytes_per_clip(shape: ClipShape, widths: tuple[int, ...]) -> int:
+    """What one clip's forward keeps for its backward, plus the backward's transient (largest conv output, twice)."""
+    layers = convnet_layers(shape, widths)
+    saved = FLOAT * shape.elements + sum(FLOAT * conv + (FLOAT + INDEX) * pool for conv, pool in layers)
+    return saved + 2 * FLOAT * max(conv for conv, _ in layers)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A job's estimated peak device memory, with its parts (bytes) for the error message and the README."""
+
+    total: int
+    parts: dict[str, int]
+
+    def describe(self) -> str:
+        return ", ".join(f"{k} {v / 2**30:.2f} GiB" for k, v in self.parts.items())
+
+
+def embedding_chunk_bytes(shape: ClipShape, widths: tuple[int, ...], clips: int, chunk: int) -> int:
+    """A chunked no-grad embedding of `clips` clips, `chunk` at a time (0: all at once)."""
+    n = clips if chunk <= 0 else min(chunk, clips)
+    return n * nograd_bytes_per_clip(shape, widths)
+
+
+def distill_estimate(method: str, settings: dict, shape: ClipShape, widths: tuple[int, ...], classes: int, ipc: int,
+                     chunk: int) -> Estimate | None:
+    """DM-family / FRePo distillation: real batch + chunked real embedding + the synthetic set's graph."""
+    if method not in EMBEDDING_METHODS:
+        return None
+    real = classes * int(settings.get("batch_real", 64))
+    syn = classes * ipc
+    parts = {
+        "real batch": real * FLOAT * shape.elements,
+        "real embedding": embedding_chunk_bytes(shape, widths, real, chunk),
+        "synthetic graph": syn * graph_bytes_per_clip(shape, widths),
+        "synthetic set": 3 * classes * ipc * FLOAT * shape.elements,
+    }
+    return Estimate(sum(parts.values()), parts)
+
+
+def training_estimate(batch_size: int, shape: ClipShape, widths: tuple[int, ...]) -> Estimate:
+    """A ConvNet3D training step (teacher, expert, evaluation): one batch's graph and input."""
+    parts = {"batch graph": batch_size * graph_bytes_per_clip(shape, widths)}
+    return Estimate(sum(parts.values()), parts)
+
+
+def dataset_shape(clips: dict) -> ClipShape:
+    """The clip a network sees, from a dataset's `clips:` config (crop, else the resized height)."""
+    size = clips.get("crop") or (clips.get("resize") or [None, None])[1]
+    if not size:
+        raise ValueError("clips: needs crop or resize to size the network's input")
+    return ClipShape(int(clips["frames"]), int(size))
+
+
+def dataset_classes(datasets: dict, name: str) -> int | None:
+    """Classes of a configured dataset, known before any job runs (None where only the data will tell)."""
+    ds = datasets[name]
+    if "subset_of" in ds:
+        if "top_k_by_delta" in ds:
+            return int(ds["top_k_by_delta"])
+        if "classes_file" in ds:
+            from pathlib import Path
+
+            path = Path(ds["classes_file"])
+            return sum(1 for line in path.read_text().splitlines() if line.strip()) if path.is_file() else None
+        return None
+    if ds.get("layout") == "synthetic":
+        return len(ds.get("generator", {}).get("classes", [])) or None
+    return LAYOUT_CLASSES.get(ds.get("layout"))
+
+
+def check_fits(job: str, estimate: Estimate | None, card_bytes: int | None) -> None:
+    """Stop before a job that cannot fit: names the job, the estimate (with its parts) and the card's memory."""
+    if estimate is None or card_bytes is None or estimate.total <= card_bytes:
+        return
+    raise MemoryError(f"{job}: estimated peak GPU memory {estimate.total / 2**30:.1f} GiB ({estimate.describe()}) exceeds "
+                      f"the card's {card_bytes / 2**30:.1f} GiB; lower embed_chunk or the method's batch_real, or use a larger card")
+
+
+__all__ = ["ClipShape", "EMBEDDING_METHODS", "Estimate", "check_fits", "convnet_layers", "dataset_classes", "dataset_shape",
+           "distill_estimate", "embedding_chunk_bytes", "graph_bytes_per_clip", "nograd_bytes_per_clip", "training_estimate"]
