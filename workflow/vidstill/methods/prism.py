@@ -110,7 +110,7 @@ def prism(ctx: DistillContext) -> SyntheticSet:
     per_class = [float(counts[labels == c].mean()) for c in range(ctx.num_classes)]
     log.info("key frames per video by class: %s (of %d frames)", [round(x, 2) for x in per_class], mask.shape[1])
     meta = {**meta, "method": "prism", "keyframes_per_class": per_class, "keyframe_positions": mask.int().tolist(),
-            "insertions": model.inserted, "insertion_phase": [model.first, model.stop],
+            "insertions": model.inserted, "insertion_phase": [model.first, model.stop], "frames": int(mask.shape[1]),
             "classes": ctx.train.table.drop_duplicates("label").sort_values("label")["class"].tolist()}
     return SyntheticSet(pack(model.keys.detach(), mask), labels.cpu(), ctx.num_classes, ctx.train.spec.frames,
                         expansion="keyframes", meta=meta)
