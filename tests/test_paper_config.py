@@ -35,8 +35,8 @@ GPU_RULES = {"teacher", "class_accuracy", "expert", "distill", "evaluate", "eval
              "crop_scores", "idtd_redundancy"}
 # Rules that must not hold a GPU while they read files, decode videos or write tables.
 CPU_RULES = {"index", "subset_index", "extract_clips", "subset_clips", "crop_tracks", "crop_summary", "expert_check",
-             "delta", "table", "table_groups", "storage", "accuracy_figures", "distilled_strip", "cost", "david_resolution", "prism_keyframes",
-             "david_search_cost", "claims", "all"}
+             "delta", "table", "table_groups", "storage", "accuracy_figures", "distilled_strip", "cost", "david_resolution",
+             "david_search_cost", "prism_keyframes", "claims", "all"}
 RULE_THREADS = {"index": THREADS["index"], "extract_clips": THREADS["extract"], "crop_tracks": THREADS["crops"],
                 **{rule: THREADS["train"] for rule in GPU_RULES}}
 
