@@ -64,6 +64,7 @@ rule all:
         ["results/tables/storage.csv", "results/tables/claims.csv"] if "table1" in config["tables"] else [],
         ["results/tables/idtd_redundancy.csv"] if "idtd_redundancy" in config else [],
         ["results/tables/david_resolution.csv"] if "david_resolution" in config else [],
+        ["results/tables/prism_keyframes.csv"] if "prism_keyframes" in config else [],
         ["results/tables/david_search_cost.csv"] if "david_search_cost" in config else [],
         report_targets(),
     default_target: True

@@ -1,5 +1,5 @@
 """The claims table: Welch's test against hand-computed values, and constructed runs that give each verdict (holds,
-fails, inconclusive, not run) for each kind of claim (compare, gain, resolution)."""
+fails, inconclusive, not run) for each kind of claim (compare, gain, resolution, keyframes)."""
 
 import math
 
@@ -190,6 +190,44 @@ def test_resolution_claims_give_each_verdict():
     assert out["verdict"].tolist() == ["not run"] and "david_resolution does not cover" in out.loc[0, "reason"]
     _, out = claims({"res": {"kind": "resolution", "method": "good", "datasets": ["syn"], "ipc": [1]}})
     assert out["verdict"].tolist() == ["not run"]  # the report is about david's sets, not good's
+
+
+def keyframes_table(dataset, ipc, keyframes, deltas):
+    return resolution_table(dataset, ipc, keyframes, deltas).rename(columns={"resolution": "keyframes"})
+
+
+KEYFRAMES = pd.concat([
+    keyframes_table("syn", 1, [2.0, 2.0, 2.5, 3.0, 4.0, 5.5, 6.0, 7.0], [0.0, 0.05, 0.1, 0.15, 0.3, 0.35, 0.5, 0.6]),  # rises
+    keyframes_table("syn", 5, [7.0, 6.0, 5.5, 4.0, 3.0, 2.5, 2.0, 2.0], [0.0, 0.05, 0.1, 0.15, 0.3, 0.35, 0.5, 0.6]),  # falls
+    keyframes_table("tr", 1, [2.0, 2.0, 2.0, 2.0], [0.3, 0.35, 0.5, 0.6]),  # no insertion at all: inconclusive
+], ignore_index=True)
+KEYFRAMES_CONFIG = {"datasets": ["syn", "tr"], "ipc": [1, 5], "method": "prism"}
+
+
+def keyframe_claims(statements, keyframes=KEYFRAMES, config=KEYFRAMES_CONFIG):
+    plan = plan_claims(statements, TABLES, list(TABLES), RESOLUTION_CONFIG, [*METHODS, "prism"], ["syn", "tr"], config)
+    return plan, evaluate_claims(plan, {"table1": table1_runs()}, RESOLUTION, "convnet3d", {"prism": "PRISM"}, 0.05, 2000,
+                                 0, keyframes=keyframes)
+
+
+def test_keyframe_claims_read_prisms_report_and_give_each_verdict():
+    """PRISM's key frames per class against Δ: the same Spearman test as DAViD's resolution, on PRISM's own report
+    (negating its key frames flips the verdicts while DAViD's resolution table stays as it was)."""
+    statements = {"kf": {"kind": "keyframes", "datasets": ["syn", "tr"], "ipc": [1, 5]}}
+    plan, out = keyframe_claims(statements)
+    assert [r["table"] for r in plan] == ["prism_keyframes"] * 4 and {r["method"] for r in plan} == {"prism"}
+    assert out["verdict"].tolist() == ["holds", "fails", "inconclusive", "not run"]
+    assert out.loc[0, "estimate"] > 0.9 and out.loc[0, "p_value"] < 0.01 and "Spearman" in out.loc[0, "test"]
+    assert "motion: mean keyframes 5.62 over 4" in out.loc[0, "numbers"]
+    assert out.loc[0, "statement"] == "PRISM's key frames per class rise with Δ on syn at IPC 1"
+    assert "no classes of tr at IPC 5 in prism_keyframes" in out.loc[3, "reason"]
+    flipped = KEYFRAMES.assign(keyframes=lambda t: -t["keyframes"])
+    _, out = keyframe_claims(statements, keyframes=flipped)
+    assert out["verdict"].tolist()[:2] == ["fails", "holds"]
+    _, out = keyframe_claims(statements, keyframes=None, config=None)
+    assert set(out["verdict"]) == {"not run"} and "prism_keyframes does not cover prism" in out.loc[0, "reason"]
+    _, out = keyframe_claims({"kf": {"kind": "keyframes", "method": "good", "datasets": ["syn"], "ipc": [1]}})
+    assert out["verdict"].tolist() == ["not run"]  # the report is about prism's sets
 
 
 def test_unknown_methods_and_datasets_are_config_errors():

@@ -36,7 +36,7 @@ GPU_RULES = {"teacher", "class_accuracy", "expert", "distill", "evaluate", "eval
 # Rules that must not hold a GPU while they read files, decode videos or write tables.
 CPU_RULES = {"index", "subset_index", "extract_clips", "subset_clips", "crop_summary", "expert_check",
              "delta", "table", "table_groups", "storage", "accuracy_figures", "distilled_strip", "cost", "david_resolution",
-             "david_search_cost", "claims", "all"}
+             "david_search_cost", "prism_keyframes", "claims", "all"}
 RULE_THREADS = {**{rule: THREADS["train"] for rule in GPU_RULES}, "index": THREADS["index"], "extract_clips": THREADS["extract"],
                 "crop_tracks": THREADS["crops"]}
 
@@ -369,12 +369,12 @@ def test_default_target_plan(plans):
 
 def test_claims_plan(plans):
     """The papers' claims read table1 (MiniUCF, HMDB51), table2 (K400, SSv2) and david_table1 (TR-UCF, UCF101) and
-    DAViD's resolution report, and no ablation table; every claim has rows that can run."""
+    DAViD's resolution and PRISM's key-frame reports, and no ablation table; every claim has rows that can run."""
     from vidstill.report.claims import plan_claims
 
     rows = plan_claims(PAPER["claims"]["statements"], PAPER["tables"], PAPER["claims"]["tables"], PAPER["david_resolution"],
-                       PAPER["methods"], PAPER["datasets"])
-    assert {r["table"] for r in rows} == {"table1", "table2", "david_table1", "david_resolution"}
+                       PAPER["methods"], PAPER["datasets"], PAPER["prism_keyframes"])
+    assert {r["table"] for r in rows} == {"table1", "table2", "david_table1", "david_resolution", "prism_keyframes"}
     assert {r["claim"] for r in rows if r["table"]} == set(PAPER["claims"]["statements"])
     assert {r["metric"] for r in rows if r["table"] == "table2"} == {"top5"}
     gain = [r for r in rows if r["kind"] == "gain"]
@@ -382,7 +382,7 @@ def test_claims_plan(plans):
     beats = [r for r in rows if r["claim"] == "beats_random"]
     assert len(beats) == len(PAPER["claims"]["statements"]["beats_random"]["methods"]) * 2 * 2 and all(r["table"] == "table1" for r in beats)
     jobs, n = plan(plans, "claims")
-    assert n["claims"] == 1 and n["table"] == 3 and n["david_resolution"] == 1
+    assert n["claims"] == 1 and n["table"] == 3 and n["david_resolution"] == 1 and n["prism_keyframes"] == 1
     assert {j["wildcards"]["table"] for j in jobs if j["rule"] == "table"} == {"table1", "table2", "david_table1"}
 
 

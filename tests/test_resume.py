@@ -27,6 +27,9 @@ CASES = {  # method -> settings of a 6-iteration run
     "mtt": dict(iterations=6, lr=1.0, lr_init=0.01, lr_lr=1e-6),
     "frepo": dict(iterations=6, batch_real=2, num_models=2, max_online_steps=3),  # online models reset mid-way
     "david": dict(iterations=6),  # the seeded search is rerun, the final DM resumes
+    "prism": dict(iterations=6, batch_real=2, lr=10.0, warmup=0.0, insertion=1.0),  # key-frame mask in the checkpoint
+    "sfvd": dict(iterations=6, lr=1.0, lr_init=0.01, lr_lr=1e-6),
+    "sfvd_t": dict(iterations=6, lr=1.0, lr_init=0.01, lr_lr=1e-6, lr_reshape=1e-2),  # real clips drawn per iteration
 }
 
 
@@ -34,8 +37,8 @@ CASES = {  # method -> settings of a 6-iteration run
 def test_killed_distillation_resumes_to_the_uninterrupted_result(store, experts, teacher, tmp_path, monkeypatch,  # noqa: F811
                                                                   name):
     def make():
-        if name == "mtt":
-            return mtt_ctx(store, experts, **CASES[name])
+        if name in ("mtt", "sfvd", "sfvd_t"):
+            return mtt_ctx(store, experts, method=name, **CASES[name])
         if name == "david":
             return david_ctx(store, teacher, **CASES[name])
         return ctx(store, name, **CASES[name])
@@ -61,6 +64,9 @@ def test_killed_distillation_resumes_to_the_uninterrupted_result(store, experts,
     assert resumed.lr == whole.lr  # MTT's learned step size is part of the state
     for key in whole.tensors:
         assert torch.equal(resumed.tensors[key], whole.tensors[key]), key
+    if name == "prism":  # key frames were inserted both before and after the kill
+        assert resumed.meta["insertions"] == whole.meta["insertions"]
+        assert {it for it, _ in whole.meta["insertions"]} & {0, 1, 2, 3} and {it for it, _ in whole.meta["insertions"]} & {4, 5}
 
 
 def test_a_checkpoint_of_other_tensors_is_an_error_naming_it(tmp_path):

@@ -205,6 +205,23 @@ def test_david_ablation_search_cost_and_resolution_reports(workdir):
         edit_config(workdir, lambda c: c["methods"]["david"].update(rl_steps=2))
 
 
+def test_prism_keyframes_report_and_storage(workdir):
+    """PRISM's key frames per class beside Δ (one row per class and set), and its storage: only the key frames it
+    kept, so never more than DM's videos and at least their first and last frames; SFVD stores one frame per video."""
+    keyframes = pd.read_csv(workdir / "results/tables/prism_keyframes.csv")
+    assert len(keyframes) == 2 * (4 + 2) and keyframes["keyframes"].between(2, 8).all() and (keyframes["frames"] == 8).all()
+    delta = pd.read_parquet(workdir / "results/synthetic/ranking/delta.parquet").set_index("class")
+    assert (keyframes.set_index("class")["delta"] == delta.loc[keyframes["class"], "delta"].to_numpy()).all()
+    summary = pd.read_csv(workdir / "results/tables/prism_keyframes_summary.csv")
+    assert len(summary) == 4 and "spearman_keyframes_delta" in summary.columns
+    storage = pd.read_csv(workdir / "results/tables/storage.csv").set_index(["dataset", "ipc", "method"])
+    dm_pixels = storage.loc[("synthetic", 1, "dm"), "storage_bytes"] - 4 * 8  # less its 4 int64 labels
+    kept = keyframes.query("dataset == 'synthetic' and ipc == 1")["keyframes"].sum()  # IPC 1: one video per class
+    assert storage.loc[("synthetic", 1, "prism"), "storage_bytes"] == pytest.approx(
+        dm_pixels * kept / (4 * 8) + kept * 2 + 4 * 2 + 4 * 8)  # + int16 positions and counts, int64 labels
+    assert storage.loc[("synthetic", 1, "sfvd"), "storage_bytes"] == dm_pixels / 8 + 4 * 8
+
+
 def test_crop_stage_summary_scores_and_mosaics(workdir):
     """The detector is trained and measured, every preselected video is accounted for, both datasets are scored (the
     subset from its base's tracks), and a mosaic stores what one clip stores, with a soft label per region."""
@@ -294,7 +311,9 @@ def test_claims_table_gives_a_computed_verdict_for_every_claim(workdir):
     claims = pd.read_csv(workdir / "results/tables/claims.csv", keep_default_na=False)
     assert claims["claim"].tolist() == sorted(claims["claim"])
     assert claims["claim"].value_counts().to_dict() == {"beats_random": 2 * 2 * 2, "david_resolution": 2, "david_gain_tr": 1,
-                                                       "vdsd_on_dm": 1, "rl_search_over_dm": 1}
+                                                       "vdsd_on_dm": 1, "rl_search_over_dm": 1, "prism_keyframes": 2,
+                                                       "prism_over_dm_vdsd": 1, "sfvd_over_mtt_vdsd": 1,
+                                                       "sfvd_t_over_mtt_vdsd": 1}
     assert set(claims["verdict"]) <= {"holds", "fails", "inconclusive", "not run"}
     not_run = claims[claims["claim"] == "rl_search_over_dm"].iloc[0]
     assert not_run["verdict"] == "not run" and "no table of claims.tables (table1) has" in not_run["reason"]

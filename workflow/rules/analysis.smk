@@ -1,5 +1,5 @@
 # Analyses beyond the tables: IDTD's per-class redundancy (§4.5, Fig. 4); DAViD's resolution per class beside Δ and its
-# search cost (Table 3).
+# search cost (Table 3); PRISM's key frames per class beside Δ.
 
 
 rule idtd_redundancy:
@@ -67,3 +67,24 @@ rule david_search_cost:
         "results/benchmarks/analysis/david_search_cost.tsv"
     script:
         "../scripts/david_search_cost.py"
+
+
+rule prism_keyframes:
+    input:
+        unpack(prism_keyframes_inputs),
+    output:
+        csv=report("results/tables/prism_keyframes.csv", caption="../report/prism_keyframes.rst", category="Analyses"),
+        summary=report("results/tables/prism_keyframes_summary.csv", caption="../report/prism_keyframes.rst", category="Analyses"),
+    params:
+        datasets=lambda wc: config["prism_keyframes"]["datasets"],
+        bases=lambda wc: [base_of(d) for d in config["prism_keyframes"]["datasets"]],
+        synthetic=lambda wc: [DATASETS[base_of(d)].get("layout") == "synthetic" for d in config["prism_keyframes"]["datasets"]],
+        code=script_code("prism_keyframes.py"),
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/analysis/prism_keyframes.log",
+    benchmark:
+        "results/benchmarks/analysis/prism_keyframes.tsv"
+    script:
+        "../scripts/prism_keyframes.py"

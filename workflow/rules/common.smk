@@ -394,7 +394,7 @@ def claims_plan():
 
     try:
         return plan_claims(config["claims"]["statements"], config["tables"], config["claims"]["tables"],
-                           config.get("david_resolution"), config["methods"], DATASETS)
+                           config.get("david_resolution"), config["methods"], DATASETS, config.get("prism_keyframes"))
     except ValueError as e:
         raise WorkflowError(f"config: {e}")
 
@@ -405,10 +405,12 @@ CLAIMS_TABLES = [t for t in config["claims"]["tables"] if any(r["table"] == t fo
 
 def claims_inputs(wildcards):
     """The runs of the tables the claims read (only those: an ablation table is not built for a claim that table1
-    answers) and DAViD's resolution report when a resolution claim can run."""
+    answers) and DAViD's resolution report / PRISM's key-frame report when a claim of that kind can run."""
     inputs = {"runs": [f"results/tables/{t}_runs.parquet" for t in CLAIMS_TABLES]}
     if any(r["table"] == "david_resolution" for r in CLAIMS_PLAN):
         inputs["resolution"] = "results/tables/david_resolution.csv"
+    if any(r["table"] == "prism_keyframes" for r in CLAIMS_PLAN):
+        inputs["keyframes"] = "results/tables/prism_keyframes.csv"
     return inputs
 
 
@@ -427,6 +429,12 @@ def distilled_sets(dataset, method, ipc):
 
 def david_resolution_inputs(wildcards):
     a = config["david_resolution"]
+    return {"sets": distilled_sets(a["datasets"], a["method"], a["ipc"]),
+            "delta": [f"results/{base_of(d)}/ranking/delta.parquet" for d in a["datasets"]]}
+
+
+def prism_keyframes_inputs(wildcards):
+    a = config["prism_keyframes"]
     return {"sets": distilled_sets(a["datasets"], a["method"], a["ipc"]),
             "delta": [f"results/{base_of(d)}/ranking/delta.parquet" for d in a["datasets"]]}
 

@@ -2,7 +2,7 @@
 
 A set is the tensors a method stores (they alone count as its storage), the labels (hard or soft), and the name of an
 *expansion*: the function that turns stored tensors into the (B, T, C, H, W) clips a student trains on. Methods that
-store fewer frames (KeyFrame, DAViD, per class), re-pair parts every epoch (VDSD) or augment at training time (IDTD's τ, TSGF_A)
+store fewer frames (KeyFrame, DAViD, per class; PRISM's key frames, per video), re-pair parts every epoch (VDSD) or augment at training time (IDTD's τ, TSGF_A)
 register their own expansion here (the crop-and-concatenate method's mosaics expand into their regions), so the evaluation code never changes when a method is added.
 An expansion that needs DSA (TSGF_A) registers itself in its own module, listed in EXTERNAL_EXPANSIONS and imported the
 first time a set names it, so that loading a set does not import DSA. The code hash (vidstill.workflow.source_hash)
@@ -24,6 +24,7 @@ import torch
 from vidstill.temporal_augment import temporal_interval
 from vidstill.data.clips import normalize
 from vidstill.io import load_tensors, save_tensors
+from vidstill.keyframes import render, unpack
 from vidstill.static_dynamic import memory_videos
 from vidstill.train import LABEL_LOSSES
 
@@ -92,6 +93,16 @@ def expand_partitioned(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Genera
     offsets = torch.cumsum(counts, 0) - counts
     frames = s.tensors["frames"].float()
     return torch.cat([resize_time(frames[o : o + n][None], s.frames) for o, n in zip(offsets[idx].tolist(), counts[idx].tolist())])
+
+
+@register_expansion("keyframes")
+def expand_keyframes(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | None) -> torch.Tensor:
+    """PRISM: item i stores only its key frames (`frames`, at `positions` of the clip, `item_frames[i]` of them); the
+    frames between two keys are interpolated linearly, as while it was distilled (keyframes.py, methods/prism.py)."""
+    t = s.tensors
+    keys, mask = unpack(t["frames"].float(), t["positions"], t["item_frames"], s.frames)
+    with torch.no_grad():
+        return render(keys[idx], mask[idx])
 
 
 @register_expansion("temporal_interval")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -99,6 +100,18 @@ def initial_videos(ctx: DistillContext, rng: np.random.Generator) -> tuple[torch
 SyntheticVideos = Callable[[np.random.Generator], torch.Tensor]
 
 
+class LoopHook(Protocol):
+    """What a method that changes its parameterisation during DM's loop (PRISM inserts key frames) adds to it:
+    `after_step(it)` runs after each iteration's update; `extra()` is its state for the checkpoint and
+    `restore(extra)` puts it back when a killed run resumes."""
+
+    def after_step(self, it: int) -> None: ...
+
+    def extra(self) -> dict: ...
+
+    def restore(self, extra: dict) -> None: ...
+
+
 def iteration_draw(ctx: DistillContext, it: int, per_class: int) -> tuple[int, torch.nn.Module, np.random.Generator, torch.Tensor, torch.Tensor]:
     """What every DM-family iteration starts from, all seeded from (seed, iteration): the iteration's seed, a
     freshly initialised frozen network, the generator for its other draws, and a real batch of `per_class` clips per
@@ -113,11 +126,12 @@ def iteration_draw(ctx: DistillContext, it: int, per_class: int) -> tuple[int, t
 
 
 def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: torch.Tensor, optimizers: list[SGD],
-                     iterations: int, resumable: bool = False) -> dict:
+                     iterations: int, resumable: bool = False, hook: LoopHook | None = None) -> dict:
     """DM's loop over whatever parameterises the synthetic videos: `synthetic(rng)` builds them with a graph (DM:
     the pixels themselves; VDSD: stills, dynamic maps and the hallucinator, with this iteration's pairing) and the
     `optimizers` step on its parameters. Returns the metadata every DM-family set carries. `resumable`: the job's
-    one long loop checkpoints to ctx.checkpoint and resumes from it (every draw is seeded from the iteration)."""
+    one long loop checkpoints to ctx.checkpoint and resumes from it (every draw is seeded from the iteration); a
+    `hook` runs after every update and its state travels in the checkpoint."""
     p = ctx.params
     per_class = int(p.get("batch_real", 64))
     forward = p.get("forward", "batched")
@@ -128,6 +142,8 @@ def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: to
     labels = labels.to(ctx.device)
     checkpoint = IterationCheckpoint(ctx.checkpoint if resumable else None, ctx.checkpoint_every_s)
     done, curve = checkpoint.restore(optimizers)
+    if hook is not None and done:
+        hook.restore(checkpoint.extra)
     start = time.perf_counter()
     for it in range(done, iterations):
         it_seed, net, it_rng, real, real_labels = iteration_draw(ctx, it, per_class)
@@ -137,9 +153,11 @@ def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: to
             real, syn = apply_draw(real, real_labels, draw), apply_draw(syn, labels, draw)
         loss = dm_loss(net, real, real_labels, syn, labels, ctx.num_classes, per_class=forward == "per_class")
         curve.append(descend(loss, optimizers))
+        if hook is not None:
+            hook.after_step(it)
         if (it + 1) % max(iterations // 10, 1) == 0:
             log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
-        checkpoint.maybe_save(it + 1, optimizers, curve)
+        checkpoint.maybe_save(it + 1, optimizers, curve, hook.extra if hook is not None else None)
     checkpoint.finish()
     return {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device), "resumed_at": done,
             "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1), "dsa_strategy": strategy}
@@ -157,5 +175,5 @@ def dm(ctx: DistillContext) -> SyntheticSet:
                         meta={"method": "dm", **meta})
 
 
-__all__ = ["class_means", "dm", "dm_loss", "embedding_match_loss", "init_from_real", "initial_videos", "iteration_draw", "match_embeddings",
+__all__ = ["LoopHook", "class_means", "dm", "dm_loss", "embedding_match_loss", "init_from_real", "initial_videos", "iteration_draw", "match_embeddings",
            "real_batch"]

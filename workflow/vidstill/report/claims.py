@@ -8,6 +8,8 @@ A claim is defined in the config (`claims.statements`), never written into a tab
   four-cell contrast (m − b on the first) − (m − b on the second), Welch–Satterthwaite degrees of freedom.
 - `resolution`: DAViD's chosen temporal resolution per class rises with the class's Δ (one row per dataset × IPC):
   Spearman's ρ over the classes of results/tables/david_resolution.csv, permutation p-value.
+- `keyframes`: PRISM's number of key frames per class rises with the class's Δ (it gives motion classes more key
+  frames): the same test over results/tables/prism_keyframes.csv.
 
 Both cells of a comparison come from one table, the first of `claims.tables` (a list: the tables the claims rest on,
 in order of preference) that has all of them, so they share its recipe and metric. Rows are sorted by claim id, so
@@ -15,8 +17,8 @@ reordering the config's keys changes neither the table nor its inputs.
 
 Verdicts, at level α: *holds* when the claim's test is significant in the claimed direction; *fails* when the same
 test is significant in the opposite direction; *inconclusive* otherwise (including an undefined test: fewer than two
-runs, or no spread); *not run* when no table of `claims.tables` (or the DAViD resolution report) has the claim's
-cells, so a claim is never silently dropped.
+runs, or no spread); *not run* when no table of `claims.tables` (or the per-class report) has the claim's cells, so a
+claim is never silently dropped.
 """
 
 from __future__ import annotations
@@ -30,9 +32,13 @@ import pandas as pd
 
 from vidstill.report.stats import TestResult, spearman_permutation, welch_contrast
 
-KINDS = ("compare", "gain", "resolution")
+KINDS = ("compare", "gain", "resolution", "keyframes")
 HOLDS, FAILS, INCONCLUSIVE, NOT_RUN = "holds", "fails", "inconclusive", "not run"
 RESOLUTION_SOURCE = "david_resolution"
+KEYFRAMES_SOURCE = "prism_keyframes"
+# The per-class kinds: the report each reads (its config block and results/tables/<name>.csv), the report's value
+# column, and the method the report covers by default.
+PER_CLASS = {"resolution": (RESOLUTION_SOURCE, "resolution", "david"), "keyframes": (KEYFRAMES_SOURCE, "keyframes", "prism")}
 
 Cell = tuple[str, int, str]  # dataset, IPC, method
 
@@ -47,9 +53,11 @@ def source_table(tables: Mapping[str, Mapping[str, Any]], cells: Iterable[Cell])
 
 
 def plan_claims(statements: Mapping[str, Mapping[str, Any]], tables: Mapping[str, Mapping[str, Any]], sources: Sequence[str],
-                resolution: Mapping[str, Any] | None, methods: Iterable[str], datasets: Iterable[str]) -> list[dict[str, Any]]:
-    """One row per tested instance of every claim (claims sorted by id), with the table of `sources` (or the resolution
-    report) that holds its inputs and that table's metric; rows whose inputs none has carry table None and the reason.
+                resolution: Mapping[str, Any] | None, methods: Iterable[str], datasets: Iterable[str],
+                keyframes: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One row per tested instance of every claim (claims sorted by id), with the table of `sources` (or the per-class
+    report: `resolution` is the david_resolution config block, `keyframes` the prism_keyframes one) that holds its
+    inputs and that table's metric; rows whose inputs none has carry table None and the reason.
     A source that is not a configured table is skipped (a configuration without table1 plans its claims as not run);
     a claim naming a method or dataset the config does not define is a config error (ValueError naming the key), not
     a claim that was not run."""
@@ -82,14 +90,16 @@ def plan_claims(statements: Mapping[str, Mapping[str, Any]], tables: Mapping[str
                 cells = [(hi, ipc, m), (hi, ipc, b), (lo, ipc, m), (lo, ipc, b)]
                 rows.append(_table_row(base, tables, cells, [1.0, -1.0, -1.0, 1.0], m, b, [hi, lo], ipc))
         else:
-            method = spec.get("method", (resolution or {}).get("method", "david"))
+            source, _, default = PER_CLASS[kind]
+            report = resolution if kind == "resolution" else keyframes
+            method = spec.get("method", (report or {}).get("method", default))
             for dataset in spec["datasets"]:
                 for ipc in spec["ipc"]:
-                    covered = (resolution is not None and dataset in resolution["datasets"]
-                               and ipc in resolution.get("ipc", [1]) and resolution.get("method", "david") == method)
+                    covered = (report is not None and dataset in report["datasets"]
+                               and ipc in report.get("ipc", [1]) and report.get("method", default) == method)
                     rows.append(dict(base, method=method, baseline="", datasets=[dataset], ipc=ipc, cells=[], weights=[],
-                                     table=RESOLUTION_SOURCE if covered else None, metric="",
-                                     reason="" if covered else f"david_resolution does not cover {method} on {dataset} at IPC {ipc}"))
+                                     table=source if covered else None, metric="",
+                                     reason="" if covered else f"{source} does not cover {method} on {dataset} at IPC {ipc}"))
     return rows
 
 
@@ -123,10 +133,12 @@ def _tests(sided: str, run) -> tuple[TestResult, TestResult]:
 
 
 def evaluate_claims(plan: Sequence[Mapping[str, Any]], runs: Mapping[str, pd.DataFrame], resolution: pd.DataFrame | None,
-                    arch: str, labels: Mapping[str, str], alpha: float, permutations: int = 10000, seed: int = 0) -> pd.DataFrame:
+                    arch: str, labels: Mapping[str, str], alpha: float, permutations: int = 10000, seed: int = 0,
+                    keyframes: pd.DataFrame | None = None) -> pd.DataFrame:
     """The claims table: one row per planned instance with the numbers it rests on, its test and verdict.
 
-    `runs[table]` is a table's runs (the `{table}_runs.parquet` artifact); `resolution` is david_resolution.csv."""
+    `runs[table]` is a table's runs (the `{table}_runs.parquet` artifact); `resolution` is david_resolution.csv,
+    `keyframes` prism_keyframes.csv."""
     out = []
 
     def label(method: str) -> str:
@@ -141,15 +153,17 @@ def evaluate_claims(plan: Sequence[Mapping[str, Any]], runs: Mapping[str, pd.Dat
         if row["table"] is None:
             out.append(record)
             continue
-        if row["kind"] == "resolution":
-            sub = resolution[(resolution["dataset"] == row["datasets"][0]) & (resolution["ipc"] == row["ipc"])] \
-                if resolution is not None else pd.DataFrame()
+        if row["kind"] in PER_CLASS:
+            source, column, _ = PER_CLASS[row["kind"]]
+            report = resolution if row["kind"] == "resolution" else keyframes
+            sub = report[(report["dataset"] == row["datasets"][0]) & (report["ipc"] == row["ipc"])] \
+                if report is not None else pd.DataFrame()
             if sub.empty:
-                out.append({**record, "reason": f"no classes of {row['datasets'][0]} at IPC {row['ipc']} in david_resolution"})
+                out.append({**record, "reason": f"no classes of {row['datasets'][0]} at IPC {row['ipc']} in {source}"})
                 continue
-            x, y = sub["delta"].to_numpy(float), sub["resolution"].to_numpy(float)
+            x, y = sub["delta"].to_numpy(float), sub[column].to_numpy(float)
             claimed, opposite = _tests(row["sided"], lambda alt: spearman_permutation(x, y, alt, permutations, seed))
-            numbers = _resolution_numbers(sub)
+            numbers = _per_class_numbers(sub, column)
             n = len(sub)
         else:
             samples = [_cell_runs(runs[row["table"]], cell, arch, row["metric"]) for cell in row["cells"]]
@@ -183,9 +197,10 @@ def _cell_columns(prefix: str, s: np.ndarray) -> dict[str, float]:
     return {f"mean_{prefix}": float(s.mean()), f"std_{prefix}": float(s.std(ddof=0)), f"n_{prefix}": len(s)}
 
 
-def _resolution_numbers(sub: pd.DataFrame) -> str:
-    """Mean resolution per class kind where the dataset declares kinds, and the number of (class, seed) rows."""
-    parts = [f"{k}: mean resolution {g['resolution'].mean():.2f} over {len(g)}" for k, g in sub.groupby("kind") if k]
+def _per_class_numbers(sub: pd.DataFrame, column: str) -> str:
+    """Mean of the per-class value (resolution, key frames) per class kind where the dataset declares kinds, and the
+    number of (class, seed) rows."""
+    parts = [f"{k}: mean {column} {g[column].mean():.2f} over {len(g)}" for k, g in sub.groupby("kind") if k]
     return "; ".join(parts + [f"{len(sub)} class × seed rows, Δ from {sub['delta'].min():.3f} to {sub['delta'].max():.3f}"])
 
 
@@ -196,6 +211,8 @@ def _statement(row: Mapping[str, Any], label) -> str:
     if row["kind"] == "gain":
         hi, lo = row["datasets"]
         return f"{m} − {b} on {hi} > {m} − {b} on {lo} at IPC {ipc}"
+    if row["kind"] == "keyframes":
+        return f"{m}'s key frames per class rise with Δ on {row['datasets'][0]} at IPC {ipc}"
     return f"{m}'s temporal resolution per class rises with Δ on {row['datasets'][0]} at IPC {ipc}"
 
 
@@ -208,7 +225,7 @@ def render_claims_markdown(table: pd.DataFrame, alpha: float) -> str:
     summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICT_ORDER)
     lines = ["# Claims of the seed papers, tested on our runs", "",
              f"Level α = {alpha:g}. holds: significant in the claimed direction; fails: significant in the opposite "
-             f"direction; inconclusive: neither; not run: no table of claims.tables has the claim's cells. {summary}.", "",
+             f"direction; inconclusive: neither; not run: no table of claims.tables (or per-class report) has the claim's cells. {summary}.", "",
              "| claim | paper | statement | numbers (mean ± std, n) | test | estimate | p | verdict |",
              "|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples():

@@ -9,30 +9,33 @@ from typing import Any
 import pandas as pd
 
 
-def resolution_table(sets: Sequence[Mapping[str, Any]], delta: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
-    """One row per (distilled set, class): the chosen resolution beside the class's Δ, group and rank from the
+def resolution_table(sets: Sequence[Mapping[str, Any]], delta: pd.DataFrame, kinds: Mapping[str, str],
+                     field: str = "resolution_per_class", column: str = "resolution") -> pd.DataFrame:
+    """One row per (distilled set, class): the method's per-class choice (meta[`field`]: DAViD's resolution, PRISM's
+    mean key frames per video, `keyframes_per_class`) as `column`, beside the class's Δ, group and rank from the
     ranking stage (matched by class name, so a subset's own labels do not matter) and its kind where the dataset
     declares one (the synthetic benchmark: appearance / motion / mixed)."""
     by_class = delta.set_index("class")
     rows = []
     for meta in sets:
         frames = int(meta["frames"])
-        for label, (name, resolution) in enumerate(zip(meta["classes"], meta["resolution_per_class"], strict=True)):
+        for label, (name, value) in enumerate(zip(meta["classes"], meta[field], strict=True)):
             if name not in by_class.index:
                 raise ValueError(f"class {name!r} of {meta['dataset']} is not in the Δ-ranking")
             d = by_class.loc[name]
             rows.append(dict(dataset=meta["dataset"], ipc=int(meta["ipc"]), seed=int(meta["seed"]), label=label,
-                             **{"class": name}, kind=kinds.get(name, ""), resolution=int(resolution), frames=frames,
+                             **{"class": name}, kind=kinds.get(name, ""),
+                             **{column: int(value) if column == "resolution" else float(value)}, frames=frames,
                              delta=float(d["delta"]), delta_std=float(d["delta_std"]), group=int(d["group"]), rank=int(d["rank"])))
     return pd.DataFrame(rows)
 
 
-def resolution_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean resolution per (dataset, IPC) and kind, and its Spearman correlation with Δ: the answer in two numbers."""
+def resolution_summary(table: pd.DataFrame, column: str = "resolution") -> pd.DataFrame:
+    """Mean of `column` per (dataset, IPC) and kind, and its Spearman correlation with Δ: the answer in two numbers."""
     out = []
     for (dataset, ipc), g in table.groupby(["dataset", "ipc"]):
-        row = {"dataset": dataset, "ipc": ipc, "spearman_resolution_delta": g["resolution"].rank().corr(g["delta"].rank())}
-        row |= {f"mean_resolution_{k}": v for k, v in g.groupby("kind")["resolution"].mean().items() if k}
+        row = {"dataset": dataset, "ipc": ipc, f"spearman_{column}_delta": g[column].rank().corr(g["delta"].rank())}
+        row |= {f"mean_{column}_{k}": v for k, v in g.groupby("kind")[column].mean().items() if k}
         out.append(row)
     return pd.DataFrame(out)
 
