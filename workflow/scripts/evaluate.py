@@ -3,7 +3,7 @@ from vidstill.warm import hand_over
 hand_over(snakemake)  # a local run forks this job from a process that has imported torch (vidstill/warm.py)
 
 from vidstill.data.clips import ClipStore
-from vidstill.evaluate import evaluate_student
+from vidstill.evaluate import evaluate_set
 from vidstill.io import write_parquet
 from vidstill.logs import job_log
 from vidstill.runtime import gpu_peak_memory_bytes, job_device, reset_peak_memory
@@ -14,8 +14,7 @@ with job_log(snakemake.log[0]):
     device = job_device(snakemake.config["device"], snakemake.threads)
     reset_peak_memory(device)
     synthetic = SyntheticSet.load(snakemake.input.synthetic)
-    runs = evaluate_student(synthetic, ClipStore.open(snakemake.input.test), p.protocol, p.student, int(w.seed), device,
-                            lr=synthetic.lr, label_loss=synthetic.label_loss)
+    runs = evaluate_set(synthetic, ClipStore.open(snakemake.input.test), p.protocol, p.student, int(w.seed), device)
     runs = runs.assign(dataset=w.dataset, method=w.method, ipc=int(w.ipc), distill_seed=int(w.seed),
                        storage_bytes=synthetic.storage_bytes(), soft_labels=synthetic.soft_labels,
                        expansion=synthetic.expansion, distill_seconds=synthetic.meta.get("wall_time"),
