@@ -273,11 +273,45 @@ def method_code(wildcards):
     return script_code("distill.py", method_module(method_impl(wildcards.method)))
 
 
-def protocol(full=False):
+TABLE_ONLY_EVALUATION_KEYS = ("full", "label_protocols", "soft", "dd_ranking_weight")
+
+
+def protocol(full=False, labels="native"):
     """The evaluation settings that shape a result: the Full Dataset row's own epochs / batch size replace the
-    protocol's there, and are not params of distilled-set evaluations (editing them reruns only the full row)."""
-    p = {k: v for k, v in config["evaluation"].items() if k != "full"}
+    protocol's there, and are not params of distilled-set evaluations (editing them reruns only the full row). Which
+    methods get the extra label protocols, and DD-Ranking's weight, shape tables only; the soft block shapes only the
+    soft protocol's evaluations."""
+    p = {k: v for k, v in config["evaluation"].items() if k not in TABLE_ONLY_EVALUATION_KEYS}
+    if labels == "soft":
+        p["soft"] = {**config["evaluation"]["soft"], "teacher": soft_teacher()}
     return canonical({**p, **config["evaluation"]["full"]} if full else p)
+
+
+def soft_teacher():
+    """The soft protocol's teacher: evaluation.soft.teacher, or the default teacher."""
+    return config["evaluation"]["soft"].get("teacher") or DEFAULT_TEACHER
+
+
+LABEL_PROTOCOLS = ("hard", "soft")
+
+
+def label_protocol_methods(labels, methods):
+    """The methods of `methods` evaluated under protocol `labels` beside their own labels: the configured list (or
+    all), with Random whenever the soft list is not empty (IOR compares a soft-label method with Random under the
+    teacher's labels). Random's hard protocol is its native evaluation, so it is never added there."""
+    chosen = config["evaluation"]["label_protocols"].get(labels, [])
+    picked = list(methods) if "all" in chosen else [m for m in methods if m in chosen]
+    if labels == "soft" and picked and "random" in methods and "random" not in picked:
+        picked.insert(0, "random")
+    return picked
+
+
+def evaluate_labels_inputs(wildcards):
+    inputs = {"synthetic": f"results/{wildcards.dataset}/distilled/{wildcards.method}/ipc{wildcards.ipc}/seed{wildcards.seed}.safetensors",
+              "test": f"results/{wildcards.dataset}/clips/test.parquet"}
+    if wildcards.labels == "soft":
+        inputs["teacher"] = teacher_weights(wildcards.dataset, soft_teacher())
+    return inputs
 
 
 def table_spec(name):
@@ -296,6 +330,13 @@ def table_inputs(wildcards):
             "results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet",
             dataset=dataset, method=spec["methods"], ipc=spec["ipc"], seed=config["seeds"],
         )
+        only = config["evaluation"]["label_protocols"]["ipc"]
+        for labels in LABEL_PROTOCOLS:
+            runs += expand(
+                "results/{dataset}/eval_{labels}/{method}/ipc{ipc}/seed{seed}.parquet", dataset=dataset, labels=labels,
+                method=label_protocol_methods(labels, spec["methods"]), ipc=[i for i in spec["ipc"] if not only or i in only],
+                seed=config["seeds"],
+            )
     kind_datasets = table_kind_datasets(wildcards.table)
     return {"runs": runs, "published": "resources/paper_results.csv",
             "kind_test": [f"results/{d}/clips/test.parquet" for d in kind_datasets],

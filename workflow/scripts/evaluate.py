@@ -14,7 +14,9 @@ with job_log(snakemake.log[0]):
     device = job_device(snakemake.config["device"], snakemake.threads)
     reset_peak_memory(device)
     synthetic = SyntheticSet.load(snakemake.input.synthetic)
-    runs = evaluate_set(synthetic, ClipStore.open(snakemake.input.test), p.protocol, p.student, int(w.seed), device)
+    inputs = dict(snakemake.input.items())
+    runs = evaluate_set(synthetic, ClipStore.open(inputs["test"]), p.protocol, p.student, int(w.seed), device,
+                        labels=getattr(p, "labels", "native"), teacher=inputs.get("teacher"))
     runs = runs.assign(dataset=w.dataset, method=w.method, ipc=int(w.ipc), distill_seed=int(w.seed),
                        storage_bytes=synthetic.storage_bytes(), soft_labels=synthetic.soft_labels,
                        expansion=synthetic.expansion, distill_seconds=synthetic.meta.get("wall_time"),

@@ -50,8 +50,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
 
 def eval_protocol(config: dict[str, Any], runs: int | None) -> dict[str, Any]:
     """The settings of a distilled-set evaluation: `evaluation` without the Full Dataset row's own `full` block and
-    without the list of protocols the tables report (workflow/rules/common.smk's protocol())."""
-    protocol = {k: v for k, v in config["evaluation"].items() if k not in ("full", "protocols")}
+    without what shapes only tables (workflow/rules/common.smk's protocol())."""
+    protocol = {k: v for k, v in config["evaluation"].items() if k not in ("full", "label_protocols", "dd_ranking_weight")}
     if runs is not None:
         if runs < 1:
             raise CliError(f"--runs must be at least 1, got {runs}")
@@ -116,7 +116,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     write_parquet(runs, out, metadata={"protocol": protocol, "labels": args.protocol, "seed": seed, "set": info})
     top1 = runs["top1"] * 100
     print(f"{args.set} on {args.dataset} ({args.protocol} labels, {len(runs)} runs, seed {seed}): "
-          f"top-1 {top1.mean():.2f} ± {top1.std(ddof=1) if len(runs) > 1 else 0.0:.2f} %  -> {out}")
+          f"top-1 {top1.mean():.2f} ± {top1.std(ddof=0):.2f} % (mean ± population std, as the tables)  -> {out}")
     return 0
 
 

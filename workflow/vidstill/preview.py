@@ -1,6 +1,6 @@
 """Previews of an exported set, so a person can look at what was distilled: one animated GIF per class (its items
 side by side, every clip frame as a student sees it through the portable view's expansion) and a contact sheet PNG
-(frames spread over the clip, first item of every class, through report/strips.py's grid).
+(one row per class: frames spread over the clip of its first item, through report/strips.py's grid).
 
 GIF through Pillow (installed with matplotlib): browsers show it inline, so the HTML report can embed it.
 """
@@ -59,5 +59,6 @@ def write_previews(frames: torch.Tensor, counts: torch.Tensor, s: SyntheticSet, 
             write_gif(mine, path)
             written.append(path)
     method = s.meta.get("instance") or s.meta.get("method") or "set"
-    plot_strip([(str(method), per_class)], names, out / CONTACT_SHEET, title=f"{method}: first item of every class")
+    plot_strip([(name, [clip]) for name, clip in zip(names, per_class)], [str(method)], out / CONTACT_SHEET,
+               title=f"{method}: first item of every class, frames spread over the clip")
     return [*written, out / CONTACT_SHEET]
