@@ -210,7 +210,8 @@ def build_table(
     long["vs_random"], long["p_vs_random"] = zip(*(_vs_random(samples, r.dataset, r.ipc, r.method) for r in long.itertuples()))
     long["difference"] = long["mean"] - long["published_mean"]
     long["outside_2std"] = (long["difference"].abs() > 2 * long["published_std"].fillna(0)) & long["published_mean"].notna()
-    long = dd_ranking_scores(long, dd_weight)
+    # the scores stand beside tables whose config asks for label protocols (evaluation.label_protocols), only
+    long = dd_ranking_scores(long, dd_weight) if not labelled.empty else long.assign(**{name: np.nan for name in SCORES})
 
     first = long[(long["dataset"] == long["dataset"].iloc[0]) & (long["ipc"] == long["ipc"].iloc[0])]
     wide = pd.DataFrame({"method": first["label"].tolist()})  # the rows, in table_cells' order
