@@ -162,11 +162,26 @@ def data_targets():
 
 
 def report_targets():
-    """The report's figures and the cost table, for every configured table (none without tables)."""
+    """The report's figures, the cost table and table1's exported sets with their previews (none without tables)."""
     tables = config["tables"]
     targets = expand("results/figures/{table}_accuracy_{kind}.png", table=tables, kind=["ipc", "storage"])
     targets += [f"results/figures/strips/{t}/{d}.png" for t, spec in tables.items() for d in spec["datasets"]]
+    targets += ["results/export/table1/index.html"] if "table1" in tables else []
     return targets + (["results/tables/cost.csv"] if tables else [])
+
+
+def table_sets(table):
+    """Every distilled set of a table: (dataset, method, ipc, seed) in the table's order."""
+    spec = table_spec(table)
+    return [dict(dataset=d, method=m, ipc=i, seed=s) for d in spec["datasets"] for i in spec["ipc"] for m in spec["methods"]
+            for s in config["seeds"]]
+
+
+def export_inputs(wildcards):
+    """The table's distilled sets, and each dataset's test clips (the class names of the export)."""
+    cells = table_sets(wildcards.table)
+    return {"sets": [f"results/{c['dataset']}/distilled/{c['method']}/ipc{c['ipc']}/seed{c['seed']}.safetensors" for c in cells],
+            "tests": [f"results/{d}/clips/test.parquet" for d in table_spec(wildcards.table)["datasets"]]}
 
 
 def index_input(wildcards):
@@ -409,7 +424,8 @@ def _job(stage, rule, artifact=None, method="", ipc=None, seed=None, job="", **w
 
 def cost_jobs():
     """Every job the configured tables stand on, once: data, ranking, teachers, experts, crops, each cell's distill and
-    evaluate jobs (VDSD's shared stills included) and the Full Dataset rows."""
+    evaluate jobs (VDSD's shared stills and the hard / soft label protocols' evaluations included) and the Full
+    Dataset rows."""
     jobs, needs = {}, {}
 
     def add(job):
@@ -428,6 +444,10 @@ def cost_jobs():
                         cell = dict(method=method, ipc=ipc, seed=seed, dataset=dataset)
                         add(_job("distill", rules.distill, rules.distill.output[0], **cell))
                         add(_job("evaluate", rules.evaluate, rules.evaluate.output[0], **cell))
+                        only = config["evaluation"]["label_protocols"]["ipc"]
+                        for labels in LABEL_PROTOCOLS:  # the hard / soft protocols' runs, as their own stages
+                            if method in label_protocol_methods(labels, spec["methods"]) and (not only or ipc in only):
+                                add(_job(f"evaluate_{labels}", rules.evaluate_labels, rules.evaluate_labels.output[0], labels=labels, **cell))
                         if "stills" in method_needs(method):
                             stills = method_config(method).get("stills", "vdsd_stills")
                             add(_job("distill", rules.distill, rules.distill.output[0], method=stills, ipc=STILLS_PER_ITEM * ipc, seed=seed, dataset=dataset))

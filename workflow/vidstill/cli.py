@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from vidstill.report.exports import class_names
+
 LIBRARY = Path(__file__).resolve().parent
 SCHEMA = LIBRARY.parent / "schemas" / "config.schema.yaml"
 
@@ -66,11 +68,6 @@ def clip_store(results: Path, dataset: str, split: str = "test"):
     if not table.is_file():
         raise CliError(f"{table}: no {split} clips of dataset {dataset!r} (build them: snakemake --cores all {table})")
     return ClipStore.open(table)
-
-
-def class_names(store) -> list[str]:
-    names = store.table.drop_duplicates("label").set_index("label")["class"]
-    return [str(names.get(k, f"class_{k}")) for k in range(store.num_classes)]
 
 
 def cmd_export(args: argparse.Namespace) -> int:

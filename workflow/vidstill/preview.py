@@ -17,7 +17,7 @@ import torch
 from vidstill.report.strips import item_classes, plot_strip, spread
 from vidstill.synthetic_set import SyntheticSet, time_indices
 
-CONTACT_SHEET = "contact_sheet.png"
+CONTACT_SHEET = "contact_sheet.png"  # report/exports.py links preview/<this>
 
 
 def item_clips(frames: torch.Tensor, counts: torch.Tensor, clip_frames: int) -> list[np.ndarray]:

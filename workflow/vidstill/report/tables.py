@@ -40,8 +40,9 @@ SCORES = ("HLR", "IOR", "LRS")
 def split_protocols(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(runs under each method's own labels, runs under the hard / soft protocols). Runs written before the protocol
     column existed are native."""
-    protocol = runs["protocol"].fillna(NATIVE) if "protocol" in runs else pd.Series(NATIVE, index=runs.index)
-    return runs[protocol == NATIVE].reset_index(drop=True), runs[protocol != NATIVE].reset_index(drop=True)
+    runs = runs.assign(protocol=runs["protocol"].fillna(NATIVE) if "protocol" in runs else NATIVE)
+    native = runs["protocol"] == NATIVE
+    return runs[native].reset_index(drop=True), runs[~native].reset_index(drop=True)
 
 
 def label_robust_score(hlr: float, ior: float, weight: float = 0.5) -> float:
