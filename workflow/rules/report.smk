@@ -80,6 +80,7 @@ rule export:
     params:
         cells=lambda wc: table_sets(wc.table),
         student=canonical(config["student"]),
+        protocol=protocol(),
         code=script_code("export.py"),
     conda:
         "../../envs/vidstill.yaml"

@@ -78,10 +78,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     names = info.get("class_names")
     if names is None and dataset and (Path(args.results) / dataset / "clips" / "test.parquet").is_file():
         names = class_names(clip_store(Path(args.results), dataset))
-    student = None
+    student = evaluation = None
     if Path(args.configfile).is_file():
-        student = load_config(args.configfile)["student"]
-    written = write_export(synthetic, args.out, names, student, preview=args.preview, overwrite=args.force)
+        config = load_config(args.configfile)
+        student, evaluation = config["student"], eval_protocol(config, None)
+    written = write_export(synthetic, args.out, names, student, preview=args.preview, overwrite=args.force, evaluation=evaluation)
     print(f"{args.out}: {written['items']} items of {written['num_classes']} classes, {written['labels']['kind']} labels, "
           f"{written['portable']['distinct_frames']} distinct frames ({written['method'] or 'unknown method'})")
     return 0

@@ -21,7 +21,6 @@ A set made elsewhere needs only `frames`, `item_frames`, `labels` and the descri
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -32,7 +31,7 @@ from typing import Any
 import torch
 
 from vidstill.data.clips import IMAGENET_MEAN, IMAGENET_STD, denormalize, normalize
-from vidstill.io import load_tensors, read_tensors_metadata, save_tensors
+from vidstill.io import load_tensors, read_tensors_metadata, save_tensors, write_json
 from vidstill.synthetic_set import SyntheticSet
 
 FORMAT = "vidstill.distilled_set"
@@ -89,10 +88,12 @@ def library_version() -> dict[str, str]:
     return {"package": version, "library_sha256": digest.hexdigest()[:16]}
 
 
-def describe(s: SyntheticSet, class_names: list[str] | None, student: dict[str, Any] | None) -> dict[str, Any]:
-    """The JSON description of an exported set (README "Taking a distilled set away" documents every field)."""
-    frames, counts = portable_frames(s)
+def describe(s: SyntheticSet, frames: torch.Tensor, counts: torch.Tensor, class_names: list[str] | None,
+             student: dict[str, Any] | None, evaluation: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON description of an exported set with portable view (frames, counts) (README "Taking a distilled set
+    away" documents every field); `evaluation`: the protocol the set was evaluated under in the workflow, if known."""
     meta = dict(s.meta)
+    standardize = (evaluation or {}).get("standardize", True)
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -104,8 +105,10 @@ def describe(s: SyntheticSet, class_names: list[str] | None, student: dict[str, 
         "frames": s.frames,
         "clip": {"frames": s.frames, "height": int(frames.shape[1]), "width": int(frames.shape[2]), "channels": 3},
         "normalisation": {"scale": 1 / 255, "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD),
-                          "then": "per-batch standardisation (x - mean(x)) / std(x) of every training and test batch"},
+                          "then": "per-batch standardisation (x - mean(x)) / std(x) of every training and test batch"
+                          if standardize else "nothing (evaluation.standardize is off)"},
         "student": student,
+        "evaluation": evaluation,
         "lr": s.lr,
         "portable": {"frames": "uint8 (F_total, H, W, 3) RGB", "item_frames": "int64 (N,)",
                      "expand": "item i at time t shows frames[o_i + t * item_frames[i] // T]",
@@ -126,7 +129,8 @@ def describe(s: SyntheticSet, class_names: list[str] | None, student: dict[str, 
 
 
 def write_export(s: SyntheticSet, out: str | Path, class_names: list[str] | None = None,
-                 student: dict[str, Any] | None = None, preview: bool = False, overwrite: bool = False) -> dict[str, Any]:
+                 student: dict[str, Any] | None = None, preview: bool = False, overwrite: bool = False,
+                 evaluation: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write `out/set.safetensors`, `out/set.json` (and with `preview`, `out/preview/`) into a temporary directory
     beside `out`, then rename it into place: an interrupted export leaves no half set."""
     out = Path(out)
@@ -134,14 +138,14 @@ def write_export(s: SyntheticSet, out: str | Path, class_names: list[str] | None
         raise FileExistsError(f"{out}: exists and is not an empty directory (pass --force to replace it)")
     if class_names is not None and len(class_names) != s.num_classes:
         raise ValueError(f"{len(class_names)} class names for a set of {s.num_classes} classes")
-    info = describe(s, class_names, student)
     frames, counts = portable_frames(s)
+    info = describe(s, frames, counts, class_names, student, evaluation)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         tensors = {**{f"stored.{k}": v for k, v in s.tensors.items()}, "labels": s.labels, "frames": frames, "item_frames": counts}
         save_tensors(tensors, tmp / SET_FILE, info)
-        (tmp / SIDECAR).write_text(json.dumps(info, indent=2, sort_keys=True, default=_plain) + "\n")
+        write_json(info, tmp / SIDECAR)
         if preview:
             from vidstill.preview import write_previews
 
@@ -153,10 +157,6 @@ def write_export(s: SyntheticSet, out: str | Path, class_names: list[str] | None
         if tmp.exists():
             shutil.rmtree(tmp)
     return info
-
-
-def _plain(o: Any) -> Any:
-    return o.item() if hasattr(o, "item") else o.tolist() if hasattr(o, "tolist") else str(o)
 
 
 def set_file(path: str | Path) -> Path:
