@@ -157,5 +157,60 @@ def test_the_note_names_methods_trained_by_their_own_recipe():
     frepo = runs().query("method == 'random'").assign(method="frepo", epochs=1000, optimizer="adamw", schedule="warmup_cosine", lr=1e-4)
     mtt = runs().query("method == 'random'").assign(method="mtt", epochs=40, optimizer="sgd", schedule="step", lr=0.0123)
     note = protocol_note(pd.concat([data, frepo, mtt], ignore_index=True), {"epochs": 40, "runs": 3, "test_passes": 3}, "top1")
-    assert note.endswith("students trained by their method's own recipe: frepo (adamw, lr 0.0001, 1000 epochs, warmup_cosine).")
+    assert "students trained by their method's own recipe: frepo (adamw, lr 0.0001, 1000 epochs, warmup_cosine);" in note
     assert "own recipe" not in protocol_note(data, {"epochs": 40, "runs": 3, "test_passes": 3}, "top1")
+
+
+def labelled_runs():
+    """Full 60 %, Random 12 % (native = hard) and 20 % under soft labels; FRePo (learned labels) 30 % native, 16 % hard,
+    34 % soft; DM (hard labels) 14 % native, 18 % soft."""
+    rows = []
+    spec = [("full", 0, "native", False, [0.6, 0.6]), ("random", 1, "native", False, [0.11, 0.13]),
+            ("random", 1, "soft", False, [0.2, 0.2]), ("frepo", 1, "native", True, [0.3, 0.3]),
+            ("frepo", 1, "hard", True, [0.15, 0.17]), ("frepo", 1, "soft", True, [0.34, 0.34]),
+            ("dm", 1, "native", False, [0.14, 0.14]), ("dm", 1, "soft", False, [0.18, 0.18])]
+    for method, ipc, protocol, soft, accs in spec:
+        for run, a in enumerate(accs):
+            rows.append(dict(dataset="mini", method=method, ipc=ipc, arch="convnet3d", run=run, top1=a, top5=a, protocol=protocol,
+                             selection="final", soft_labels=soft, distill_seed=0))
+    return pd.DataFrame(rows)
+
+
+def test_label_protocol_columns_and_dd_ranking_scores():
+    from vidstill.report.tables import label_robust_score
+
+    spec = {"datasets": ["mini"], "ipc": [1], "methods": ["random", "frepo", "dm"], "full": True}
+    methods = {"random": {"label": "Random"}, "frepo": {"label": "FRePo"}, "dm": {"label": "DM"}}
+    wide, long = build_table(labelled_runs(), spec, methods, {}, PUBLISHED.iloc[:0], "convnet3d")
+    # the main cells stay each method's own labels; hard / soft beside them (a hard-label set's hard = its native)
+    assert wide["mini IPC 1"].tolist() == ["60.0 ± 0.0", "12.0 ± 1.0", "30.0 ± 0.0", "14.0 ± 0.0"]
+    assert wide["mini IPC 1 hard"].tolist() == ["", "12.0 ± 1.0", "16.0 ± 1.0", "14.0 ± 0.0"]
+    assert wide["mini IPC 1 soft"].tolist() == ["", "20.0 ± 0.0", "34.0 ± 0.0", "18.0 ± 0.0"]
+    by = long.set_index("method")
+    # HLR = full - syn under hard labels; IOR = syn under its own labels - Random under the same kind of labels
+    assert by.loc["frepo", "HLR"] == pytest.approx(60 - 16) and by.loc["frepo", "IOR"] == pytest.approx(30 - 20)
+    assert by.loc["dm", "HLR"] == pytest.approx(60 - 14) and by.loc["dm", "IOR"] == pytest.approx(14 - 12)
+    assert by.loc["random", "HLR"] == pytest.approx(48) and np.isnan(by.loc["random", "IOR"])
+    assert by.loc["frepo", "LRS"] == pytest.approx(label_robust_score(44, 10))
+    assert wide["mini IPC 1 LRS"].tolist()[2] == f"{label_robust_score(44, 10):.1f}"
+    md = render_markdown(wide, long, "table1", "note")
+    assert "## Label protocols and DD-Ranking scores" in md and "| FRePo | 30.0 ± 0.0 | 16.0 ± 1.0 | 34.0 ± 0.0 | +44.0 | +10.0 |" in md
+    main_header = md.split("\n")[4]
+    assert " hard" not in main_header and "LRS" not in main_header  # the main table keeps its columns
+
+
+def test_label_robust_score_matches_dd_rankings_normalisation():
+    """LRS = 100 (e^a - e^-1) / (e - e^-1), a = w IOR - (1 - w) HLR on fractions: 0 at a = -1, 100 at a = 1."""
+    from vidstill.report.tables import label_robust_score
+
+    assert label_robust_score(100, -100) == pytest.approx(0.0)
+    assert label_robust_score(-100, 100) == pytest.approx(100.0)
+    assert label_robust_score(0, 0) == pytest.approx(100 * (1 - np.exp(-1)) / (np.e - np.exp(-1)))
+    assert label_robust_score(40, 10, weight=1.0) == pytest.approx(label_robust_score(0, 10, weight=1.0))
+
+
+def test_tables_without_label_protocols_keep_their_columns():
+    spec = {"datasets": ["mini"], "ipc": [1, 5], "methods": ["random"], "full": True}
+    wide, long = build_table(runs(), spec, {"random": {"label": "Random"}}, {}, PUBLISHED.iloc[:0], "convnet3d")
+    assert not [c for c in wide.columns if c.endswith((" hard", " soft", " HLR", " IOR", " LRS"))]
+    assert "Label protocols" not in render_markdown(wide, long, "table1", "note")

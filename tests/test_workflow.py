@@ -391,7 +391,7 @@ def test_evaluation_epochs_rerun_evaluation_and_tables_only(workdir):
     edit_config(workdir, lambda c: c["evaluation"].update(epochs=c["evaluation"]["epochs"] + 1))
     try:
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
-        assert set(jobs) == {"evaluate", "table"}, jobs
+        assert set(jobs) == {"evaluate", "evaluate_labels", "table"}, jobs
     finally:
         edit_config(workdir, lambda c: c["evaluation"].update(epochs=c["evaluation"]["epochs"] - 1))
 
@@ -514,3 +514,43 @@ def test_warm_and_cold_jobs_compute_the_same_bits(workdir):
         assert before.keys() == after.keys()
         for key in before:
             assert torch.equal(before[key], after[key]), (target, key)
+
+
+def test_exported_sets_evaluate_as_the_workflow_did(workdir, capsys):
+    """Round trip for every method the smoke table distils: the default target exports table1's sets (portable files,
+    a GIF per class, a contact sheet, one index page); `vidstill evaluate` on each export, with the set's own seed,
+    trains exactly the students the workflow's evaluate rule trained (same accuracy, per class, and final loss)."""
+    from vidstill.cli import main
+
+    spec = yaml.safe_load((workdir / "config/smoke.yaml").read_text())["tables"]["table1"]
+    index = (workdir / "results/export/table1/index.html").read_text()
+    for dataset in spec["datasets"]:
+        for method in spec["methods"]:
+            exported = workdir / f"results/export/table1/sets/{dataset}/{method}/ipc1/seed0"
+            assert (exported / "set.json").is_file() and (exported / "preview/contact_sheet.png").is_file(), exported
+            assert list((exported / "preview").glob("*.gif")) and f"sets/{dataset}/{method}/ipc1/seed0/set.json" in index
+            out = workdir / f"cli_eval/{dataset}_{method}.parquet"
+            assert main(["evaluate", str(exported), "--dataset", dataset, "--configfile", str(workdir / "config/smoke.yaml"),
+                         "--results", str(workdir / "results"), "--out", str(out)]) == 0, capsys.readouterr().err
+            ours, theirs = pd.read_parquet(out), pd.read_parquet(workdir / f"results/{dataset}/eval/{method}/ipc1/seed0.parquet")
+            for column in ("seed", "top1", "top5", "final_loss", "lr", "label_loss"):
+                assert ours[column].tolist() == theirs[column].tolist(), (dataset, method, column)
+            assert all((a == b).all() for a, b in zip(ours["per_class"], theirs["per_class"])), (dataset, method)
+
+
+def test_tables_show_label_protocols_and_dd_ranking_scores(workdir):
+    """table1 has hard / soft columns for the methods evaluation.label_protocols names (Random added to the soft list)
+    and DD-Ranking's HLR / IOR / LRS beside them; the runs file the claims and figures read stays the native runs."""
+    table = pd.read_csv(workdir / "results/tables/table1.csv", keep_default_na=False).set_index("method")
+    for cell in ("synthetic IPC 1", "tr IPC 2"):
+        assert re.fullmatch(r"\d+\.\d ± \d+\.\d", table.loc["FRePo", f"{cell} hard"]), cell
+        for method in ("Random", "DM", "FRePo", "OptDistill"):
+            assert re.fullmatch(r"\d+\.\d ± \d+\.\d", table.loc[method, f"{cell} soft"]), (cell, method)
+        assert table.loc["MTT", f"{cell} soft"] == "" and table.loc["MTT", f"{cell} hard"] == table.loc["MTT", cell]
+        assert all(re.fullmatch(r"[+-]\d+\.\d", table.loc["FRePo", f"{cell} {s}"]) for s in ("HLR", "IOR"))
+        assert 0 <= float(table.loc["FRePo", f"{cell} LRS"]) <= 100
+    assert "## Label protocols and DD-Ranking scores" in (workdir / "results/tables/table1.md").read_text()
+    native = pd.read_parquet(workdir / "results/tables/table1_runs.parquet")
+    labelled = pd.read_parquet(workdir / "results/tables/table1_label_runs.parquet")
+    assert set(native["protocol"]) == {"native"} and set(labelled["protocol"]) == {"hard", "soft"}
+    assert set(labelled.loc[labelled["protocol"] == "soft", "method"]) == {"random", "dm", "frepo", "optdistill"}

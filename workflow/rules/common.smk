@@ -226,11 +226,26 @@ def data_targets():
 
 
 def report_targets():
-    """The report's figures and the cost table, for every configured table (none without tables)."""
+    """The report's figures, the cost table and table1's exported sets with their previews (none without tables)."""
     tables = config["tables"]
     targets = expand("results/figures/{table}_accuracy_{kind}.png", table=tables, kind=["ipc", "storage"])
     targets += [f"results/figures/strips/{t}/{d}.png" for t, spec in tables.items() for d in spec["datasets"]]
+    targets += ["results/export/table1/index.html"] if "table1" in tables else []
     return targets + (["results/tables/cost.csv"] if tables else [])
+
+
+def table_sets(table):
+    """Every distilled set of a table: (dataset, method, ipc, seed) in the table's order."""
+    spec = table_spec(table)
+    return [dict(dataset=d, method=m, ipc=i, seed=s) for d in spec["datasets"] for i in spec["ipc"] for m in spec["methods"]
+            for s in config["seeds"]]
+
+
+def export_inputs(wildcards):
+    """The table's distilled sets, and each dataset's test clips (the class names of the export)."""
+    cells = table_sets(wildcards.table)
+    return {"sets": [f"results/{c['dataset']}/distilled/{c['method']}/ipc{c['ipc']}/seed{c['seed']}.safetensors" for c in cells],
+            "tests": [f"results/{d}/clips/test.parquet" for d in table_spec(wildcards.table)["datasets"]]}
 
 
 def index_input(wildcards):
@@ -338,14 +353,19 @@ def method_code(wildcards):
 
 
 EVALUATION_KEY = "evaluation"  # a method instance's own evaluation recipe (methods.<name>.evaluation)
+TABLE_ONLY_EVALUATION_KEYS = ("full", "label_protocols", "soft", "dd_ranking_weight")
 
 
-def protocol(full=False, method=None):
+def protocol(full=False, method=None, labels="native"):
     """The evaluation settings that shape a result: the Full Dataset row's own epochs / batch size replace the
     protocol's there, and are not params of distilled-set evaluations (editing them reruns only the full row). A
     method instance's `evaluation` mapping replaces the protocol's training settings for its sets (FRePo's students
-    train as its reference evaluates them: AdamW at lr 1e-4 for 1,000 epochs); editing it reruns only its evaluations."""
-    p = {k: v for k, v in config["evaluation"].items() if k != "full"}
+    train as its reference evaluates them: AdamW at lr 1e-4 for 1,000 epochs); editing it reruns only its evaluations.
+    Which methods get the extra label protocols, and DD-Ranking's weight, shape tables only; the soft block shapes only
+    the soft protocol's evaluations."""
+    p = {k: v for k, v in config["evaluation"].items() if k not in TABLE_ONLY_EVALUATION_KEYS}
+    if labels == "soft":
+        p["soft"] = {**config["evaluation"]["soft"], "teacher": soft_teacher()}
     if full:
         p = {**p, **config["evaluation"]["full"]}
     elif method is not None:
@@ -357,6 +377,33 @@ def distill_settings(name):
     """A method instance's settings as its distillation sees them: all but its evaluation recipe (editing that reruns
     the evaluations, not the distillation)."""
     return canonical({k: v for k, v in method_config(name).items() if k != EVALUATION_KEY})
+
+
+def soft_teacher():
+    """The soft protocol's teacher: evaluation.soft.teacher, or the default teacher."""
+    return config["evaluation"]["soft"].get("teacher") or DEFAULT_TEACHER
+
+
+LABEL_PROTOCOLS = ("hard", "soft")
+
+
+def label_protocol_methods(labels, methods):
+    """The methods of `methods` evaluated under protocol `labels` beside their own labels: the configured list (or
+    all), with Random whenever the soft list is not empty (IOR compares a soft-label method with Random under the
+    teacher's labels). Random's hard protocol is its native evaluation, so it is never added there."""
+    chosen = config["evaluation"]["label_protocols"].get(labels, [])
+    picked = list(methods) if "all" in chosen else [m for m in methods if m in chosen]
+    if labels == "soft" and picked and "random" in methods and "random" not in picked:
+        picked.insert(0, "random")
+    return picked
+
+
+def evaluate_labels_inputs(wildcards):
+    inputs = {"synthetic": f"results/{wildcards.dataset}/distilled/{wildcards.method}/ipc{wildcards.ipc}/seed{wildcards.seed}.safetensors",
+              "test": f"results/{wildcards.dataset}/clips/test.parquet"}
+    if wildcards.labels == "soft":
+        inputs["teacher"] = teacher_weights(wildcards.dataset, soft_teacher())
+    return inputs
 
 
 def table_spec(name):
@@ -375,6 +422,13 @@ def table_inputs(wildcards):
             "results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet",
             dataset=dataset, method=spec["methods"], ipc=spec["ipc"], seed=config["seeds"],
         )
+        only = config["evaluation"]["label_protocols"]["ipc"]
+        for labels in LABEL_PROTOCOLS:
+            runs += expand(
+                "results/{dataset}/eval_{labels}/{method}/ipc{ipc}/seed{seed}.parquet", dataset=dataset, labels=labels,
+                method=label_protocol_methods(labels, spec["methods"]), ipc=[i for i in spec["ipc"] if not only or i in only],
+                seed=config["seeds"],
+            )
     kind_datasets = table_kind_datasets(wildcards.table)
     return {"runs": runs, "published": "resources/paper_results.csv",
             "kind_test": [f"results/{d}/clips/test.parquet" for d in kind_datasets],
@@ -455,7 +509,8 @@ def _job(stage, rule, artifact=None, method="", ipc=None, seed=None, job="", **w
 
 def cost_jobs():
     """Every job the configured tables stand on, once: data, ranking, teachers, experts, crops, each cell's distill and
-    evaluate jobs (VDSD's shared stills included) and the Full Dataset rows."""
+    evaluate jobs (VDSD's shared stills and the hard / soft label protocols' evaluations included) and the Full
+    Dataset rows."""
     jobs, needs = {}, {}
 
     def add(job):
@@ -474,6 +529,10 @@ def cost_jobs():
                         cell = dict(method=method, ipc=ipc, seed=seed, dataset=dataset)
                         add(_job("distill", rules.distill, rules.distill.output[0], **cell))
                         add(_job("evaluate", rules.evaluate, rules.evaluate.output[0], **cell))
+                        only = config["evaluation"]["label_protocols"]["ipc"]
+                        for labels in LABEL_PROTOCOLS:  # the hard / soft protocols' runs, as their own stages
+                            if method in label_protocol_methods(labels, spec["methods"]) and (not only or ipc in only):
+                                add(_job(f"evaluate_{labels}", rules.evaluate_labels, rules.evaluate_labels.output[0], labels=labels, **cell))
                         if "stills" in method_needs(method):
                             stills = method_config(method).get("stills", "vdsd_stills")
                             add(_job("distill", rules.distill, rules.distill.output[0], method=stills, ipc=STILLS_PER_ITEM * ipc, seed=seed, dataset=dataset))

@@ -1,4 +1,5 @@
-# Student evaluation: fresh students trained on each distilled set (or on the full real data), tested on real clips.
+# Student evaluation: fresh students trained on each distilled set (or on the full real data), tested on real clips;
+# evaluate_labels: the same under the hard / soft label protocols (evaluation.label_protocols).
 
 
 rule evaluate:
@@ -26,6 +27,36 @@ rule evaluate:
     benchmark:
         "results/benchmarks/evaluate/{dataset}/{method}_ipc{ipc}_seed{seed}.tsv"
     wildcard_constraints:
+        ipc=r"\d+",
+        seed=r"\d+",
+    script:
+        "../scripts/evaluate.py"
+
+
+rule evaluate_labels:
+    input:
+        unpack(evaluate_labels_inputs),
+    output:
+        "results/{dataset}/eval_{labels}/{method}/ipc{ipc}/seed{seed}.parquet",
+    params:
+        protocol=lambda wc: protocol(labels=wc.labels),
+        labels="{labels}",
+        student=canonical(config["student"]),
+        code=script_code("evaluate.py"),
+    threads: config["threads"]["train"]
+    resources:
+        gpu=GPUS,
+        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        mem_mb=job_mem_mb,
+        runtime=job_runtime,
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/evaluate/{dataset}/{method}_ipc{ipc}_seed{seed}_{labels}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{dataset}/{method}_ipc{ipc}_seed{seed}_{labels}.tsv"
+    wildcard_constraints:
+        labels=alternation(LABEL_PROTOCOLS),
         ipc=r"\d+",
         seed=r"\d+",
     script:

@@ -69,3 +69,26 @@ rule cost:
         "results/benchmarks/table/cost.tsv"
     script:
         "../scripts/cost.py"
+
+
+rule export:
+    input:
+        unpack(export_inputs),
+    output:
+        sets=directory("results/export/{table}/sets"),
+        index=report("results/export/{table}/index.html", caption="../report/export.rst", category="Distilled sets"),
+    params:
+        cells=lambda wc: table_sets(wc.table),
+        student=canonical(config["student"]),
+        protocol=protocol(),
+        code=script_code("export.py"),
+    conda:
+        "../../envs/vidstill.yaml"
+    log:
+        "results/logs/export/{table}.log",
+    benchmark:
+        "results/benchmarks/export/{table}.tsv"
+    wildcard_constraints:
+        table=alternation(list(config["tables"])),
+    script:
+        "../scripts/export.py"

@@ -9,6 +9,7 @@ rule table:
         csv=report("results/tables/{table}.csv", caption="../report/table.rst", category="Tables"),
         markdown="results/tables/{table}.md",
         runs="results/tables/{table}_runs.parquet",
+        label_runs="results/tables/{table}_label_runs.parquet",
     params:
         spec=lambda wc: canonical(table_spec(wc.table)),
         methods=lambda wc: canonical({m: config["methods"][m] for m in table_spec(wc.table)["methods"]}),
@@ -17,6 +18,8 @@ rule table:
         arch=config["student"]["arch"],
         kind_datasets=lambda wc: table_kind_datasets(wc.table),
         alpha=config["claims"]["alpha"],
+        dd_weight=config["evaluation"]["dd_ranking_weight"],
+        soft=canonical({**config["evaluation"]["soft"], "teacher": soft_teacher()}),
         code=script_code("table.py"),
     conda:
         "../../envs/vidstill.yaml"

@@ -3,7 +3,7 @@ from vidstill.warm import hand_over
 hand_over(snakemake)  # a local run forks this job from a process that has imported torch (vidstill/warm.py)
 
 from vidstill.data.clips import ClipStore
-from vidstill.evaluate import evaluate_student
+from vidstill.evaluate import evaluate_set
 from vidstill.io import write_parquet
 from vidstill.logs import job_log
 from vidstill.runtime import check_card, job_runtime
@@ -15,8 +15,9 @@ with job_log(snakemake.log[0]):
     device = rt.device
     check_card(f"evaluate {w.dataset} {w.method} ipc {w.ipc} seed {w.seed}", snakemake.resources.get("gpu_mem_mb"), device)
     synthetic = SyntheticSet.load(snakemake.input.synthetic)
-    runs = evaluate_student(synthetic, ClipStore.open(snakemake.input.test), p.protocol, p.student, int(w.seed), device,
-                            lr=synthetic.lr, label_loss=synthetic.label_loss)
+    inputs = dict(snakemake.input.items())
+    runs = evaluate_set(synthetic, ClipStore.open(inputs["test"]), p.protocol, p.student, int(w.seed), device,
+                        labels=getattr(p, "labels", "native"), teacher=inputs.get("teacher"))
     runs = runs.assign(dataset=w.dataset, method=w.method, ipc=int(w.ipc), distill_seed=int(w.seed),
                        storage_bytes=synthetic.storage_bytes(), soft_labels=synthetic.soft_labels,
                        expansion=synthetic.expansion, distill_seconds=synthetic.meta.get("wall_time"),

@@ -8,15 +8,21 @@ into every row, so a table can never mix it up with the honest number.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
 from vidstill.data.clips import ClipStore, RealClips
 from vidstill.models import build_model
 from vidstill.synthetic_set import SyntheticSet
+from vidstill.teacher import load_teacher, teacher_softmax, teacher_standardizes
 from vidstill.train import TrainConfig, TrainSource, epoch_seed, evaluate, train
 
 log = logging.getLogger("vidstill.evaluate")
@@ -74,3 +80,63 @@ def evaluate_student(
                      final_loss=result.curve[-1]["loss"] if result.curve else float("nan"))
             )
     return pd.DataFrame(rows)
+
+
+PROTOCOLS = ("native", "hard", "soft")
+
+
+@dataclass
+class TeacherLabelled:
+    """A training source whose labels are a teacher's softmax (at `temperature`) on exactly the clips the student sees
+    in this batch, expansions and their per-epoch draws included: the soft protocol, the same for every method, so a
+    method's gain under it is measured against Random given the same teacher (DD-Ranking's point)."""
+
+    source: SyntheticSet
+    teacher: torch.nn.Module
+    device: torch.device
+    standardize_inputs: bool
+    temperature: float = 1.0
+
+    def epoch(self, batch_size: int, rng: np.random.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for x, _ in self.source.epoch(batch_size, rng):
+            yield x, teacher_softmax(self.teacher, [x], self.device, self.standardize_inputs, self.temperature)
+
+
+def hard_labels(synthetic: SyntheticSet) -> torch.Tensor:
+    """Each item's class as a hard label: the stored hard labels, or the arg-max of learned / soft label vectors."""
+    return synthetic.labels if not synthetic.soft_labels else synthetic.labels.argmax(1)
+
+
+def evaluate_set(
+    synthetic: SyntheticSet,
+    test_store: ClipStore,
+    protocol: dict[str, Any],
+    student: dict[str, Any],
+    seed: int,
+    device: torch.device,
+    labels: str = "native",
+    teacher: str | Path | None = None,
+) -> pd.DataFrame:
+    """Students trained on a distilled set under one label protocol, tested on `test_store`: the one implementation
+    behind the workflow's `evaluate` rule and `vidstill evaluate`.
+
+    native: the set's own labels, loss and learned learning rate (what each method's paper evaluates);
+    hard: every item's class as a one-hot target with cross-entropy (DD-Ranking's hard-label protocol);
+    soft: the teacher's softmax at `protocol.soft.temperature` on each batch as it is drawn, cross-entropy.
+    The learned learning rate (MTT family) is part of the set and kept under every protocol."""
+    if labels not in PROTOCOLS:
+        raise ValueError(f"evaluation protocol must be one of {PROTOCOLS}, got {labels!r}")
+    if synthetic.num_classes != test_store.num_classes:
+        raise ValueError(f"the set has {synthetic.num_classes} classes, the test split {test_store.num_classes}")
+    source: TrainSource = synthetic
+    label_loss = synthetic.label_loss
+    if labels == "hard":
+        source, label_loss = dataclasses.replace(synthetic, labels=hard_labels(synthetic)), "ce"
+    elif labels == "soft":
+        if teacher is None:
+            raise ValueError("the soft protocol needs a teacher (results/{dataset}/teacher/<arch>.safetensors)")
+        temperature = float(protocol.get("soft", {}).get("temperature", 1.0))
+        source = TeacherLabelled(synthetic, load_teacher(teacher, device), device, teacher_standardizes(teacher), temperature)
+        label_loss = "ce"
+    runs = evaluate_student(source, test_store, protocol, student, seed, device, lr=synthetic.lr, label_loss=label_loss)
+    return runs.assign(protocol=labels)

@@ -18,7 +18,7 @@ from vidstill.io import read_parquet_metadata, read_tensors_metadata
 # Snakemake benchmark columns we keep, renamed: seconds of wall time, MB of peak resident memory, seconds of CPU time.
 BENCHMARK_COLUMNS = {"s": "wall_s", "max_rss": "max_rss_mb", "cpu_time": "cpu_s", "mean_load": "mean_load"}
 JOB_KEYS = ("stage", "dataset", "method", "ipc", "seed", "job")
-STAGES = ("data", "ranking", "teacher", "expert", "crops", "distill", "evaluate", "evaluate_full")  # pipeline order
+STAGES = ("data", "ranking", "teacher", "expert", "crops", "distill", "evaluate", "evaluate_hard", "evaluate_soft", "evaluate_full")  # pipeline order
 
 
 def read_benchmark(path: str | Path) -> dict[str, float]:

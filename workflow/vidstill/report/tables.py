@@ -9,10 +9,17 @@ Random cell of the same dataset and IPC (`vs_random`, in points) and Welch's two
 (`p_vs_random`); the markdown marks p < α with *. On the synthetic benchmark, whose classes declare a kind (appearance /
 motion / mixed, the generator's classes.csv), each cell also has its accuracy on each kind's classes, mean ± std over
 the same runs: whether a method's gain comes from the classes that need time.
+
+Label protocols (evaluation.label_protocols): beside each method's own labels (native), a cell may also have runs
+under hard labels (each item's class, one-hot) and soft labels (the teacher's softmax on each batch); they stand in
+`{cell} hard` / `{cell} soft`, and DD-Ranking's label-robust scores (Li et al. 2025, arXiv:2505.13300; definitions
+and our mapping in resources/dd_ranking.md) in `{cell} HLR`, `{cell} IOR` and `{cell} LRS`, computed from the same
+runs' cell means.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -25,6 +32,50 @@ FULL = "full"
 FULL_LABEL = "Full Dataset"
 RANDOM = "random"
 KIND_ORDER = ("appearance", "motion", "mixed")
+NATIVE = "native"
+LABEL_PROTOCOLS = ("hard", "soft")
+SCORES = ("HLR", "IOR", "LRS")
+
+
+def split_protocols(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs under each method's own labels, runs under the hard / soft protocols). Runs written before the protocol
+    column existed are native."""
+    runs = runs.assign(protocol=runs["protocol"].fillna(NATIVE) if "protocol" in runs else NATIVE)
+    native = runs["protocol"] == NATIVE
+    return runs[native].reset_index(drop=True), runs[~native].reset_index(drop=True)
+
+
+def label_robust_score(hlr: float, ior: float, weight: float = 0.5) -> float:
+    """DD-Ranking's LRS in % from HLR and IOR in points: alpha = w IOR - (1 - w) HLR on accuracies as fractions,
+    mapped from [-1, 1] onto [0, 100] by 100 (e^alpha - e^-1) / (e - e^-1)."""
+    alpha = (weight * ior - (1 - weight) * hlr) / 100
+    return float(100 * (np.exp(alpha) - np.exp(-1)) / (np.e - np.exp(-1)))
+
+
+def dd_ranking_scores(long: pd.DataFrame, weight: float = 0.5) -> pd.DataFrame:
+    """HLR, IOR and LRS (points, points, %) per cell of a long summary with `hard_mean` / `soft_mean` columns.
+
+    HLR = acc(real, hard) - acc(syn, hard): real is the Full Dataset row's cell; syn-hard is the hard protocol's
+    mean, or the native mean where the method's own labels are hard (then the two protocols are the same training).
+    IOR = acc(syn, any) - acc(random, any): the method under its own labels against Random under the same kind of
+    labels: Random's native (hard) runs for a hard-label method, Random's soft-protocol runs for a method whose own
+    labels are soft or learned. NaN where a needed cell was not run."""
+    out = long.copy()
+    for name in SCORES:
+        out[name] = np.nan
+    for i, r in out.iterrows():
+        if r["method"] in (FULL,):
+            continue
+        same = out[(out["dataset"] == r["dataset"]) & (out["ipc"] == r["ipc"])]
+        full = same.loc[same["method"] == FULL, "mean"]
+        random = same[same["method"] == RANDOM]
+        syn_hard = r["hard_mean"] if not np.isnan(r["hard_mean"]) else (np.nan if r["soft_labels"] else r["mean"])
+        hlr = float(full.iloc[0]) - syn_hard if len(full) else np.nan
+        rdm = np.nan if random.empty else float(random["soft_mean"].iloc[0] if r["soft_labels"] else random["mean"].iloc[0])
+        ior = np.nan if r["method"] == RANDOM else r["mean"] - rdm
+        out.loc[i, ["HLR", "IOR"]] = [hlr, ior]
+        out.loc[i, "LRS"] = label_robust_score(hlr, ior, weight) if not (np.isnan(hlr) or np.isnan(ior)) else np.nan
+    return out
 
 
 def collect_runs(paths: Sequence[str]) -> pd.DataFrame:
@@ -123,12 +174,15 @@ def build_table(
     published: pd.DataFrame,
     arch: str,
     kinds: Mapping[str, Sequence[str]] | None = None,
+    dd_weight: float = 0.5,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The wide table and the long summary (one row per cell, with published numbers and the difference, the difference
     to Random and its p-value, and per-kind accuracies for the datasets in `kinds`: dataset -> kind of each label), for
     the students of architecture `arch` (cross-architecture runs live in the runs file, not in this table)."""
     metric = spec.get("metric", "top1")
     kinds = kinds or {}
+    runs, labelled = split_protocols(runs)
+    labelled = labelled[labelled["arch"] == arch]
     cells, samples = [], {}
     for dataset, ipc, method, runs_of_cell in table_cells(runs[runs["arch"] == arch], spec):
         samples[dataset, ipc, method] = 100 * runs_of_cell[metric].to_numpy(dtype=float)
@@ -137,14 +191,28 @@ def build_table(
         names = [FULL_LABEL] if method == FULL else published_names(method, methods, spec.get("published"))
         pub = published_number(published, published_as.get(dataset), names, key_ipc, metric, spec.get("published"))
         by_kind = kind_accuracy(runs_of_cell, kinds[dataset]) if dataset in kinds else {}
+        by_labels = {}
+        for labels in LABEL_PROTOCOLS:
+            other = labelled[(labelled["protocol"] == labels) & (labelled["dataset"] == dataset) & (labelled["method"] == method)
+                             & (labelled["ipc"] == ipc)] if not labelled.empty else labelled
+            summary = summarize(other, metric).iloc[0] if len(other) else None
+            by_labels[f"{labels}_mean"] = float(summary["mean"]) if summary is not None else np.nan
+            by_labels[f"{labels}_std"] = float(summary["std"]) if summary is not None else np.nan
+        soft_labels = bool(runs_of_cell["soft_labels"].any()) if "soft_labels" in runs_of_cell else False
+        if not labelled.empty and np.isnan(by_labels["hard_mean"]) and not soft_labels and method != FULL:
+            # a hard-label set's hard protocol is its native evaluation (the same training, evaluate.evaluate_set)
+            by_labels.update(hard_mean=float(stats["mean"]), hard_std=float(stats["std"]))
         cells.append(dict(dataset=dataset, ipc=ipc, method=method, label=method_label(method, methods),
                           mean=float(stats["mean"]), std=float(stats["std"]), runs=int(stats["runs"]),
+                          soft_labels=soft_labels, **by_labels,
                           published_mean=pub[0] if pub else np.nan, published_std=pub[1] if pub else np.nan,
                           **{f"{k}_classes_{part}": v for k, ms in by_kind.items() for part, v in zip(("mean", "std"), ms)}))
     long = pd.DataFrame(cells)
     long["vs_random"], long["p_vs_random"] = zip(*(_vs_random(samples, r.dataset, r.ipc, r.method) for r in long.itertuples()))
     long["difference"] = long["mean"] - long["published_mean"]
     long["outside_2std"] = (long["difference"].abs() > 2 * long["published_std"].fillna(0)) & long["published_mean"].notna()
+    # the scores stand beside tables whose config asks for label protocols (evaluation.label_protocols), only
+    long = dd_ranking_scores(long, dd_weight) if not labelled.empty else long.assign(**{name: np.nan for name in SCORES})
 
     first = long[(long["dataset"] == long["dataset"].iloc[0]) & (long["ipc"] == long["ipc"].iloc[0])]
     wide = pd.DataFrame({"method": first["label"].tolist()})  # the rows, in table_cells' order
@@ -157,6 +225,12 @@ def build_table(
         if cell["vs_random"].notna().any():
             wide[f"{col} vs_random"] = ["" if np.isnan(r.vs_random) else f"{r.vs_random:+.1f}" for r in cell.itertuples()]
             wide[f"{col} p_vs_random"] = ["" if np.isnan(r.p_vs_random) else f"{r.p_vs_random:.3g}" for r in cell.itertuples()]
+        for labels in LABEL_PROTOCOLS:
+            if cell[f"{labels}_mean"].notna().any():
+                wide[f"{col} {labels}"] = [_fmt(m, sd) for m, sd in zip(cell[f"{labels}_mean"], cell[f"{labels}_std"], strict=True)]
+        for name in SCORES:
+            if cell[name].notna().any():
+                wide[f"{col} {name}"] = ["" if np.isnan(v) else f"{v:+.1f}" if name != "LRS" else f"{v:.1f}" for v in cell[name]]
         for kind in kinds_of(cell):
             wide[f"{col} {kind} classes"] = [_fmt(m, sd) for m, sd in zip(cell[f"{kind}_classes_mean"],
                                                                           cell[f"{kind}_classes_std"], strict=True)]
@@ -214,7 +288,8 @@ def render_markdown(wide: pd.DataFrame, long: pd.DataFrame, title: str, protocol
     p < alpha with *. The p-values themselves stay in the CSV; the per-kind accuracies follow as their own table."""
     flagged = {(r.label, f"{r.dataset} IPC {r.ipc}") for r in long.itertuples() if r.outside_2std}
     significant = {(r.label, f"{r.dataset} IPC {r.ipc} vs_random") for r in long.itertuples() if r.p_vs_random < alpha}
-    columns = [c for c in wide.columns if not c.endswith((" p_vs_random", " classes"))]
+    extra = tuple(f" {x}" for x in (*LABEL_PROTOCOLS, *SCORES))
+    columns = [c for c in wide.columns if not c.endswith((" p_vs_random", " classes", *extra))]
     header = "| " + " | ".join(columns) + " |"
     lines = [f"# {title}", "", protocol_note, "", header, "|" + "---|" * len(columns)]
     for _, row in wide.iterrows():
@@ -225,6 +300,17 @@ def render_markdown(wide: pd.DataFrame, long: pd.DataFrame, title: str, protocol
         [f"* differs from Random at p < {alpha:g} (Welch's t-test over runs, two-sided; p-values in the CSV)."]
         if long["vs_random"].notna().any() else [])
     lines += ["", *notes] if notes else []
+    label_columns = [c for c in wide.columns if c.endswith(extra)]
+    if label_columns:
+        shown = [c for c in wide.columns if re.fullmatch(r".+ IPC \d+", c)]
+        cols = [c for cell in shown for c in (cell, *(f"{cell}{x}" for x in extra)) if c in wide.columns]
+        lines += ["", "## Label protocols and DD-Ranking scores", "",
+                  "Each method under its own labels, under hard labels (one-hot classes) and under the teacher's soft "
+                  "labels; HLR = Full Dataset − the method under hard labels, IOR = the method under its own labels − "
+                  "Random under the same kind of labels (points), LRS = DD-Ranking's label-robust score (%; "
+                  "resources/dd_ranking.md).", "",
+                  "| method | " + " | ".join(c if c in shown else c.rsplit(" ", 1)[1] for c in cols) + " |", "|" + "---|" * (len(cols) + 1)]
+        lines += ["| " + " | ".join([row["method"], *(str(row[c]) for c in cols)]) + " |" for _, row in wide.iterrows()]
     kind_columns = [c for c in wide.columns if c.endswith(" classes")]
     if kind_columns:
         lines += ["", "## Accuracy by class kind (mean ± std over the same runs)", "",
@@ -253,15 +339,17 @@ def device_note(runs: pd.DataFrame) -> str:
     return ("MIXED devices / precisions: " if len(devices) > 1 else "") + text
 
 
-def protocol_note(runs: pd.DataFrame, protocol: Mapping[str, Any], metric: str) -> str:
+def protocol_note(runs: pd.DataFrame, protocol: Mapping[str, Any], metric: str, labelled: pd.DataFrame | None = None,
+                  soft: Mapping[str, Any] | None = None) -> str:
     selection = ", ".join(sorted(runs["selection"].unique()))
-    soft = "soft labels used by: " + ", ".join(sorted(runs.loc[runs["soft_labels"], "method"].unique())) if runs["soft_labels"].any() else "hard labels throughout"
+    soft_note = ("soft labels used by: " + ", ".join(sorted(runs.loc[runs["soft_labels"], "method"].unique()))
+                 if runs["soft_labels"].any() else "hard labels throughout")
     label = "BEST-ON-TEST selection (inflated, as the reference code logs)" if "best_on_test" in selection else "final-epoch accuracy"
     return (f"{metric} accuracy (%), mean ± std over {runs.groupby(['dataset', 'method', 'ipc']).size().min()}+ runs "
             f"({len(runs['distill_seed'].unique())} distillation seed(s) × {protocol.get('runs')} evaluation runs); {label}; "
             f"students: {', '.join(sorted(runs['arch'].unique()))}, {protocol.get('epochs')} epochs on distilled sets, "
             f"{protocol.get('test_passes')} test passes; no augmentation of synthetic data unless a method's expansion "
-            f"adds it; {soft}{own_recipes(runs, protocol)}; {device_note(runs)}.")
+            f"adds it; {soft_note}{own_recipes(runs, protocol)}; {device_note(runs)}.{_labels_note(labelled, soft)}")
 
 
 def own_recipes(runs: pd.DataFrame, protocol: Mapping[str, Any]) -> str:
@@ -277,3 +365,14 @@ def own_recipes(runs: pd.DataFrame, protocol: Mapping[str, Any]) -> str:
             own.append(f"{method} ({first.get('optimizer', 'sgd')}, lr {first['lr']:g}, {first['epochs']} epochs, "
                        f"{first.get('schedule', 'step')})")
     return "; students trained by their method's own recipe: " + ", ".join(own) if own else ""
+
+
+
+def _labels_note(labelled: pd.DataFrame | None, soft: Mapping[str, Any] | None) -> str:
+    """Which methods the hard / soft protocols cover, and the soft protocol's teacher and temperature."""
+    if labelled is None or labelled.empty:
+        return ""
+    parts = [f"{labels} labels: " + ", ".join(sorted(labelled.loc[labelled["protocol"] == labels, "method"].unique()))
+             for labels in LABEL_PROTOCOLS if (labelled["protocol"] == labels).any()]
+    teacher = f" (teacher {soft.get('teacher') or 'default'}, temperature {soft.get('temperature', 1.0):g})" if soft else ""
+    return " Also evaluated under " + "; ".join(parts) + teacher + "."
