@@ -42,11 +42,13 @@ rule evaluate_labels:
         protocol=lambda wc: protocol(labels=wc.labels),
         labels="{labels}",
         student=canonical(config["student"]),
+        runtime=RUNTIME,
         code=script_code("evaluate.py"),
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
         cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        gpu_mem_mb=gpu_mem_mb(evaluate_estimate),
         mem_mb=job_mem_mb,
         runtime=job_runtime,
     conda:
