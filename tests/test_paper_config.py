@@ -31,12 +31,12 @@ SEEDS = PAPER.get("seeds", [0])
 CORES = max(THREADS.values())  # so that no rule's threads are capped by --cores
 
 # Rules that train or run a network: each reserves a GPU (DESIGN.md: GPU rules declare gpu=1) and threads.train.
-GPU_RULES = {"teacher", "class_accuracy", "expert", "distill", "evaluate", "evaluate_full", "crop_detector",
+GPU_RULES = {"teacher", "class_accuracy", "expert", "distill", "evaluate", "evaluate_labels", "evaluate_full", "crop_detector",
              "crop_scores", "idtd_redundancy", "crop_tracks"}  # crop_tracks: YOLO runs on the job's device
 # Rules that must not hold a GPU while they read files, decode videos or write tables.
 CPU_RULES = {"index", "subset_index", "extract_clips", "subset_clips", "crop_summary", "expert_check",
              "delta", "table", "table_groups", "storage", "accuracy_figures", "distilled_strip", "cost", "david_resolution",
-             "david_search_cost", "prism_keyframes", "claims", "all"}
+             "david_search_cost", "prism_keyframes", "claims", "export", "all"}
 RULE_THREADS = {**{rule: THREADS["train"] for rule in GPU_RULES}, "index": THREADS["index"], "extract_clips": THREADS["extract"],
                 "crop_tracks": THREADS["crops"]}
 
@@ -315,9 +315,10 @@ def test_our_ablation_plans(plans):
                                                ("dm", "optdistill", "optdistill_realism", "optdistill_hard"))
     assert n["crop_tracks"] == 32 and n["crop_scores"] == 1 and n["teacher"] == 1  # UCF101's tracks, scored on MiniUCF
     jobs, n = plan(plans, "tsgf_ablation")
-    assert n["distill"] == n["evaluate"] == 6 and n["teacher"] == 1
-    assert [j["output"].split(",")[0] for j in jobs if j["rule"] == "teacher"] == [
-        "results/miniucf/teacher/convnet3d_bn.safetensors"]
+    # TSGF's BN teacher, and the default teacher that labels the soft protocol's batches (evaluation.label_protocols)
+    assert n["distill"] == n["evaluate"] == 6 and n["teacher"] == 2
+    assert sorted(j["output"].split(",")[0] for j in jobs if j["rule"] == "teacher") == [
+        "results/miniucf/teacher/convnet3d.safetensors", "results/miniucf/teacher/convnet3d_bn.safetensors"]
     for name in ("optdistill_realism", "optdistill_hard", "tsgf_no_o", "tsgf_no_a", "tsgf_uni_level", "tsgf_soft"):
         cfg = PAPER["methods"][name]
         parent = PAPER["methods"][cfg["method"]]
