@@ -40,7 +40,9 @@ rule david_resolution:
         datasets=lambda wc: config["david_resolution"]["datasets"],
         bases=lambda wc: [base_of(d) for d in config["david_resolution"]["datasets"]],
         synthetic=lambda wc: [DATASETS[base_of(d)].get("layout") == "synthetic" for d in config["david_resolution"]["datasets"]],
-        code=script_code("david_resolution.py"),
+        field="resolution_per_class",
+        column="resolution",
+        code=script_code("per_class_choice.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -48,7 +50,7 @@ rule david_resolution:
     benchmark:
         "results/benchmarks/analysis/david_resolution.tsv"
     script:
-        "../scripts/david_resolution.py"
+        "../scripts/per_class_choice.py"
 
 
 rule david_search_cost:
@@ -79,7 +81,9 @@ rule prism_keyframes:
         datasets=lambda wc: config["prism_keyframes"]["datasets"],
         bases=lambda wc: [base_of(d) for d in config["prism_keyframes"]["datasets"]],
         synthetic=lambda wc: [DATASETS[base_of(d)].get("layout") == "synthetic" for d in config["prism_keyframes"]["datasets"]],
-        code=script_code("prism_keyframes.py"),
+        field="keyframes_per_class",
+        column="keyframes",
+        code=script_code("per_class_choice.py"),
     conda:
         "../../envs/vidstill.yaml"
     log:
@@ -87,4 +91,4 @@ rule prism_keyframes:
     benchmark:
         "results/benchmarks/analysis/prism_keyframes.tsv"
     script:
-        "../scripts/prism_keyframes.py"
+        "../scripts/per_class_choice.py"
