@@ -86,7 +86,7 @@ def catalogue() -> dict[str, MethodInfo]:
     """Every registered method, found by parsing the modules of this package (adding a method is adding a module)."""
     out: dict[str, MethodInfo] = {}
     for path in sorted(_HERE.glob("*.py")):
-        if path.name.startswith("_") or path.name == "context.py":
+        if path.name.startswith("_") or path.name in ("context.py", "settings.py"):
             continue
         for info in _registrations(path):
             if info.name in out:
