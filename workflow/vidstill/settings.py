@@ -80,7 +80,8 @@ def _check(value: Any, hint: Any, path: str) -> Any:
                 return _check(value, arm, path)
             except SettingsError as e:
                 errors.append(e)
-        raise SettingsError(f"{path}: expected {describe(hint)}, got {value!r}")
+        deeper = [e for e in errors if not str(e).startswith(f"{path}: ")]  # the arm of the value's shape: its own error
+        raise deeper[0] if deeper else SettingsError(f"{path}: expected {describe(hint)}, got {value!r}")
     if origin is Literal:
         if any(value == a and type(value) is type(a) for a in args):
             return value
