@@ -110,7 +110,7 @@ def test_wrong_type_names_the_key(section, key, bad, words):
 @pytest.mark.parametrize("section, key, bad, words", [
     ("methods.dm", "iterations", -1, ["at least 0"]),
     ("methods.dm", "batch_real", 0, ["at least 1"]),
-    ("methods.dm", "lr", 0.0, ["greater than 0"]),
+    ("methods.dm", "lr", -1.0, ["at least 0"]),  # 0 is allowed: it freezes the pixels
     ("methods.david", "exploit", 1.5, ["at most 1"]),
     ("methods.tsgf", "floor", -0.1, ["at least 0"]),
     ("evaluation", "runs", 0, ["at least 1"]),

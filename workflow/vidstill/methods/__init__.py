@@ -7,7 +7,8 @@ other settings. `needs` says which upstream artifacts the distill rule must prov
 Planning needs every method's name, module and needs, and must not import torch or any method to get them (a dry run,
 and every cluster job's own planning, would pay seconds for it): `catalogue()` reads them from the `@register(...)`
 decorators by parsing the modules. `get_method` imports only the one module that defines the method asked for. The
-context a method receives (DistillContext, torch) lives in `methods/context.py`.
+context a method receives (DistillContext, torch) lives in `methods/context.py`. Each method's settings (its keys, types
+and defaults) are a frozen dataclass in `methods/settings.py`, torch-free too, keyed by the method's name there.
 """
 
 from __future__ import annotations

@@ -138,14 +138,14 @@ class DCSettings(DSA):
     """dc: gradient matching."""
 
     iterations: int = setting(1000, "distillation iterations (fresh networks)", ge=0)
-    lr: float = setting(0.1, "SGD learning rate of the pixels", gt=0)
+    lr: float = setting(0.1, "SGD learning rate of the pixels", ge=0)
     momentum: float = setting(0.5, "SGD momentum of the pixels", ge=0)
     metric: Literal["ours", "mse", "cos"] = setting("ours", "gradient distance: ours (layer-wise 1 - cos) | mse | cos")
     outer_loop: int | None = setting(None, "outer steps per iteration (null: the original's table by IPC)", ge=1)
     inner_loop: int | None = setting(None, "network epochs between outer steps (null: the original's table by IPC)", ge=1)
     batch_real: int = setting(256, "real clips per class per outer step", ge=1)
     batch_train: int = setting(256, "batch of the network's inner training", ge=1)
-    lr_net: float = setting(0.01, "learning rate of the network's inner training", gt=0)
+    lr_net: float = setting(0.01, "learning rate of the network's inner training", ge=0)
     init: Literal["real", "noise"] = setting("real", "start from real clips (stills) or noise")
     network: Literal["video"] = setting("video", "video: match the student ConvNet3D's gradients")
     image_widths: tuple[int, ...] = setting((128, 128, 128), "widths of DC's image ConvNet (network: image)")
@@ -163,7 +163,7 @@ class DMSettings(RealInit, EmbeddingMatch):
     """dm: distribution matching."""
 
     iterations: int = setting(5000, "distillation iterations", ge=0)
-    lr: float = setting(30.0, "SGD learning rate of the pixels", gt=0)
+    lr: float = setting(30.0, "SGD learning rate of the pixels", ge=0)
     momentum: float = setting(0.5, "SGD momentum of the pixels", ge=0)
 
 
@@ -171,14 +171,14 @@ class DMSettings(RealInit, EmbeddingMatch):
 class MTTSettings(RealInit, TrajectoryMatch):
     """mtt: trajectory matching."""
 
-    lr: float = setting(1e5, "SGD learning rate of the pixels", gt=0)
+    lr: float = setting(1e5, "SGD learning rate of the pixels", ge=0)
 
 
 @dataclasses.dataclass(frozen=True)
 class FRePoSettings(RealInit, FeatureRegression):
     """frepo: feature regression with a model pool."""
 
-    lr: float = setting(1e-2, "Adam learning rate of the pixels", gt=0)
+    lr: float = setting(1e-2, "Adam learning rate of the pixels", ge=0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,7 +205,7 @@ class IDTDSettings(MethodSettings):
     iterations: int = setting(5000, "distillation iterations", ge=0)
     batch_real: int = setting(64, "real clips per class per iteration", ge=1)
     segments: int = setting(8, "K: diverse segments per instance", ge=2)
-    lr: float = setting(0.01, "Adam learning rate of everything learnt", gt=0)
+    lr: float = setting(0.01, "Adam learning rate of everything learnt", ge=0)
     alpha_div: float = setting(0.05, "alpha1: weight of the diversity loss", ge=0)
     alpha_video: float = setting(1e-4, "alpha2: weight of the fused videos' matching loss", ge=0)
     segment_weight: float = setting(1.0, "weight of the segments' matching loss", ge=0)
@@ -223,7 +223,7 @@ class DAViDSettings(RealInit, EmbeddingMatch):
     """david: Q-learnt temporal resolution per class on DM's loss."""
 
     iterations: int = setting(5000, "N: DM iterations of the final distillation", ge=0)
-    lr: float = setting(10.0, "SGD learning rate of the pixels", gt=0)
+    lr: float = setting(10.0, "SGD learning rate of the pixels", ge=0)
     momentum: float = setting(0.95, "SGD momentum of the pixels", ge=0)
     resolutions: tuple[int, ...] | None = setting(None, "the action set (null: the divisors of the clip length)")
     search: Literal["rl_early", "rl", "grid"] = setting("rl_early", "rl_early: DAViD | rl: N iterations per step | grid")
@@ -257,7 +257,7 @@ class TSGFSettings(RealInit, DSAStrategy):
 
     iterations: int = setting(100, "optimisation steps per IPC slot", ge=0)
     optimizer: Literal["adam", "sgd"] = setting("adam", "adam: SRe2L's (betas 0.5, 0.9) | sgd (with momentum)")
-    lr: float = setting(0.05, "learning rate of the pixels", gt=0)
+    lr: float = setting(0.05, "learning rate of the pixels", ge=0)
     momentum: float = setting(0.9, "SGD momentum (optimizer sgd)", ge=0)
     bn_weight: float = setting(1.0, "weight of the BN-statistics term", ge=0)
     labels: Literal["hard", "soft"] = setting("hard", "hard | soft: the teacher's softmax on the final videos")
@@ -275,7 +275,7 @@ class PRISMSettings(RealInit, EmbeddingMatch):
     """prism: key frames with interpolation between them, on DM's loss."""
 
     iterations: int = setting(5000, "distillation iterations", ge=0)
-    lr: float = setting(30.0, "SGD learning rate of the key frames", gt=0)
+    lr: float = setting(30.0, "SGD learning rate of the key frames", ge=0)
     momentum: float = setting(0.95, "SGD momentum", ge=0)
     eps: float = setting(0.0, "a frame becomes a key when its gradient's cosine with both neighbours' is below it")
     warmup: float = setting(0.2, "fraction of the iterations before insertion starts", ge=0, le=1)
@@ -287,7 +287,7 @@ class PRISMSettings(RealInit, EmbeddingMatch):
 class SFVDSettings(RealInit, TrajectoryMatch):
     """sfvd: one learnable frame per video on MTT's loss."""
 
-    lr: float = setting(1e5, "SGD learning rate of the stills", gt=0)
+    lr: float = setting(1e5, "SGD learning rate of the stills", ge=0)
     frame: Literal["middle", "first"] = setting("middle", "the frame of the initial clip a still starts from")
 
 
