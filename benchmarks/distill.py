@@ -107,7 +107,7 @@ def run_case(case: dict) -> dict:
     artifacts = {}
     tmp = Path(tempfile.mkdtemp())
     if case["method"] in ("mtt", "mtt_vdsd"):
-        start, target = (flat_parameters(DistillContext(store, 1, 0, device, {}, student).network(k)) for k in (1, 2))
+        start, target = (flat_parameters(DistillContext(store, 1, 0, device, {"method": "mtt"}, student).network(k)) for k in (1, 2))
         rows = int(params.get("max_start_epoch", 10)) + int(params.get("expert_epochs", 1)) + 1
         save_expert(torch.stack([start + (target - start) * k / rows for k in range(rows)]), {"epochs": rows - 1},
                     tmp / "expert0.safetensors")

@@ -60,7 +60,7 @@ def ctx(store, name, ipc=2, seed=0, **params):
 
 @pytest.mark.parametrize("name", ["random", "herding", "kcenter"])
 def test_coresets_select_real_clips_per_class(store, name):
-    s = get_method(name).fn(ctx(store, name, embedding="random"))
+    s = get_method(name).fn(ctx(store, name, **({} if name == "random" else {"embedding": "random"})))
     assert s.labels.tolist() == [0, 0, 1, 1, 2, 2]
     assert s.tensors["videos"].dtype == torch.uint8 and s.tensors["videos"].shape == (6, 8, 48, 48, 3)
     ids = s.meta["ids"]

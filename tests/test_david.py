@@ -248,7 +248,7 @@ def test_repeated_frames_step_by_the_mean_of_their_copies_gradients(store, teach
     seen = {}
 
     def capture(ctx, synthetic, labels, optimizers, iterations, resumable=False):
-        seen[ctx.params.get("repeats", "mean")] = sorted(o.param_groups[0]["lr"] for o in optimizers)
+        seen[ctx.params.repeats] = sorted(o.param_groups[0]["lr"] for o in optimizers)
         return {}
 
     monkeypatch.setattr(david_module, "match_embeddings", capture)

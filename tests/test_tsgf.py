@@ -11,6 +11,7 @@ from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store
 from vidstill.augment import DSAParams
 from vidstill.methods import get_method
 from vidstill.methods.dm import init_from_real
+from vidstill.methods.settings import TSGFSettings
 from vidstill.methods.tsgf import BNStatistics, pixel_optimizer, saliency_scaled_step, uni_level_loss
 from vidstill.saliency import SaliencyParams, frame_differences, gradient_scale, saliency_guided_augment, temporal_saliency
 from vidstill.synthetic_set import SyntheticSet
@@ -74,7 +75,7 @@ def test_tsgf_o_damps_static_updates_by_the_floor(optimizer):
 
     def update(saliency):
         x = video.clone().requires_grad_(True)
-        opt = pixel_optimizer(x, {"optimizer": optimizer, "lr": 0.05})
+        opt = pixel_optimizer(x, TSGFSettings(optimizer=optimizer, lr=0.05))
         x.grad = grad.clone()
         saliency_scaled_step(x, opt, saliency)
         return (x - video).detach()
@@ -90,11 +91,15 @@ def test_tsgf_o_damps_static_updates_by_the_floor(optimizer):
 
 
 def test_saliency_params_check_their_values():
-    assert SaliencyParams.from_params({}) == SaliencyParams()
-    assert SaliencyParams.from_params({"window": 5}).alpha == (1.0,) * 5
+    def tsgf(**values):
+        return TSGFSettings.from_mapping(values, "methods.tsgf")
+
+    assert SaliencyParams.from_params(tsgf()) == SaliencyParams()
+    assert SaliencyParams.from_params(tsgf(window=5)).alpha == (1.0,) * 5
+    assert SaliencyParams.from_params(tsgf(window=5, alpha=[1, 2, 3, 2, 1])).alpha == (1.0, 2.0, 3.0, 2.0, 1.0)
     for bad in ({"window": 2}, {"window": 3, "alpha": [1, 1]}, {"alpha": [-1, 1, 1]}, {"eps": 0}, {"floor": 1.5}):
-        with pytest.raises(ValueError):
-            SaliencyParams.from_params(bad)
+        with pytest.raises(ValueError):  # the settings' ranges or SaliencyParams' own checks
+            SaliencyParams.from_params(tsgf(**bad))
 
 
 def test_bn_statistics_is_the_reference_distance():

@@ -13,9 +13,18 @@ LIBRARY = Path(workflow.basedir) / "workflow" / "vidstill"
 # source tree, whether or not the package is installed in the environment that runs it.
 sys.path.insert(0, str(LIBRARY.parent))
 from vidstill.methods import STILLS_PER_ITEM, method_info  # noqa: E402  (torch-free: planning imports no method)
+from vidstill.settings import SettingsError, check_config  # noqa: E402  (torch-free dataclasses)
 from vidstill.workflow import export_library_path, source_hash  # noqa: E402
 
 export_library_path(LIBRARY.parent)
+
+# The typed settings (vidstill/settings.py, vidstill/methods/settings.py): each section and every method instance
+# built once from the config, so an unknown key, a wrong type or an out-of-range value stops planning with the key's
+# full path and the keys accepted there (the schema above leaves a method instance's keys to its settings class).
+try:
+    METHOD_SETTINGS = check_config(config)
+except SettingsError as e:
+    raise WorkflowError(f"config: {e}")
 
 
 def _check_datasets():
@@ -127,7 +136,7 @@ def distill_estimate(wildcards):
         return None
     # embed_chunk 0 on CUDA sizes the chunks from free memory: the least the job needs is one clip per forward
     chunk = config["embed_chunk"] or 1
-    return estimate(method_impl(wildcards.method), method_config(wildcards.method), dataset_shape(DATASETS[base_of(wildcards.dataset)]["clips"]),
+    return estimate(method_impl(wildcards.method), method_settings(wildcards.method), dataset_shape(DATASETS[base_of(wildcards.dataset)]["clips"]),
                     tuple(student["widths"]), classes, int(wildcards.ipc), chunk)
 
 
@@ -266,8 +275,14 @@ def method_config(name):
     return config["methods"][name]
 
 
+def method_settings(name):
+    """A method instance's typed settings (built and checked once at start-up)."""
+    method_config(name)
+    return METHOD_SETTINGS[name]
+
+
 def method_impl(name):
-    return method_config(name).get("method", name)
+    return method_settings(name).method or name
 
 
 def method_needs(name):
@@ -291,7 +306,7 @@ def distill_inputs(wildcards):
     inputs = {"train": f"results/{wildcards.dataset}/clips/train.parquet"}
     needs = method_needs(wildcards.method)
     if "teacher" in needs:
-        inputs["teacher"] = teacher_weights(wildcards.dataset, method_config(wildcards.method).get("teacher"))
+        inputs["teacher"] = teacher_weights(wildcards.dataset, method_settings(wildcards.method).teacher)
     if "experts" in needs:
         inputs["experts"] = expert_files(wildcards.dataset)
         inputs["expert_summary"] = f"results/{wildcards.dataset}/experts/summary.parquet"
@@ -338,7 +353,7 @@ def crop_summary_inputs(wildcards):
 def stills_file(wildcards):
     """VDSD's stage 1: the Static-DC instance named by the method's `stills` setting, distilled at 2 × IPC by the
     same distill rule, so every VDSD variant of a dataset, IPC and seed shares one file."""
-    name = method_config(wildcards.method).get("stills", "vdsd_stills")
+    name = method_settings(wildcards.method).stills
     if name not in config["methods"]:
         raise WorkflowError(f"config: methods.{wildcards.method}.stills names {name!r}, which methods does not define")
     if method_needs(name):
@@ -534,9 +549,9 @@ def cost_jobs():
                             if method in label_protocol_methods(labels, spec["methods"]) and (not only or ipc in only):
                                 add(_job(f"evaluate_{labels}", rules.evaluate_labels, rules.evaluate_labels.output[0], labels=labels, **cell))
                         if "stills" in method_needs(method):
-                            stills = method_config(method).get("stills", "vdsd_stills")
+                            stills = method_settings(method).stills
                             add(_job("distill", rules.distill, rules.distill.output[0], method=stills, ipc=STILLS_PER_ITEM * ipc, seed=seed, dataset=dataset))
-            teachers = {DEFAULT_TEACHER} | {method_config(m).get("teacher", DEFAULT_TEACHER) for m in spec["methods"]
+            teachers = {DEFAULT_TEACHER} | {method_settings(m).teacher or DEFAULT_TEACHER for m in spec["methods"]
                                             if "teacher" in method_needs(m)}
             for name in sorted(teachers):
                 add(_job("teacher", rules.teacher, job=name, dataset=dataset, teacher=name))

@@ -77,10 +77,10 @@ def parse_strategy(strategy: str) -> list[str]:
     return ops
 
 
-def dsa_strategy(params: dict, flip_allowed: bool) -> str:
-    """The method's `dsa_strategy` (default: all ops), without flip where the dataset says a mirror changes the label
-    (clips.flip false: SSv2, the synthetic benchmark's direction classes)."""
-    ops = parse_strategy(str(params.get("dsa_strategy", DEFAULT_STRATEGY)))
+def dsa_strategy(strategy: str, flip_allowed: bool) -> str:
+    """A method's `dsa_strategy` setting (default: all ops), without flip where the dataset says a mirror changes the
+    label (clips.flip false: SSv2, the synthetic benchmark's direction classes)."""
+    ops = parse_strategy(strategy)
     if not flip_allowed and "flip" in ops:
         ops = [op for op in ops if op != "flip"]
         log.info("clips.flip is off for this dataset: DSA strategy without flip: %s", "_".join(ops) or "none")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import torch
 
 from vidstill.data.clips import ClipStore, RealClips
 from vidstill.models import build_model
+from vidstill.settings import EvaluationSettings, StudentSettings, build
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.teacher import load_teacher, teacher_softmax, teacher_standardizes
 from vidstill.train import TrainConfig, TrainSource, epoch_seed, evaluate, train
@@ -32,8 +33,8 @@ SELECTIONS = ("final", "best_on_test")
 def evaluate_student(
     source: TrainSource,
     test_store: ClipStore,
-    protocol: dict[str, Any],
-    student: dict[str, Any],
+    protocol: Mapping[str, Any] | EvaluationSettings,
+    student: Mapping[str, Any] | StudentSettings,
     seed: int,
     device: torch.device,
     lr: float | None = None,
@@ -41,26 +42,26 @@ def evaluate_student(
     label_loss: str = "ce",
 ) -> pd.DataFrame:
     """`protocol.runs` students (seeds derived from `seed`) per architecture in [student.arch] + protocol.cross_arch."""
-    selection = protocol.get("selection", "final")
-    if selection not in SELECTIONS:
-        raise ValueError(f"evaluation.selection must be one of {SELECTIONS}, got {selection!r}")
-    passes = int(protocol.get("test_passes", 3))
+    protocol = build(EvaluationSettings, protocol, "evaluation")
+    student = build(StudentSettings, student, "student")
+    selection = protocol.selection
+    passes = protocol.test_passes
     if device.type == "cuda" and isinstance(source, SyntheticSet):
         source = source.to(device)  # expanded on the GPU, batch by batch (CPU runs keep the set where it is)
-    test = RealClips(test_store).test_batches(int(protocol.get("test_batch_size", 64)))
+    test = RealClips(test_store).test_batches(protocol.test_batch_size)
     spec = test_store.spec
     rows = []
-    for arch in [student["arch"], *protocol.get("cross_arch", [])]:
-        for run in range(int(protocol.get("runs", 3))):
+    for arch in [student.arch, *protocol.cross_arch]:
+        for run in range(protocol.runs):
             run_seed = epoch_seed(seed, 1000 + run)
-            cfg = TrainConfig.from_config(protocol, seed=run_seed, lr=lr if lr is not None else protocol["lr"],
-                                          epochs=epochs if epochs is not None else protocol["epochs"], label_loss=label_loss)
+            cfg = TrainConfig.from_config(protocol, seed=run_seed, lr=lr if lr is not None else protocol.lr,
+                                          epochs=epochs if epochs is not None else protocol.epochs, label_loss=label_loss)
             torch.manual_seed(run_seed)
-            model = build_model(arch, test_store.num_classes, spec.frames, spec.crop, widths=tuple(student["widths"]))
+            model = build_model(arch, test_store.num_classes, spec.frames, spec.crop, widths=tuple(student.widths))
             best: dict[str, Any] = {"top1": -1.0}
 
             def track_best(epoch: int, m: torch.nn.Module) -> dict | None:
-                if selection != "best_on_test" or epoch % int(protocol.get("eval_every", 10)) and epoch != cfg.epochs:
+                if selection != "best_on_test" or epoch % protocol.eval_every and epoch != cfg.epochs:
                     return None
                 acc = evaluate(m, test, test_store.num_classes, device, passes=passes, seed=run_seed, standardize_inputs=cfg.standardize)
                 if acc.top1 > best["top1"]:
@@ -110,8 +111,8 @@ def hard_labels(synthetic: SyntheticSet) -> torch.Tensor:
 def evaluate_set(
     synthetic: SyntheticSet,
     test_store: ClipStore,
-    protocol: dict[str, Any],
-    student: dict[str, Any],
+    protocol: Mapping[str, Any] | EvaluationSettings,
+    student: Mapping[str, Any] | StudentSettings,
     seed: int,
     device: torch.device,
     labels: str = "native",
@@ -126,6 +127,7 @@ def evaluate_set(
     The learned learning rate (MTT family) is part of the set and kept under every protocol."""
     if labels not in PROTOCOLS:
         raise ValueError(f"evaluation protocol must be one of {PROTOCOLS}, got {labels!r}")
+    protocol = build(EvaluationSettings, protocol, "evaluation")
     if synthetic.num_classes != test_store.num_classes:
         raise ValueError(f"the set has {synthetic.num_classes} classes, the test split {test_store.num_classes}")
     source: TrainSource = synthetic
@@ -135,7 +137,7 @@ def evaluate_set(
     elif labels == "soft":
         if teacher is None:
             raise ValueError("the soft protocol needs a teacher (results/{dataset}/teacher/<arch>.safetensors)")
-        temperature = float(protocol.get("soft", {}).get("temperature", 1.0))
+        temperature = protocol.soft.temperature
         source = TeacherLabelled(synthetic, load_teacher(teacher, device), device, teacher_standardizes(teacher), temperature)
         label_loss = "ce"
     runs = evaluate_student(source, test_store, protocol, student, seed, device, lr=synthetic.lr, label_loss=label_loss)

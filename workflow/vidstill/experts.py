@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from torch import nn
 from vidstill.data.clips import ClipStore, RealClips
 from vidstill.io import save_tensors
 from vidstill.models import build_model
+from vidstill.settings import ExpertsSettings, StudentSettings, build
 from vidstill.train import TrainConfig, epoch_seed, evaluate, train
 
 log = logging.getLogger("vidstill.experts")
@@ -39,19 +41,21 @@ def expert_seed(base: int, expert: int) -> int:
 def train_expert(
     train_store: ClipStore,
     test_store: ClipStore,
-    cfg: dict[str, Any],
-    student: dict[str, Any],
+    cfg: Mapping[str, Any] | ExpertsSettings,
+    student: Mapping[str, Any] | StudentSettings,
     expert: int,
     device: torch.device,
     test_passes: int = 3,
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """Expert number `expert`: the student network trained with `cfg` (the config's `experts` block); returns the
     trajectory and what was measured (test top-1/top-5, training curve, seconds)."""
-    seed = expert_seed(int(cfg.get("seed", 0)), expert)
+    cfg = build(ExpertsSettings, cfg, "experts")
+    student = build(StudentSettings, student, "student")
+    seed = expert_seed(cfg.seed, expert)
     tc = TrainConfig.from_config(cfg, seed=seed)
     spec = train_store.spec
     torch.manual_seed(seed)
-    model = build_model(student["arch"], train_store.num_classes, spec.frames, spec.crop, widths=tuple(student["widths"]))
+    model = build_model(student.arch, train_store.num_classes, spec.frames, spec.crop, widths=tuple(student.widths))
     snapshots = [flat_parameters(model)]
 
     def keep(epoch: int, m: nn.Module) -> None:

@@ -12,7 +12,12 @@ GPU-memory resource.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vidstill.methods.settings import MethodSettings
 
 FLOAT = 4
 INDEX = 8  # MaxPool3d's saved argmax indices (int64)
@@ -82,12 +87,16 @@ def embedding_chunk_bytes(shape: ClipShape, widths: tuple[int, ...], clips: int,
     return n * nograd_bytes_per_clip(shape, widths)
 
 
-def distill_estimate(method: str, settings: dict, shape: ClipShape, widths: tuple[int, ...], classes: int, ipc: int,
+def distill_estimate(method: str, settings: Mapping[str, Any] | MethodSettings, shape: ClipShape, widths: tuple[int, ...], classes: int, ipc: int,
                      chunk: int) -> Estimate | None:
     """DM-family / FRePo distillation: real batch + chunked real embedding + the synthetic set's graph."""
     if method not in EMBEDDING_METHODS:
         return None
-    real = classes * int(settings.get("batch_real", 64))
+    from vidstill.methods.settings import MethodSettings, settings_class
+    from vidstill.settings import build
+
+    typed = settings if isinstance(settings, MethodSettings) else build(settings_class(method), settings, f"methods.{method}")
+    real = classes * int(typed.batch_real)  # type: ignore[attr-defined]  # every EMBEDDING_METHODS class has one
     syn = classes * ipc
     parts = {
         "real batch": real * FLOAT * shape.elements,

@@ -19,6 +19,8 @@ from typing import Any
 
 import torch
 
+from vidstill.settings import RuntimeSettings, build
+
 PRECISIONS = ("fp32", "tf32", "bf16")
 
 # The job's precision (set by `configure`): read by `autocast`. fp32 until a job says otherwise, so library code
@@ -92,14 +94,15 @@ class Runtime:
         return rec
 
 
-def job_runtime(settings: Mapping[str, Any], threads: int) -> Runtime:
+def job_runtime(settings: Mapping[str, Any] | RuntimeSettings, threads: int) -> Runtime:
     """A job's set-up from its rule's `runtime` param (device, precision, deterministic; the distill rule adds
     embed_chunk): torch uses exactly the
     rule's `threads` (Snakemake also sets OMP_NUM_THREADS), numerics are configured and peak memory is reset."""
+    s = build(RuntimeSettings, settings, "runtime")
     torch.set_num_threads(max(int(threads), 1))
-    device = resolve_device(str(settings.get("device", "auto")))
-    rt = Runtime(device, str(settings.get("precision", "fp32")), bool(settings.get("deterministic", False)))
-    configure(rt.precision, rt.deterministic, int(settings.get("embed_chunk", 0)))
+    device = resolve_device(s.device)
+    rt = Runtime(device, s.precision, s.deterministic)
+    configure(rt.precision, rt.deterministic, s.embed_chunk)
     reset_peak_memory(device)
     return rt
 

@@ -15,6 +15,7 @@ The paper does not report k, α or ε (REFERENCE.md); the defaults and why are i
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -22,6 +23,9 @@ import torch.nn.functional as F
 
 from vidstill.augment import DSAParams, apply_draw, sample_draw
 from vidstill.synthetic_set import SyntheticSet, expand_stored, register_expansion
+
+if TYPE_CHECKING:
+    from vidstill.methods.settings import TSGFSettings
 
 
 @dataclass(frozen=True)
@@ -55,12 +59,12 @@ class SaliencyParams:
             raise ValueError(f"saliency floor must be in [0, 1], got {self.floor}")
 
     @classmethod
-    def from_params(cls, p: dict) -> SaliencyParams:
-        """From a method's settings (`window`, `alpha`, `eps`, `floor`); `alpha: null` means uniform weights."""
-        window = int(p.get("window", cls.window))
-        alpha = p.get("alpha", cls.alpha if window == cls.window else None)
-        alpha = tuple(float(a) for a in alpha) if alpha is not None else (1.0,) * window
-        return cls(window, alpha, float(p.get("eps", cls.eps)), float(p.get("floor", cls.floor)))
+    def from_params(cls, p: TSGFSettings) -> SaliencyParams:
+        """From TSGF's settings (`window`, `alpha`, `eps`, `floor`); `alpha: null` is this class's weights at its
+        window, uniform weights at any other."""
+        window = p.window
+        alpha = p.alpha if p.alpha is not None else cls.alpha if window == cls.window else (1.0,) * window
+        return cls(window, tuple(float(a) for a in alpha), p.eps, p.floor)
 
 
 def frame_differences(videos: torch.Tensor) -> torch.Tensor:

@@ -4,7 +4,7 @@ nothing but the file."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,16 @@ from torch import nn
 from vidstill.data.clips import ClipStore, RealClips
 from vidstill.io import load_tensors, read_tensors_metadata, save_tensors
 from vidstill.models import build_model, place_model
+from vidstill.settings import TeacherSettings, build
 from vidstill.train import Accuracy, TrainConfig, TrainResult, evaluate, standardize, train
 
 
-def teacher_architecture(cfg: dict[str, Any], store: ClipStore) -> dict[str, Any]:
+def teacher_architecture(cfg: Mapping[str, Any] | TeacherSettings, store: ClipStore) -> dict[str, Any]:
+    cfg = build(TeacherSettings, cfg, "teacher")
     return {
-        "arch": cfg["arch"],
-        "widths": list(cfg.get("widths", [64, 128, 128])),
-        "norm": cfg.get("norm", "none"),
+        "arch": cfg.arch,
+        "widths": list(cfg.widths),
+        "norm": cfg.norm,
         "num_classes": store.num_classes,
         "frames": store.spec.frames,
         "size": store.spec.crop,
@@ -36,13 +38,14 @@ def build_from_architecture(a: dict[str, Any]) -> nn.Module:
 def train_teacher(
     train_store: ClipStore,
     test_store: ClipStore,
-    cfg: dict[str, Any],
+    cfg: Mapping[str, Any] | TeacherSettings,
     device: torch.device,
     checkpoint: str | Path | None = None,
     static: bool = False,
     test_passes: int = 3,
 ) -> tuple[nn.Module, dict[str, Any], TrainResult, Accuracy]:
     """Train on every training clip. `static=True` trains and tests on single frames repeated over time (Δ-ranking)."""
+    cfg = build(TeacherSettings, cfg, "teacher")
     arch = teacher_architecture(cfg, train_store)
     tc = TrainConfig.from_config(cfg)
     torch.manual_seed(tc.seed)

@@ -10,10 +10,10 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ from vidstill.models import place_model
 from vidstill.optim import SGD, Adam, AdamW, Optimizer
 from vidstill.resume import IterationCheckpoint, load_buffers, saved_buffers
 from vidstill.runtime import autocast, resolve_device
+from vidstill.settings import Settings
 
 log = logging.getLogger("vidstill.train")
 
@@ -53,8 +54,10 @@ class TrainConfig:
     log_every: int = 10  # epochs between progress lines
 
     @classmethod
-    def from_config(cls, cfg: dict, **overrides) -> TrainConfig:
-        known = {k: v for k, v in {**cfg, **overrides}.items() if k in cls.__dataclass_fields__}
+    def from_config(cls, cfg: Mapping[str, Any] | Settings, **overrides) -> TrainConfig:
+        """From a training section's settings (teacher, evaluation, experts: vidstill.settings) or a mapping of them."""
+        values = cfg.as_dict() if isinstance(cfg, Settings) else cfg
+        known = {k: v for k, v in {**values, **overrides}.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
 

@@ -7,7 +7,8 @@ other settings. `needs` says which upstream artifacts the distill rule must prov
 Planning needs every method's name, module and needs, and must not import torch or any method to get them (a dry run,
 and every cluster job's own planning, would pay seconds for it): `catalogue()` reads them from the `@register(...)`
 decorators by parsing the modules. `get_method` imports only the one module that defines the method asked for. The
-context a method receives (DistillContext, torch) lives in `methods/context.py`.
+context a method receives (DistillContext, torch) lives in `methods/context.py`. Each method's settings (its keys, types
+and defaults) are a frozen dataclass in `methods/settings.py`, torch-free too, keyed by the method's name there.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def catalogue() -> dict[str, MethodInfo]:
     """Every registered method, found by parsing the modules of this package (adding a method is adding a module)."""
     out: dict[str, MethodInfo] = {}
     for path in sorted(_HERE.glob("*.py")):
-        if path.name.startswith("_") or path.name == "context.py":
+        if path.name.startswith("_") or path.name in ("context.py", "settings.py"):
             continue
         for info in _registrations(path):
             if info.name in out:

@@ -3,15 +3,20 @@ student it distils for and the upstream artifacts it needs (teacher, experts, st
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
 
 from vidstill.data.clips import ClipStore
+from vidstill.methods.settings import MethodSettings, method_settings
 from vidstill.models import build_model, place_model
+from vidstill.settings import StudentSettings, build
+
+S = TypeVar("S", bound=MethodSettings)
 
 
 @dataclass
@@ -20,12 +25,23 @@ class DistillContext:
     ipc: int
     seed: int
     device: torch.device
-    params: dict[str, Any]  # the method instance's hyper-parameters
-    student: dict[str, Any]  # the student network config (arch, widths): what the set is distilled for
+    # the method instance's settings: a mapping naming the method (`method`) becomes its typed settings here, once
+    params: MethodSettings | Mapping[str, Any]
+    student: StudentSettings | Mapping[str, Any]  # the student network (arch, widths): what the set is distilled for
     teacher: Path | None = None
     artifacts: dict[str, Path | list[Path]] = field(default_factory=dict)  # upstream files the method needs
     checkpoint: Path | None = None  # where a long loop keeps its resumable state (resume.py), outside the outputs
     checkpoint_every_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        self.params = method_settings(self.params)
+        self.student = build(StudentSettings, self.student, "student")
+
+    def settings(self, cls: type[S]) -> S:
+        """The method's settings as `cls` (its own class, or the mixin of a shared loop it runs)."""
+        if not isinstance(self.params, cls):
+            raise TypeError(f"method {self.params.method!r} has settings {type(self.params).__name__}, not {cls.__name__}")
+        return self.params
 
     @property
     def num_classes(self) -> int:
@@ -35,12 +51,12 @@ class DistillContext:
         """A freshly initialised student network, seeded: the shared factory of every method."""
         torch.manual_seed(seed)
         spec = self.train.spec
-        s = self.student
-        return place_model(build_model(s["arch"], self.num_classes, spec.frames, spec.crop, norm=norm, widths=tuple(s["widths"])), self.device)
+        s = build(StudentSettings, self.student, "student")
+        return place_model(build_model(s.arch, self.num_classes, spec.frames, spec.crop, norm=norm, widths=tuple(s.widths)), self.device)
 
     def teacher_network(self) -> nn.Module:
         if self.teacher is None:
-            raise ValueError(f"method {self.params.get('method')} needs a teacher, but none was given")
+            raise ValueError(f"method {method_settings(self.params).method} needs a teacher, but none was given")
         from vidstill.teacher import load_teacher
 
         return load_teacher(self.teacher, self.device)

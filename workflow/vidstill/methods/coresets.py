@@ -19,6 +19,7 @@ import torch
 from vidstill.data.clips import sample_clips
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
+from vidstill.methods.settings import CoresetSettings, KeyFrameSettings
 from vidstill.synthetic_set import SyntheticSet
 
 
@@ -36,7 +37,7 @@ def _k(ctx: DistillContext, c: int) -> int:
 
 @torch.no_grad()
 def embed_videos(ctx: DistillContext, indices: np.ndarray, batch_size: int = 64) -> torch.Tensor:
-    which = ctx.params.get("embedding", "teacher")
+    which = ctx.settings(CoresetSettings).embedding
     if which == "teacher":
         net = ctx.teacher_network()
     elif which == "random":
@@ -119,7 +120,7 @@ def medoid_keyframes(video: np.ndarray, keyframes: int) -> np.ndarray:
 
 @register("keyframe")
 def keyframe(ctx: DistillContext) -> SyntheticSet:
-    k = int(ctx.params.get("keyframes", 1))
+    k = ctx.settings(KeyFrameSettings).keyframes
     if not 1 <= k <= ctx.train.spec.frames:
         raise ValueError(f"keyframe.keyframes must be in 1..{ctx.train.spec.frames}, got {k}")
     selection = random_selection(ctx)

@@ -46,6 +46,7 @@ import torch
 
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
+from vidstill.methods.settings import DAViDSettings
 from vidstill.methods.dm import class_means, initial_videos, match_embeddings
 from vidstill.optim import SGD
 from vidstill.synthetic_set import SyntheticSet, resize_time
@@ -177,10 +178,11 @@ def distil_partitioned(ctx: DistillContext, init: torch.Tensor, labels: torch.Te
     """DM on the partitioned set: each class's videos start as P(init, r_c), one parameter tensor per resolution.
     `resumable`: the final distillation, which checkpoints (the seeded search before it is rerun identically)."""
     frames = init.shape[1]
-    repeats = ctx.params.get("repeats", "mean")
+    p = ctx.settings(DAViDSettings)
+    repeats = p.repeats
     if repeats not in REPEATS:
         raise ValueError(f"david.repeats must be one of {REPEATS}, got {repeats!r}")
-    lr, momentum = float(ctx.params.get("lr", 10.0)), float(ctx.params.get("momentum", 0.95))
+    lr, momentum = p.lr, p.momentum
     groups, optimizers = [], []
     for r in sorted(set(int(x) for x in resolution)):
         mask = torch.from_numpy(np.isin(labels.numpy(), np.flatnonzero(resolution == r)))
@@ -226,21 +228,21 @@ def partitioned_set(ctx: DistillContext, videos: PartitionedVideos, meta: dict) 
 
 @register("david", needs=("teacher",))
 def david(ctx: DistillContext) -> SyntheticSet:
-    p = ctx.params
+    p = ctx.settings(DAViDSettings)
     frames = ctx.train.spec.frames
-    actions = np.array(p.get("resolutions") or default_resolutions(frames))
+    actions = np.array(p.resolutions or default_resolutions(frames))
     for r in actions:
         segment_centres(frames, int(r))  # validates
-    search = p.get("search", "rl_early")
+    search = p.search
     if search not in SEARCHES:
         raise ValueError(f"david.search must be one of {SEARCHES}, got {search!r}")
-    iterations = int(p.get("iterations", 5000))
-    adaptive = bool(p.get("adaptive", True))
+    iterations = p.iterations
+    adaptive = p.adaptive
     k = ctx.num_classes
     rng = np.random.default_rng(ctx.seed)
     init, labels = initial_videos(ctx, rng)
     teacher = ctx.teacher_network()
-    real_means = real_class_means(ctx, teacher, int(p.get("reward_real", 32)))
+    real_means = real_class_means(ctx, teacher, p.reward_real)
 
     def per_class(agent_values: np.ndarray) -> np.ndarray:
         return agent_values if adaptive else np.full(k, agent_values[0])
@@ -264,10 +266,10 @@ def david(ctx: DistillContext) -> SyntheticSet:
         final_meta = best[0][2]
         search_seconds = time.perf_counter() - start
     else:
-        n_step = iterations if search == "rl" else early_iterations(float(p.get("beta", 0.02)), iterations)
-        steps = int(p.get("rl_steps", 24))
-        agents = QAgents.start(k if adaptive else 1, len(actions), float(p.get("alpha", 0.1)), float(p.get("gamma", 0.5)),
-                               float(p.get("exploit", 0.2)), states=p.get("states", "shared"), schedule=p.get("schedule", "visits"))
+        n_step = iterations if search == "rl" else early_iterations(p.beta, iterations)
+        steps = p.rl_steps
+        agents = QAgents.start(k if adaptive else 1, len(actions), p.alpha, p.gamma, p.exploit, states=p.states,
+                               schedule=p.schedule)
         for t in range(steps):
             state = agents.state.copy()
             act = agents.act(rng)

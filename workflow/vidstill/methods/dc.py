@@ -33,6 +33,7 @@ from vidstill.augment import DSAParams, apply_draw, augment, dsa_strategy, sampl
 from vidstill.data.clips import sample_clips
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
+from vidstill.methods.settings import DCSettings
 from vidstill.methods.dm import init_from_real
 from vidstill.models import ConvNet2D
 from vidstill.optim import SGD
@@ -116,23 +117,21 @@ def init_synthetic(ctx: DistillContext, rng: np.random.Generator, init: str, sta
 def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> SyntheticSet:
     """The DC loop; `static` distils single frames (Static-DC). The loss curve has one value per iteration: the
     mean over outer steps of Σ_c distance."""
-    p = ctx.params
-    iterations, lr, metric = int(p.get("iterations", 1000)), float(p.get("lr", 0.1)), str(p.get("metric", "ours"))
-    if metric not in METRICS:
-        raise ValueError(f"dc.metric must be one of {METRICS}, got {metric!r}")
+    p = ctx.settings(DCSettings)
+    iterations, lr, metric = p.iterations, p.lr, p.metric
     outer, inner = default_loops(ctx.ipc)
     # null (config/paper.yaml) = the original's loops for this ipc, overriding a CPU default's explicit numbers
-    outer, inner = int(p.get("outer_loop") or outer), int(p.get("inner_loop") or inner)
-    per_class, batch_train, lr_net = int(p.get("batch_real", 256)), int(p.get("batch_train", 256)), float(p.get("lr_net", 0.01))
-    dsa = bool(p.get("dsa", False))
-    strategy = dsa_strategy(p, ctx.train.spec.flip)
-    dsa_params = DSAParams(mode=str(p.get("dsa_mode", "single")))
+    outer, inner = p.outer_loop or outer, p.inner_loop or inner
+    per_class, batch_train, lr_net = p.batch_real, p.batch_train, p.lr_net
+    dsa = p.dsa
+    strategy = dsa_strategy(p.dsa_strategy, ctx.train.spec.flip)
+    dsa_params = DSAParams(mode=p.dsa_mode)
     frames = ctx.train.spec.frames
 
-    network = str(p.get("network", "video"))
+    network = p.network
     if network not in NETWORKS or (network == "image" and not static):
         raise ValueError(f"{name}.network must be one of {NETWORKS} ('image' only for single frames), got {network!r}")
-    image_widths = tuple(p.get("image_widths") or (128, 128, 128))
+    image_widths = tuple(p.image_widths)
 
     def fresh_network(seed: int) -> torch.nn.Module:
         if network == "video":
@@ -141,11 +140,11 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
         return ConvNet2D(ctx.num_classes, ctx.train.spec.crop, widths=image_widths).to(ctx.device)
 
     rng = np.random.default_rng(ctx.seed)
-    videos, labels = init_synthetic(ctx, rng, str(p.get("init", "real")), static)
+    videos, labels = init_synthetic(ctx, rng, p.init, static)
     videos = videos.to(ctx.device).requires_grad_(True)
     labels = labels.to(ctx.device)
     members = [torch.nonzero(labels == c).squeeze(1) for c in range(ctx.num_classes)]
-    opt = SGD([videos], lr=lr, momentum=float(p.get("momentum", 0.5)))
+    opt = SGD([videos], lr=lr, momentum=p.momentum)
     checkpoint = IterationCheckpoint(ctx.checkpoint, ctx.checkpoint_every_s)  # every draw is seeded from the iteration
     done, curve = checkpoint.restore([opt])
     start = time.perf_counter()

@@ -28,6 +28,7 @@ from vidstill.augment import DSAParams, apply_draw, dsa_strategy, sample_draw
 from vidstill.data.clips import sample_clips
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
+from vidstill.methods.settings import DMSettings, EmbeddingMatch, RealInit
 from vidstill.models import embed_chunked
 from vidstill.optim import SGD, descend
 from vidstill.resume import IterationCheckpoint
@@ -88,9 +89,7 @@ def initial_videos(ctx: DistillContext, rng: np.random.Generator) -> tuple[torch
     """Where an optimised set starts: `init: real` (the papers' choice) takes `ipc` real clips per class; `init: noise`
     Gaussian noise of the same shape in the normalised pixel space. The real draw happens either way, so both
     initialisations leave the generator in the same state."""
-    init = ctx.params.get("init", "real")
-    if init not in ("real", "noise"):
-        raise ValueError(f"{ctx.params.get('method', 'method')}.init must be 'real' or 'noise', got {init!r}")
+    init = ctx.settings(RealInit).init
     videos, labels = init_from_real(ctx, rng)
     if init == "noise":
         videos = torch.from_numpy(rng.standard_normal(videos.shape, dtype=np.float32))
@@ -132,13 +131,10 @@ def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: to
     `optimizers` step on its parameters. Returns the metadata every DM-family set carries. `resumable`: the job's
     one long loop checkpoints to ctx.checkpoint and resumes from it (every draw is seeded from the iteration); a
     `hook` runs after every update and its state travels in the checkpoint."""
-    p = ctx.params
-    per_class = int(p.get("batch_real", 64))
-    forward = p.get("forward", "batched")
-    if forward not in ("batched", "per_class"):
-        raise ValueError(f"{p.get('method', 'dm')}.forward must be 'batched' or 'per_class', got {forward!r}")
-    strategy = dsa_strategy(p, ctx.train.spec.flip) if p.get("dsa", False) else None
-    dsa_params = DSAParams(mode=str(p.get("dsa_mode", "single")))
+    p = ctx.settings(EmbeddingMatch)
+    per_class, forward = p.batch_real, p.forward
+    strategy = dsa_strategy(p.dsa_strategy, ctx.train.spec.flip) if p.dsa else None
+    dsa_params = DSAParams(mode=p.dsa_mode)
     labels = labels.to(ctx.device)
     checkpoint = IterationCheckpoint(ctx.checkpoint if resumable else None, ctx.checkpoint_every_s)
     done, curve = checkpoint.restore(optimizers)
@@ -165,12 +161,12 @@ def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: to
 
 @register("dm")
 def dm(ctx: DistillContext) -> SyntheticSet:
-    p = ctx.params
+    p = ctx.settings(DMSettings)
     rng = np.random.default_rng(ctx.seed)
     videos, labels = initial_videos(ctx, rng)
     videos = videos.to(ctx.device).requires_grad_(True)
-    opt = SGD([videos], lr=float(p.get("lr", 30.0)), momentum=float(p.get("momentum", 0.5)))
-    meta = match_embeddings(ctx, lambda rng: videos, labels, [opt], int(p.get("iterations", 5000)), resumable=True)
+    opt = SGD([videos], lr=p.lr, momentum=p.momentum)
+    meta = match_embeddings(ctx, lambda rng: videos, labels, [opt], p.iterations, resumable=True)
     return SyntheticSet({"videos": videos.detach().cpu()}, labels.cpu(), ctx.num_classes, ctx.train.spec.frames,
                         meta={"method": "dm", **meta})
 

@@ -41,6 +41,7 @@ from torch import nn
 
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
+from vidstill.methods.settings import FeatureRegression, FRePoSettings
 from vidstill.methods.dm import initial_videos, real_batch
 from vidstill.models import embed_chunked
 from vidstill.optim import Adam
@@ -130,12 +131,11 @@ def regress_features(ctx: DistillContext, synthetic: Callable[[np.random.Generat
     (FRePo: the pixels; VDSD: stills, maps and hallucinator with this iteration's pairing), `labels` are the learned
     (or fixed) regression targets, and each group of parameters gets its own Adam with a cosine schedule from its
     base lr. Returns the metadata every FRePo-family set carries."""
-    p = ctx.params
-    iterations, per_class, reg = int(p.get("iterations", 1000)), int(p.get("batch_real", 32)), float(p.get("reg", 1e-6))
+    p = ctx.settings(FeatureRegression)
+    iterations, per_class, reg = p.iterations, p.batch_real, p.reg
     opts = [(Adam(params, lr=lr), lr) for params, lr in groups]
     params = [q for group, _ in groups for q in group]
-    pool = ModelPool(ctx.network, int(p.get("num_models", 10)), int(p.get("max_online_steps", 100)),
-                     float(p.get("online_lr", 1e-4)), ctx.seed)
+    pool = ModelPool(ctx.network, p.num_models, p.max_online_steps, p.online_lr, ctx.seed)
     # the synthetic set's optimizers and the pool's (its networks' weights and Adam states), its counters and buffers
     checkpoint = IterationCheckpoint(ctx.checkpoint, ctx.checkpoint_every_s)
     states = [opt for opt, _ in opts] + pool.opts
@@ -172,9 +172,10 @@ def regress_features(ctx: DistillContext, synthetic: Callable[[np.random.Generat
 
 def learnable_labels(ctx: DistillContext, classes: torch.Tensor) -> tuple[torch.Tensor, list[tuple[list[torch.Tensor], float]]]:
     """FRePo's labels: centred one-hot, learnt (with their own Adam group) unless `learn_labels: false`."""
-    learn = bool(ctx.params.get("learn_labels", True))
+    p = ctx.settings(FeatureRegression)
+    learn = p.learn_labels
     labels = centred_one_hot(classes, ctx.num_classes).to(ctx.device).requires_grad_(learn)
-    return labels, [([labels], float(ctx.params.get("label_lr", 1e-2)))] if learn else []
+    return labels, [([labels], p.label_lr)] if learn else []
 
 
 @register("frepo")
@@ -183,7 +184,7 @@ def frepo(ctx: DistillContext) -> SyntheticSet:
     videos, classes = initial_videos(ctx, rng)
     videos = videos.to(ctx.device).requires_grad_(True)
     labels, label_group = learnable_labels(ctx, classes)
-    meta = regress_features(ctx, lambda rng: videos, labels, [([videos], float(ctx.params.get("lr", 1e-2))), *label_group])
+    meta = regress_features(ctx, lambda rng: videos, labels, [([videos], ctx.settings(FRePoSettings).lr), *label_group])
     return SyntheticSet({"videos": videos.detach().cpu()}, labels.detach().cpu(), ctx.num_classes, ctx.train.spec.frames,
                         label_loss="mse", meta={"method": "frepo", **meta})
 

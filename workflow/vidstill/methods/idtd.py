@@ -54,6 +54,7 @@ from vidstill.temporal_augment import temporal_interval
 from vidstill.data.clips import sample_clips
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
+from vidstill.methods.settings import IDTDSettings
 from vidstill.methods.dm import embedding_match_loss, iteration_draw
 from vidstill.models import embed_chunked
 from vidstill.optim import Adam
@@ -167,14 +168,14 @@ class IDTDParts:
     update), and the two builders: segments and videos of a set of classes."""
 
     def __init__(self, ctx: DistillContext, rng: np.random.Generator) -> None:
-        p = ctx.params
-        self.modules = str(p.get("modules", "idtd"))
+        p = ctx.settings(IDTDSettings)
+        self.modules = p.modules
         if self.modules not in MODULES:
             raise ValueError(f"idtd modules must be one of {sorted(MODULES)}, got {self.modules!r}")
-        init = str(p.get("init", "random"))
+        init = p.init
         if init not in INITS:
             raise ValueError(f"idtd init must be one of {INITS}, got {init!r}")
-        self.k, self.frames, self.ipc = int(p.get("segments", 8)), ctx.train.spec.frames, ctx.ipc
+        self.k, self.frames, self.ipc = p.segments, ctx.train.spec.frames, ctx.ipc
         if self.k < 2:
             raise ValueError(f"idtd segments (K) must be at least 2, got {self.k}")
         self.has_selectors, self.has_fusor = MODULES[self.modules]
@@ -186,7 +187,7 @@ class IDTDParts:
             if init == "real":
                 parts["pool"] = real.reshape(n, k * t, c, h, w)
             else:
-                pool_frames = int(p.get("pool_frames", k * t))
+                pool_frames = p.pool_frames or k * t
                 parts["pool"] = torch.from_numpy(rng.standard_normal((n, pool_frames, c, h, w), dtype=np.float32))
             parts["selector_weight"], parts["selector_bias"] = initial_selectors(
                 n, k, t, parts["pool"].shape[1], epoch_seed(ctx.seed, -1), init)
@@ -196,7 +197,7 @@ class IDTDParts:
             parts["segments"] = real  # stitch_real: nothing is learnt
         if self.has_fusor:
             parts["fusor_weight"], parts["fusor_bias"] = initial_fusor(n, c, k, epoch_seed(ctx.seed, -2),
-                                                                       str(p.get("fusor_init", "default")), int(p.get("fusor_kernel", 3)))
+                                                                       p.fusor_init, p.fusor_kernel)
         learn = self.modules != "stitch_real"
         # per class: instance rows [c·ipc, (c+1)·ipc) of every part
         self.parts = [{name: v[ci * ctx.ipc:(ci + 1) * ctx.ipc].clone().to(device).requires_grad_(learn)
@@ -265,17 +266,17 @@ def idtd_loss(net: nn.Module, parts: IDTDParts, classes: list[int], real: torch.
 
 @register("idtd")
 def idtd(ctx: DistillContext) -> SyntheticSet:
-    p = ctx.params
+    p = ctx.settings(IDTDSettings)
     rng = np.random.default_rng(ctx.seed)
     parts = IDTDParts(ctx, rng)
-    weights = (float(p.get("segment_weight", 1.0)), float(p.get("alpha_div", 0.05)), float(p.get("alpha_video", 1e-4)))
-    min_span = float(p.get("min_span", 0.5))
+    weights = (p.segment_weight, p.alpha_div, p.alpha_video)
+    min_span = p.min_span
     classes = list(range(ctx.num_classes))
-    chunk = int(p.get("class_chunk", 0)) or len(classes)
+    chunk = p.class_chunk or len(classes)
     chunks = [classes[i:i + chunk] for i in range(0, len(classes), chunk)]
-    iterations = int(p.get("iterations", 5000)) if parts.modules != "stitch_real" else 0
-    optimizers = [Adam(parts.params(c), lr=float(p.get("lr", 0.01))) for c in classes] if iterations else []
-    per_class = int(p.get("batch_real", 64))
+    iterations = p.iterations if parts.modules != "stitch_real" else 0
+    optimizers = [Adam(parts.params(c), lr=p.lr) for c in classes] if iterations else []
+    per_class = p.batch_real
     curve: dict[str, list[float]] = {"total": [], "segments": [], "diversity": [], "video": [], "diversity_ratio": []}
     checkpoint = IterationCheckpoint(ctx.checkpoint if iterations else None, ctx.checkpoint_every_s)  # draws seeded per iteration
     done, saved_curve = checkpoint.restore(optimizers)

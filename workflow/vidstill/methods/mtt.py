@@ -29,6 +29,7 @@ from torch.func import functional_call
 from vidstill.experts import expert_info, trajectory_rows
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
+from vidstill.methods.settings import MTTSettings, TrajectoryMatch
 from vidstill.methods.dm import initial_videos
 from vidstill.optim import SGD, descend
 from vidstill.resume import IterationCheckpoint
@@ -86,12 +87,12 @@ def trajectory_loss(theta_n: torch.Tensor, start: torch.Tensor, target: torch.Te
 def check_experts(ctx: DistillContext) -> list:
     experts = ctx.artifacts.get("experts")
     if not isinstance(experts, list) or not experts:
-        raise ValueError(f"{ctx.params.get('method', 'mtt')} needs expert trajectories (artifacts['experts']), got none")
-    p = ctx.params
-    expert_epochs, max_start = int(p.get("expert_epochs", 1)), int(p.get("max_start_epoch", 10))
+        raise ValueError(f"{ctx.settings(TrajectoryMatch).method} needs expert trajectories (artifacts['experts']), got none")
+    p = ctx.settings(TrajectoryMatch)
+    expert_epochs, max_start = p.expert_epochs, p.max_start_epoch
     trained = min(int(expert_info(e)["epochs"]) for e in experts)
     if max_start + expert_epochs > trained:
-        raise ValueError(f"{p.get('method', 'mtt')}: max_start_epoch {max_start} + expert_epochs {expert_epochs} exceeds "
+        raise ValueError(f"{p.method}: max_start_epoch {max_start} + expert_epochs {expert_epochs} exceeds "
                          f"the {trained} epochs the experts were trained for")
     return experts
 
@@ -101,15 +102,15 @@ def match_trajectories(ctx: DistillContext, videos: torch.Tensor | BatchVideos, 
     """MTT's loop over whatever parameterises the synthetic set (`videos`, see unrolled_sgd; `optimizers` step on
     its parameters); the student's step size is learnt alongside. Returns the learnt step size and the metadata
     every MTT-family set carries."""
-    p = ctx.params
+    p = ctx.settings(TrajectoryMatch)
     experts = check_experts(ctx)
-    iterations, syn_steps = int(p.get("iterations", 8000)), int(p.get("syn_steps", 10))
-    expert_epochs, max_start = int(p.get("expert_epochs", 1)), int(p.get("max_start_epoch", 10))
+    iterations, syn_steps = p.iterations, p.syn_steps
+    expert_epochs, max_start = p.expert_epochs, p.max_start_epoch
     labels = labels.to(ctx.device)
-    syn_lr = torch.tensor(float(p.get("lr_init", 0.01)), device=ctx.device).requires_grad_(True)
-    floor = float(p.get("lr_floor", 1e-3))
-    optimizers = [*optimizers, SGD([syn_lr], lr=float(p.get("lr_lr", 1e-5)), momentum=float(p.get("momentum", 0.5)))]
-    batch = int(p.get("batch_syn") or len(labels))
+    syn_lr = torch.tensor(p.lr_init, device=ctx.device).requires_grad_(True)
+    floor = p.lr_floor
+    optimizers = [*optimizers, SGD([syn_lr], lr=p.lr_lr, momentum=p.momentum)]
+    batch = p.batch_syn or len(labels)
     net = ctx.network(ctx.seed).train()  # the architecture; its own weights are never used
     for param in net.parameters():
         param.requires_grad_(False)
@@ -145,12 +146,12 @@ def match_trajectories(ctx: DistillContext, videos: torch.Tensor | BatchVideos, 
 
 @register("mtt", needs=("experts",))
 def mtt(ctx: DistillContext) -> SyntheticSet:
-    p = ctx.params
+    p = ctx.settings(MTTSettings)
     check_experts(ctx)
     rng = np.random.default_rng(ctx.seed)
     videos, labels = initial_videos(ctx, rng)
     videos = videos.to(ctx.device).requires_grad_(True)
-    opt = SGD([videos], lr=float(p.get("lr", 1e5)), momentum=float(p.get("momentum", 0.5)))
+    opt = SGD([videos], lr=p.lr, momentum=p.momentum)
     lr, meta = match_trajectories(ctx, videos, labels, [opt])
     return SyntheticSet({"videos": videos.detach().cpu()}, labels.cpu(), ctx.num_classes, ctx.train.spec.frames,
                         lr=lr, meta={"method": "mtt", **meta})

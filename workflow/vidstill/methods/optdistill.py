@@ -26,6 +26,7 @@ from vidstill.crops.scoring import SCORES, cropped_videos, fit_length, region_si
 from vidstill.io import read_parquet_metadata
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
+from vidstill.methods.settings import OptDistillSettings
 from vidstill.synthetic_set import SyntheticSet, time_indices
 from vidstill.teacher import teacher_standardizes
 
@@ -86,21 +87,20 @@ def tile(regions: list[np.ndarray], grid: int, size: int) -> np.ndarray:
 
 @register("optdistill", needs=("teacher", "crops"))
 def optdistill(ctx: DistillContext) -> SyntheticSet:
-    p, spec = ctx.params, ctx.train.spec
+    p, spec = ctx.settings(OptDistillSettings), ctx.train.spec
     scores_path = ctx.artifacts["scores"]
     grid = int(read_parquet_metadata(scores_path)["grid"])
-    top_k = int(p.get("top_k", 24))
+    top_k = p.top_k
     if top_k < grid * grid:
-        raise ValueError(f"methods.{p.get('method')}: top_k ({top_k}) must be at least N² = {grid * grid}")
-    labels_kind = p.get("labels", "soft")
+        raise ValueError(f"methods.{p.method}: top_k ({top_k}) must be at least N² = {grid * grid}")
+    labels_kind = p.labels
     if labels_kind not in ("soft", "hard"):
         raise ValueError(f"methods: labels must be 'soft' or 'hard', got {labels_kind!r}")
     scores = pd.read_parquet(scores_path)
     rng = np.random.default_rng(ctx.seed)
     picks, repeated = [], {}
     for c in range(ctx.num_classes):
-        chosen, short = select_crops(scores, c, ctx.ipc, grid, top_k, p.get("score", "top_probability"), rng,
-                                     str(p.get("per_video", "best")), None if p.get("tau") is None else float(p["tau"]))
+        chosen, short = select_crops(scores, c, ctx.ipc, grid, top_k, p.score, rng, p.per_video, p.tau)
         picks.append(chosen.assign(mosaic=np.arange(len(chosen)) // (grid * grid) + c * ctx.ipc))
         if short:
             repeated[c] = short
@@ -116,7 +116,7 @@ def optdistill(ctx: DistillContext) -> SyntheticSet:
         mosaics.append(tile(parts, grid, spec.crop))
     teacher = ctx.teacher_network()
     soft = teacher_probabilities(teacher, regions, spec, ctx.device, teacher_standardizes(ctx.teacher),
-                                 temperature=float(p.get("temperature", 1.0)))
+                                 temperature=p.temperature)
     hard = torch.tensor(np.repeat(np.arange(ctx.num_classes), ctx.ipc * grid * grid), dtype=torch.long)
     agreement = float((soft.argmax(1) == hard).float().mean())
     return SyntheticSet(
@@ -126,8 +126,7 @@ def optdistill(ctx: DistillContext) -> SyntheticSet:
         frames=spec.frames,
         expansion="mosaic_regions",
         expansion_args={"grid": grid, "region": [region[1], region[0]]},  # (height, width)
-        meta={"grid": grid, "top_k": top_k, "score": p.get("score", "top_probability"), "labels": labels_kind,
-              "per_video": str(p.get("per_video", "best")), "tau": p.get("tau"),
+        meta={"grid": grid, "top_k": top_k, "score": p.score, "labels": labels_kind, "per_video": p.per_video, "tau": p.tau,
               "repeated_crops": repeated, "teacher_agreement": agreement,
               "crops": picked[["mosaic", "id", "track", "frames", "top_probability", "realism"]].to_dict("list")},
     )

@@ -28,6 +28,7 @@ import torch
 from vidstill.keyframes import neighbours, pack, render
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
+from vidstill.methods.settings import PRISMSettings
 from vidstill.methods.dm import initial_videos, match_embeddings
 from vidstill.optim import SGD
 from vidstill.synthetic_set import SyntheticSet
@@ -97,13 +98,12 @@ class KeyFrameVideos:
 
 @register("prism")
 def prism(ctx: DistillContext) -> SyntheticSet:
-    p = ctx.params
-    iterations = int(p.get("iterations", 5000))
+    p = ctx.settings(PRISMSettings)
+    iterations = p.iterations
     rng = np.random.default_rng(ctx.seed)
     videos, labels = initial_videos(ctx, rng)
-    model = KeyFrameVideos(videos.to(ctx.device), iterations, float(p.get("eps", 0.0)), float(p.get("warmup", 0.2)),
-                           float(p.get("insertion", 0.6)), int(p.get("insert_every", 1)))
-    opt = SGD([model.keys], lr=float(p.get("lr", 30.0)), momentum=float(p.get("momentum", 0.95)))
+    model = KeyFrameVideos(videos.to(ctx.device), iterations, p.eps, p.warmup, p.insertion, p.insert_every)
+    opt = SGD([model.keys], lr=p.lr, momentum=p.momentum)
     meta = match_embeddings(ctx, model.videos, labels, [opt], iterations, resumable=True, hook=model)
     mask = model.mask.cpu()
     counts = mask.sum(1).float()

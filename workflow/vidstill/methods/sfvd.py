@@ -25,6 +25,7 @@ import torch
 from vidstill.data.clips import sample_clips
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
+from vidstill.methods.settings import SFVDSettings, SFVDTSettings
 from vidstill.methods.dm import initial_videos
 from vidstill.methods.mtt import check_experts, match_trajectories
 from vidstill.optim import SGD
@@ -40,9 +41,7 @@ def duplicated(stills: torch.Tensor, frames: int) -> torch.Tensor:
 def initial_stills(ctx: DistillContext) -> tuple[torch.Tensor, torch.Tensor]:
     """One frame per synthetic video from the method's initialisation (real clips or noise, dm.initial_videos)."""
     videos, labels = initial_videos(ctx, np.random.default_rng(ctx.seed))
-    where = ctx.params.get("frame", "middle")
-    if where not in ("middle", "first"):
-        raise ValueError(f"{ctx.params.get('method', 'sfvd')}.frame must be 'middle' or 'first', got {where!r}")
+    where = ctx.settings(SFVDSettings).frame
     t = videos.shape[1] // 2 if where == "middle" else 0
     return videos[:, t].contiguous(), labels
 
@@ -55,12 +54,12 @@ def stills_set(ctx: DistillContext, stills: torch.Tensor, labels: torch.Tensor, 
 
 @register("sfvd", needs=("experts",))
 def sfvd(ctx: DistillContext) -> SyntheticSet:
-    p = ctx.params
+    p = ctx.settings(SFVDSettings)
     check_experts(ctx)
     stills, labels = initial_stills(ctx)
     stills = stills.to(ctx.device).requires_grad_(True)
     frames = ctx.train.spec.frames
-    opt = SGD([stills], lr=float(p.get("lr", 1e5)), momentum=float(p.get("momentum", 0.5)))
+    opt = SGD([stills], lr=p.lr, momentum=p.momentum)
     lr, meta = match_trajectories(ctx, lambda idx, rng: duplicated(stills[idx], frames), labels, [opt])
     return stills_set(ctx, stills, labels, lr, "sfvd", meta)
 
@@ -89,14 +88,14 @@ def real_clips_of(ctx: DistillContext, labels: torch.Tensor, rng: np.random.Gene
 
 @register("sfvd_t", needs=("experts",))
 def sfvd_t(ctx: DistillContext) -> SyntheticSet:
-    p = ctx.params
+    p = ctx.settings(SFVDTSettings)
     check_experts(ctx)
     stills, labels = initial_stills(ctx)
     stills = stills.to(ctx.device).requires_grad_(True)
     reshape = ChannelReshape(stills.shape[1], ctx.device)
-    momentum = float(p.get("momentum", 0.5))
-    optimizers = [SGD([stills], lr=float(p.get("lr", 1e5)), momentum=momentum),
-                  SGD([reshape.weight, reshape.bias], lr=float(p.get("lr_reshape", 1e-3)), momentum=momentum)]
+    momentum = p.momentum
+    optimizers = [SGD([stills], lr=p.lr, momentum=momentum),
+                  SGD([reshape.weight, reshape.bias], lr=p.lr_reshape, momentum=momentum)]
 
     def videos(idx: list[int], rng: np.random.Generator) -> torch.Tensor:
         real = real_clips_of(ctx, labels[idx], rng).to(ctx.device)

@@ -29,9 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidstill.augment import DSAParams, dsa_strategy
+from vidstill.augment import dsa_strategy
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
+from vidstill.methods.settings import TSGFSettings
 from vidstill.methods.dm import initial_videos
 from vidstill.optim import SGD, Adam, Optimizer
 from vidstill.runtime import peak_memory_bytes
@@ -82,15 +83,15 @@ def uni_level_loss(teacher: nn.Module, videos: torch.Tensor, labels: torch.Tenso
     return F.cross_entropy(logits.float(), labels) + bn_weight * stats.loss()
 
 
-def pixel_optimizer(x: torch.Tensor, p: dict) -> Optimizer:
+def pixel_optimizer(x: torch.Tensor, p: TSGFSettings) -> Optimizer:
     """SRe2L's Adam with betas (0.5, 0.9) by default: the CE term's gradient on pixels is hundreds of times smaller
     than the BN term's (measured on the synthetic benchmark's BN teacher), and Adam's per-pixel normalisation lets
     both move the videos at one learning rate; `optimizer: sgd` (with `momentum`) is the alternative."""
-    kind, lr = p.get("optimizer", "adam"), float(p.get("lr", 0.05))
+    kind, lr = p.optimizer, p.lr
     if kind == "adam":
         return Adam([x], lr=lr, betas=(0.5, 0.9))
     if kind == "sgd":
-        return SGD([x], lr=lr, momentum=float(p.get("momentum", 0.9)))
+        return SGD([x], lr=lr, momentum=p.momentum)
     raise ValueError(f"tsgf.optimizer must be 'adam' or 'sgd', got {kind!r}")
 
 
@@ -107,14 +108,14 @@ def saliency_scaled_step(x: torch.Tensor, opt: Optimizer, params: SaliencyParams
         x.copy_(before + scale * (x - before))
 
 
-def optimise_slot(teacher: nn.Module, videos: torch.Tensor, labels: torch.Tensor, p: dict, saliency: SaliencyParams | None,
+def optimise_slot(teacher: nn.Module, videos: torch.Tensor, labels: torch.Tensor, p: TSGFSettings, saliency: SaliencyParams | None,
                   standardize_inputs: bool) -> tuple[torch.Tensor, list[float]]:
     """One batch of synthetic videos (one per class) optimised for `iterations` steps on its pixels."""
     x = videos.clone().requires_grad_(True)
     opt = pixel_optimizer(x, p)
     curve = []
-    for _ in range(int(p.get("iterations", 100))):
-        loss = uni_level_loss(teacher, x, labels, float(p.get("bn_weight", 1.0)), standardize_inputs)
+    for _ in range(p.iterations):
+        loss = uni_level_loss(teacher, x, labels, p.bn_weight, standardize_inputs)
         opt.zero_grad()
         loss.backward()
         saliency_scaled_step(x, opt, saliency)
@@ -124,14 +125,14 @@ def optimise_slot(teacher: nn.Module, videos: torch.Tensor, labels: torch.Tensor
 
 @register("tsgf", needs=("teacher",))
 def tsgf(ctx: DistillContext) -> SyntheticSet:
-    p = ctx.params
+    p = ctx.settings(TSGFSettings)
     teacher = ctx.teacher_network()
     for param in teacher.parameters():
         param.requires_grad_(False)
     if not any(isinstance(m, BATCH_NORMS) for m in teacher.modules()):
         raise ValueError(f"tsgf matches BatchNorm statistics, but teacher {ctx.teacher} has no BatchNorm layer: set the method's "
                          "`teacher` to a BN teacher (a `teachers:` entry with norm: batch, or a video ResNet)")
-    labels_kind = p.get("labels", "hard")
+    labels_kind = p.labels
     if labels_kind not in ("hard", "soft"):
         raise ValueError(f"tsgf.labels must be 'hard' or 'soft', got {labels_kind!r}")
     saliency = SaliencyParams.from_params(p)
@@ -144,18 +145,18 @@ def tsgf(ctx: DistillContext) -> SyntheticSet:
     for slot in range(ctx.ipc):
         rows = torch.arange(ctx.num_classes, device=ctx.device) * ctx.ipc + slot
         videos[rows], curve = optimise_slot(teacher, videos[rows], labels[rows], p,
-                                            saliency if p.get("saliency_optimization", True) else None, standardize_inputs)
+                                            saliency if p.saliency_optimization else None, standardize_inputs)
         curves.append(curve)
         log.info("IPC slot %d/%d: loss %.4f -> %.4f (%.1fs)", slot + 1, ctx.ipc, curve[0] if curve else float("nan"),
                  curve[-1] if curve else float("nan"), time.perf_counter() - start)
     wall = time.perf_counter() - start
-    stored_labels = (teacher_softmax(teacher, videos.split(64), ctx.device, standardize_inputs, float(p.get("temperature", 1.0)))
+    stored_labels = (teacher_softmax(teacher, videos.split(64), ctx.device, standardize_inputs, p.temperature)
                      if labels_kind == "soft" else labels.cpu())
     expansion, args = "stored", {}
-    if p.get("saliency_augmentation", True):
+    if p.saliency_augmentation:
         expansion = "saliency_augment"
         args = {"window": saliency.window, "alpha": list(saliency.alpha), "eps": saliency.eps,
-                "strategy": dsa_strategy(p, ctx.train.spec.flip), "dsa_mode": str(p.get("dsa_mode", DSAParams.mode))}
+                "strategy": dsa_strategy(p.dsa_strategy, ctx.train.spec.flip), "dsa_mode": p.dsa_mode}
     iterations = sum(len(c) for c in curves)
     return SyntheticSet({"videos": videos.cpu()}, stored_labels, ctx.num_classes, ctx.train.spec.frames, expansion, args,
                         meta={"method": "tsgf", "loss_curve": [x for c in curves for x in c], "peak_memory_bytes": peak_memory_bytes(ctx.device),

@@ -26,6 +26,7 @@ import torch
 
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
+from vidstill.methods.settings import DMVDSDSettings, StaticDynamic
 from vidstill.methods.dm import match_embeddings
 from vidstill.methods.frepo import learnable_labels, regress_features
 from vidstill.methods.mtt import match_trajectories
@@ -50,7 +51,7 @@ def load_stills(ctx: DistillContext) -> torch.Tensor:
     one frame each."""
     path = ctx.artifacts.get("stills")
     if path is None or isinstance(path, list):
-        raise ValueError(f"{ctx.params.get('method')} needs the stage-1 stills (artifacts['stills']), got {path!r}")
+        raise ValueError(f"{ctx.settings(StaticDynamic).method} needs the stage-1 stills (artifacts['stills']), got {path!r}")
     stage1 = SyntheticSet.load(path)
     videos = stage1.tensors.get("videos")
     spc = PER_ITEM * ctx.ipc
@@ -74,7 +75,7 @@ class StaticDynamicMemory:
         rng = np.random.default_rng(epoch_seed(ctx.seed, -1))
         maps = rng.standard_normal((n, ctx.train.spec.frames, 1, h, w), dtype=np.float32)
         self.dynamics = torch.from_numpy(maps).to(ctx.device).requires_grad_(True)
-        weight, bias = initial_hallucinator(c, epoch_seed(ctx.seed, -2), str(ctx.params.get("hallucinator_init", "default")))
+        weight, bias = initial_hallucinator(c, epoch_seed(ctx.seed, -2), ctx.settings(StaticDynamic).hallucinator_init)
         self.weight = weight.to(ctx.device).requires_grad_(True)
         self.bias = bias.to(ctx.device).requires_grad_(True)
         self.labels = torch.arange(ctx.num_classes).repeat_interleave(ctx.ipc)
@@ -82,12 +83,11 @@ class StaticDynamicMemory:
     def videos(self, items: torch.Tensor | list[int], rng: np.random.Generator) -> torch.Tensor:
         return memory_videos(self.stills, self.dynamics, self.weight, self.bias, torch.as_tensor(items), self.ipc, rng)
 
-    def rates(self, p: Mapping[str, Any], ipc: int) -> tuple[float, float]:
-        return (by_ipc(p.get("lr_dynamic", 1e-4), ipc, "lr_dynamic"),
-                by_ipc(p.get("lr_hallucinator", 1e-5), ipc, "lr_hallucinator"))
+    def rates(self, p: StaticDynamic, ipc: int) -> tuple[float, float]:
+        return by_ipc(p.lr_dynamic, ipc, "lr_dynamic"), by_ipc(p.lr_hallucinator, ipc, "lr_hallucinator")
 
-    def optimizers(self, p: Mapping[str, Any], ipc: int) -> list[SGD]:
-        momentum = float(p.get("memory_momentum", 0.95))
+    def optimizers(self, p: StaticDynamic, ipc: int) -> list[SGD]:
+        momentum = p.memory_momentum
         lr_dynamic, lr_hallucinator = self.rates(p, ipc)
         return [SGD([self.dynamics], lr=lr_dynamic, momentum=momentum),
                 SGD([self.weight, self.bias], lr=lr_hallucinator, momentum=momentum)]
@@ -106,14 +106,14 @@ def dm_vdsd(ctx: DistillContext) -> SyntheticSet:
     memory = StaticDynamicMemory(ctx)
     items = torch.arange(len(memory.labels))
     meta = match_embeddings(ctx, lambda rng: memory.videos(items, rng), memory.labels,
-                            memory.optimizers(ctx.params, ctx.ipc), int(ctx.params.get("iterations", 5000)), resumable=True)
+                            memory.optimizers(ctx.settings(StaticDynamic), ctx.ipc), ctx.settings(DMVDSDSettings).iterations, resumable=True)
     return memory.synthetic_set(ctx, "dm_vdsd", meta)
 
 
 @register("mtt_vdsd", needs=("stills", "experts"))
 def mtt_vdsd(ctx: DistillContext) -> SyntheticSet:
     memory = StaticDynamicMemory(ctx)
-    lr, meta = match_trajectories(ctx, memory.videos, memory.labels, memory.optimizers(ctx.params, ctx.ipc))
+    lr, meta = match_trajectories(ctx, memory.videos, memory.labels, memory.optimizers(ctx.settings(StaticDynamic), ctx.ipc))
     return memory.synthetic_set(ctx, "mtt_vdsd", meta, lr=lr)
 
 
@@ -124,7 +124,7 @@ def frepo_vdsd(ctx: DistillContext) -> SyntheticSet:
     memory = StaticDynamicMemory(ctx)
     items = torch.arange(len(memory.labels))
     labels, label_group = learnable_labels(ctx, memory.labels)
-    lr_dynamic, lr_hallucinator = memory.rates(ctx.params, ctx.ipc)
+    lr_dynamic, lr_hallucinator = memory.rates(ctx.settings(StaticDynamic), ctx.ipc)
     meta = regress_features(ctx, lambda rng: memory.videos(items, rng), labels,
                             [([memory.dynamics], lr_dynamic), ([memory.weight, memory.bias], lr_hallucinator), *label_group])
     return memory.synthetic_set(ctx, "frepo_vdsd", meta, labels=labels.detach().cpu(), label_loss="mse")
