@@ -6,7 +6,7 @@ import pandas as pd
 
 from vidstill.io import write_parquet
 from vidstill.logs import job_log
-from vidstill.ranking import delta_table
+from vidstill.analysis.ranking import delta_table
 from vidstill.report.figures import plot_delta
 
 with job_log(snakemake.log[0]) as log:

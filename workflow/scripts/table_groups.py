@@ -6,7 +6,7 @@ import pandas as pd
 
 from vidstill.io import atomic_path
 from vidstill.logs import job_log
-from vidstill.ranking import group_accuracy
+from vidstill.analysis.ranking import group_accuracy
 from vidstill.report.figures import plot_group_accuracy
 
 with job_log(snakemake.log[0]):
