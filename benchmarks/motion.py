@@ -96,12 +96,20 @@ def digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
+def package_digest(folder: Path) -> str:
+    """One hash of a package's sources (names and bytes): the generator is the package vidstill/data/synthetic/."""
+    h = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def prepare_data(ds: dict[str, Any], fresh: bool) -> tuple[Path, dict[str, dict[str, float]]]:
     """Generate, index and extract (cached by settings, GENERATOR_VERSION and the generator's source); returns the
     folder and the seconds (wall, cpu) of each step."""
     key = digest({"generator": ds.get("generator", {}), "clips": ds["clips"], "split": ds.get("split", 1),
                   "train_splits": ds["train_splits"], "version": GENERATOR_VERSION,
-                  "code": hashlib.sha256(Path(synthetic.__file__).read_bytes()).hexdigest()})
+                  "code": package_digest(Path(synthetic.__file__).parent)})
     folder = OUT / "data" / key
     done = folder / "timings.json"
     if done.is_file() and not fresh:
