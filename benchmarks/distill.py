@@ -92,7 +92,7 @@ def random_store(classes: int, per_class: int, frames: int, size: int):
 def run_case(case: dict) -> dict:
     import torch
 
-    from vidstill.methods.mtt_experts import flat_parameters, save_expert
+    from vidstill.experts import flat_parameters, save_expert
     from vidstill.methods import get_method
     from vidstill.methods.context import DistillContext
 

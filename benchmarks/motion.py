@@ -53,7 +53,7 @@ from vidstill.data.indexers import build_index  # noqa: E402
 from vidstill.data.subsets import restrict_to_classes  # noqa: E402
 from vidstill.data.synthetic import GENERATOR_VERSION, generate_synthetic, realism_from_config  # noqa: E402
 from vidstill.evaluate import evaluate_student  # noqa: E402
-from vidstill.methods.mtt_experts import train_expert  # noqa: E402
+from vidstill.experts import train_expert  # noqa: E402
 from vidstill.teacher import per_class_table, train_teacher  # noqa: E402
 
 ARMS = ("full", "static", "fullrow", "tr", "budget")

@@ -184,7 +184,7 @@ def test_a_job_that_cannot_fit_stops_with_its_name_estimate_and_card():
 def test_expert_rows_do_not_depend_on_where_the_metadata_ends(tmp_path):
     """MTT reads trajectory rows from the expert file; as views they sat wherever the header ended (its length moves
     with the expert's wall time), and oneDNN rounds by alignment: the rows are aligned copies."""
-    from vidstill.methods.mtt_experts import save_expert, trajectory_rows
+    from vidstill.experts import save_expert, trajectory_rows
 
     traj = torch.randn(3, 1000)
     for pad in range(0, 72, 8):

@@ -193,7 +193,7 @@ def test_alpha_div_weights_the_diversity_term_and_alpha_video_the_video_term(sto
 def test_redundancy_variances_are_over_frames_and_over_clips(store, monkeypatch):  # noqa: F811
     """R_t's variance is over time within a clip (then averaged over features and clips), R_IC's over the class's
     clips: features constant in time but spread across features must give within_variance 0."""
-    from vidstill import redundancy
+    from vidstill.analysis import redundancy
 
     def features(net, clips):
         b = len(clips)

@@ -11,10 +11,10 @@ LIBRARY = Path(__file__).resolve().parents[1] / "workflow" / "vidstill"
 def test_transitive_imports_are_found():
     dc = library_modules("methods/dc.py", LIBRARY)
     assert {"methods/dc.py", "augment.py", "methods/dm.py", "data/clips.py", "methods/__init__.py"} <= set(dc)
-    assert "methods/mtt_experts.py" not in dc and "methods/mtt.py" not in dc
-    assert "methods/mtt_experts.py" in library_modules("methods/mtt.py", LIBRARY)
+    assert "experts.py" not in dc and "methods/mtt.py" not in dc
+    assert "experts.py" in library_modules("methods/mtt.py", LIBRARY)
     coresets = library_modules("methods/coresets.py", LIBRARY)
-    assert "methods/mtt_experts.py" not in coresets and "methods/dm.py" not in coresets
+    assert "experts.py" not in coresets and "methods/dm.py" not in coresets
     # a module named by its dotted path (synthetic_set's EXTERNAL_EXPANSIONS) is imported at run time: it counts
     assert "methods/tsgf_saliency.py" in coresets
 

@@ -9,10 +9,10 @@ import torch
 import torch.nn.functional as F
 
 from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
+from vidstill.experts import (check_experts, expert_info, expert_summary, flat_parameters, save_expert, train_expert,
+                              trajectory_rows)
 from vidstill.methods import get_method
 from vidstill.methods.mtt import trajectory_loss, unflatten, unrolled_sgd
-from vidstill.methods.mtt_experts import (check_experts, expert_info, expert_summary, flat_parameters, save_expert,
-                                          train_expert, trajectory_rows)
 from vidstill.models import ConvNet3D
 from vidstill.train import standardize
 

@@ -88,7 +88,7 @@ def test_distillation_baselines_reach_their_evaluation(workdir):
     assert (dm["lr"] == 0.01).all()
     summary = pd.read_parquet(workdir / "results/synthetic/experts/summary.parquet")
     assert len(summary) == 2 and {"top1", "full_top1", "ratio", "weak"} <= set(summary.columns)
-    from vidstill.methods.mtt_experts import expert_info
+    from vidstill.experts import expert_info
 
     assert expert_info(workdir / "results/tr/experts/expert1.safetensors")["epochs"] == 2
 

@@ -3,7 +3,7 @@ from vidstill.warm import hand_over
 hand_over(snakemake)  # a local run forks this job from a process that has imported torch (vidstill/warm.py)
 
 from vidstill.data.clips import ClipStore
-from vidstill.methods.mtt_experts import save_expert, train_expert
+from vidstill.experts import save_expert, train_expert
 from vidstill.logs import job_log
 from vidstill.runtime import check_card, job_runtime
 

@@ -4,7 +4,7 @@ hand_over(snakemake)  # a local run forks this job from a process that has impor
 
 import pandas as pd
 
-from vidstill.methods.mtt_experts import check_experts, expert_info, expert_summary
+from vidstill.experts import check_experts, expert_info, expert_summary
 from vidstill.io import write_parquet
 from vidstill.logs import job_log
 

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from vidstill.methods.mtt_experts import expert_info, trajectory_rows
+from vidstill.experts import expert_info, trajectory_rows
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import initial_videos
