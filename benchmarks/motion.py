@@ -46,6 +46,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 import yaml  # noqa: E402
 
+from vidstill.analysis.ranking import delta_table, top_k_classes  # noqa: E402
 from vidstill.data.clips import ClipSpec, ClipStore, RealClips, extract_clips, write_subset_store  # noqa: E402
 from vidstill.data import synthetic  # noqa: E402
 from vidstill.data.indexers import build_index  # noqa: E402
@@ -53,7 +54,6 @@ from vidstill.data.subsets import restrict_to_classes  # noqa: E402
 from vidstill.data.synthetic import GENERATOR_VERSION, generate_synthetic, realism_from_config  # noqa: E402
 from vidstill.evaluate import evaluate_student  # noqa: E402
 from vidstill.experts import train_expert  # noqa: E402
-from vidstill.ranking import delta_table, top_k_classes  # noqa: E402
 from vidstill.teacher import per_class_table, train_teacher  # noqa: E402
 
 ARMS = ("full", "static", "fullrow", "tr", "budget")
@@ -96,12 +96,20 @@ def digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
+def package_digest(folder: Path) -> str:
+    """One hash of a package's sources (names and bytes): the generator is the package vidstill/data/synthetic/."""
+    h = hashlib.sha256()
+    for path in sorted(folder.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def prepare_data(ds: dict[str, Any], fresh: bool) -> tuple[Path, dict[str, dict[str, float]]]:
     """Generate, index and extract (cached by settings, GENERATOR_VERSION and the generator's source); returns the
     folder and the seconds (wall, cpu) of each step."""
     key = digest({"generator": ds.get("generator", {}), "clips": ds["clips"], "split": ds.get("split", 1),
                   "train_splits": ds["train_splits"], "version": GENERATOR_VERSION,
-                  "code": hashlib.sha256(Path(synthetic.__file__).read_bytes()).hexdigest()})
+                  "code": package_digest(Path(synthetic.__file__).parent)})
     folder = OUT / "data" / key
     done = folder / "timings.json"
     if done.is_file() and not fresh:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
-from vidstill.temporal_augment import temporal_interval
+from vidstill.methods.idtd_temporal_augment import temporal_interval
 from vidstill.data.clips import normalize
 from vidstill.methods import get_method
 from vidstill.methods.idtd import diversity_loss, fuse, initial_fusor, initial_selectors, select, stitch, stitch_indices
@@ -193,7 +193,7 @@ def test_alpha_div_weights_the_diversity_term_and_alpha_video_the_video_term(sto
 def test_redundancy_variances_are_over_frames_and_over_clips(store, monkeypatch):  # noqa: F811
     """R_t's variance is over time within a clip (then averaged over features and clips), R_IC's over the class's
     clips: features constant in time but spread across features must give within_variance 0."""
-    from vidstill import redundancy
+    from vidstill.analysis import redundancy
 
     def features(net, clips):
         b = len(clips)
@@ -212,7 +212,7 @@ def test_redundancy_variances_are_over_frames_and_over_clips(store, monkeypatch)
 
 def test_redundancy_features_and_per_class_table(store):  # noqa: F811
     from vidstill.models import ConvNet3D
-    from vidstill.redundancy import class_redundancy, clip_features, correlations, redundancy_gain_table
+    from vidstill.analysis.redundancy import class_redundancy, clip_features, correlations, redundancy_gain_table
 
     torch.manual_seed(0)
     net = ConvNet3D(3, 8, 48, widths=(4, 8, 8)).eval()

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
-from vidstill.keyframes import interpolation_weights, pack, render, unpack
+from vidstill.methods.prism_keyframes import interpolation_weights, pack, render, unpack
 from vidstill.methods import get_method
 from vidstill.methods.prism import KeyFrameVideos, insertion_rule, schedule
 from vidstill.synthetic_set import SyntheticSet

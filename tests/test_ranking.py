@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vidstill.ranking import delta_table, group_accuracy, top_k_classes
+from vidstill.analysis.ranking import delta_table, group_accuracy, top_k_classes
 
 CLASSES = ["Appear", "Mixed", "MotionA", "MotionB"]
 

@@ -321,7 +321,7 @@ def test_output_directory_is_replaced_only_when_it_is_ours(tmp_path, monkeypatch
     generate_synthetic(empty.parent, **dict(kw, seed=9))  # a previous output (it has DONE) is replaced
     assert '"seed": 9' in (empty.parent / "DONE").read_text()
     # an interrupted build leaves neither a complete-looking root nor a temporary directory behind
-    import vidstill.data.synthetic as synthetic
+    import vidstill.data.synthetic.dataset as synthetic
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt

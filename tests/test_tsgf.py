@@ -13,7 +13,8 @@ from vidstill.methods import get_method
 from vidstill.methods.dm import init_from_real
 from vidstill.methods.settings import TSGFSettings
 from vidstill.methods.tsgf import BNStatistics, pixel_optimizer, saliency_scaled_step, uni_level_loss
-from vidstill.saliency import SaliencyParams, frame_differences, gradient_scale, saliency_guided_augment, temporal_saliency
+from vidstill.methods.tsgf_saliency import (SaliencyParams, frame_differences, gradient_scale, saliency_guided_augment,
+                                            temporal_saliency)
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.teacher import build_from_architecture, save_teacher, teacher_architecture
 

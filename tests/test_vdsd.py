@@ -9,7 +9,7 @@ from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store
 from test_mtt import experts  # noqa: F401  (two short expert trajectories on that store)
 from vidstill.methods import get_method
 from vidstill.methods.vdsd import by_ipc
-from vidstill.static_dynamic import PER_ITEM, hallucinate, initial_hallucinator, pair_indices
+from vidstill.methods.vdsd_static_dynamic import PER_ITEM, hallucinate, initial_hallucinator, pair_indices
 from vidstill.synthetic_set import SyntheticSet
 
 

@@ -4,9 +4,9 @@ hand_over(snakemake)  # a local run forks this job from a process that has impor
 
 import pandas as pd
 
+from vidstill.analysis.ranking import delta_table
 from vidstill.io import write_parquet
 from vidstill.logs import job_log
-from vidstill.ranking import delta_table
 from vidstill.report.figures import plot_delta
 
 with job_log(snakemake.log[0]) as log:

@@ -6,10 +6,10 @@ import logging
 
 import pandas as pd
 
+from vidstill.analysis.redundancy import class_redundancy, correlations, redundancy_gain_table
 from vidstill.data.clips import ClipStore
 from vidstill.io import atomic_path
 from vidstill.logs import job_log
-from vidstill.redundancy import class_redundancy, correlations, redundancy_gain_table
 from vidstill.report.figures import plot_redundancy_gain
 from vidstill.runtime import job_runtime
 from vidstill.teacher import load_teacher

@@ -4,10 +4,10 @@ hand_over(snakemake)  # a local run forks this job from a process that has impor
 
 import pandas as pd
 
+from vidstill.analysis.ranking import top_k_classes
 from vidstill.data.subsets import read_class_list, restrict_to_classes
 from vidstill.io import write_parquet
 from vidstill.logs import job_log
-from vidstill.ranking import top_k_classes
 
 with job_log(snakemake.log[0]) as log:
     source = snakemake.input.classes

@@ -4,9 +4,9 @@ hand_over(snakemake)  # a local run forks this job from a process that has impor
 
 import pandas as pd
 
+from vidstill.analysis.ranking import group_accuracy
 from vidstill.io import atomic_path
 from vidstill.logs import job_log
-from vidstill.ranking import group_accuracy
 from vidstill.report.figures import plot_group_accuracy
 
 with job_log(snakemake.log[0]):

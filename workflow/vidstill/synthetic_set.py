@@ -21,16 +21,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from vidstill.temporal_augment import temporal_interval
 from vidstill.data.clips import normalize
 from vidstill.io import load_tensors, save_tensors
-from vidstill.keyframes import render, unpack
-from vidstill.static_dynamic import memory_videos
+from vidstill.methods.idtd_temporal_augment import temporal_interval
+from vidstill.methods.prism_keyframes import render, unpack
+from vidstill.methods.vdsd_static_dynamic import memory_videos
 from vidstill.train import LABEL_LOSSES
 
 Expansion = Callable[["SyntheticSet", torch.Tensor, "np.random.Generator | None"], torch.Tensor]
 EXPANSIONS: dict[str, Expansion] = {}
-EXTERNAL_EXPANSIONS = {"saliency_augment": "vidstill.saliency"}  # name -> the module that registers it
+EXTERNAL_EXPANSIONS = {"saliency_augment": "vidstill.methods.tsgf_saliency"}  # name -> the module that registers it
 
 
 def register_expansion(name: str) -> Callable[[Expansion], Expansion]:
@@ -78,7 +78,7 @@ def expand_stored(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator |
 @register_expansion("vdsd")
 def expand_vdsd(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | None) -> torch.Tensor:
     """VDSD: each item's video hallucinated from one of its two stills and one of its two dynamic maps, drawn anew
-    on every call (every epoch of an evaluation), static_dynamic.py."""
+    on every call (every epoch of an evaluation), methods/vdsd_static_dynamic.py."""
     t = s.tensors
     with torch.no_grad():
         return memory_videos(t["stills"], t["dynamics"], t["hallucinator.weight"], t["hallucinator.bias"], idx,
@@ -98,7 +98,8 @@ def expand_partitioned(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Genera
 @register_expansion("keyframes")
 def expand_keyframes(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | None) -> torch.Tensor:
     """PRISM: item i stores only its key frames (`frames`, at `positions` of the clip, `item_frames[i]` of them); the
-    frames between two keys are interpolated linearly, as while it was distilled (keyframes.py, methods/prism.py)."""
+    frames between two keys are interpolated linearly, as while it was distilled (methods/prism_keyframes.py,
+    methods/prism.py)."""
     t = s.tensors
     keys, mask = unpack(t["frames"].float(), t["positions"], t["item_frames"], s.frames)
     with torch.no_grad():

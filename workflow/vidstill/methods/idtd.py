@@ -50,7 +50,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidstill.temporal_augment import temporal_interval
+from vidstill.methods.idtd_temporal_augment import temporal_interval
 from vidstill.data.clips import sample_clips
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext

@@ -25,7 +25,7 @@ import logging
 import numpy as np
 import torch
 
-from vidstill.keyframes import neighbours, pack, render
+from vidstill.methods.prism_keyframes import neighbours, pack, render
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
 from vidstill.methods.settings import PRISMSettings

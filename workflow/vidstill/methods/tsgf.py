@@ -36,7 +36,7 @@ from vidstill.methods.settings import TSGFSettings
 from vidstill.methods.dm import initial_videos
 from vidstill.optim import SGD, Adam, Optimizer
 from vidstill.runtime import peak_memory_bytes
-from vidstill.saliency import SaliencyParams, gradient_scale, temporal_saliency
+from vidstill.methods.tsgf_saliency import SaliencyParams, gradient_scale, temporal_saliency
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.teacher import teacher_softmax, teacher_standardizes
 from vidstill.train import standardize

@@ -31,7 +31,7 @@ from vidstill.methods.dm import match_embeddings
 from vidstill.methods.frepo import learnable_labels, regress_features
 from vidstill.methods.mtt import match_trajectories
 from vidstill.optim import SGD
-from vidstill.static_dynamic import PER_ITEM, initial_hallucinator, memory_videos
+from vidstill.methods.vdsd_static_dynamic import PER_ITEM, initial_hallucinator, memory_videos
 from vidstill.synthetic_set import SyntheticSet, as_float_videos
 from vidstill.train import epoch_seed
 
