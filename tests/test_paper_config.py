@@ -23,7 +23,7 @@ import yaml
 
 import fake_roots
 from conftest import REPO
-from test_workflow import planned_jobs
+from helpers import planned_jobs
 
 PAPER = yaml.safe_load((REPO / "config/paper.yaml").read_text())
 THREADS = PAPER["threads"]

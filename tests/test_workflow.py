@@ -12,6 +12,7 @@ import torch
 import yaml
 
 from conftest import REPO
+from helpers import planned_jobs
 from vidstill.report.figures import nonempty_png
 from vidstill.synthetic_set import SyntheticSet
 
@@ -24,15 +25,6 @@ def snakemake(workdir, *args, check=True):
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
     return proc
-
-
-def planned_jobs(proc) -> dict[str, int]:
-    """Rule → job count from a dry run's "Job stats" table."""
-    text = proc.stdout + proc.stderr
-    if "Nothing to be done" in text:
-        return {}
-    stats = text.split("Job stats:", 1)[1]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", stats, re.M) if m.group(1) != "total"}
 
 
 @pytest.fixture(scope="module")
