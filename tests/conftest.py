@@ -13,6 +13,17 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """`gpu` tests need a CUDA device: without one they skip, saying so (torch is imported only when one is marked)."""
+    gpu = [item for item in items if item.get_closest_marker("gpu")]
+    if gpu:
+        import torch
+
+        if not torch.cuda.is_available():
+            for item in gpu:
+                item.add_marker(pytest.mark.skip(reason="needs a CUDA device (gpu marker)"))
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # the tiny 3-class clip store and what is trained on it (distillation method tests)
 
