@@ -71,7 +71,8 @@ def finished_copy(workdir, dest, code=False):
 def test_end_to_end_table(workdir):
     table = pd.read_csv(workdir / "results/tables/table1.csv")
     assert table["method"].tolist() == ["Full Dataset", "Random", "Herding", "K-Center", "KeyFrame", "Static-DC", "DM",
-                                        "MTT", "FRePo", "DM+VDSD", "MTT+VDSD", "FRePo+VDSD", "IDTD", "DAViD", "OptDistill", "TSGF"]
+                                        "MTT", "FRePo", "DM+VDSD", "MTT+VDSD", "FRePo+VDSD", "IDTD", "DAViD", "OptDistill", "TSGF",
+                                        "PRISM", "SFVD", "SFVD-T"]
     cells = [c for c in table.columns if re.fullmatch(r".+ IPC \d+", c)]
     assert cells == ["synthetic IPC 1", "synthetic IPC 2", "tr IPC 1", "tr IPC 2"]
     assert all(re.fullmatch(r"\d+\.\d ± \d+\.\d", c) for c in table[cells].stack())
@@ -112,7 +113,8 @@ def test_distillation_baselines_reach_their_evaluation(workdir):
 def test_more_experts_train_only_the_new_ones(workdir):
     with edited_config(workdir, lambda c: c["experts"].update(count=3)):
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
-    assert jobs == {"expert": 2, "expert_check": 2, "distill": 8, "evaluate": 8, "table": 1}, jobs  # MTT, MTT+VDSD
+    # MTT, MTT+VDSD, SFVD and SFVD-T (which match the same experts), 2 datasets x 2 IPC each
+    assert jobs == {"expert": 2, "expert_check": 2, "distill": 16, "evaluate": 16, "table": 1}, jobs
 
 
 def test_ranking_separates_motion_from_appearance(workdir):
@@ -178,7 +180,8 @@ def test_idtd_ablation_tables_and_redundancy_analysis(workdir):
         jobs = planned_jobs(snakemake(workdir, "-n"))
     # IDTD's own setting: its cells in table1 (4) and the shared ablation cell, not the other variants
     assert jobs == {"distill": 4, "evaluate": 4, "table": 3, "table_groups": 3, "storage": 1, "idtd_redundancy": 1,
-                    "accuracy_figures": 3, "distilled_strip": 2 + 1 + 1, "cost": 1, "claims": 1, "all": 1}, jobs
+                    "accuracy_figures": 3, "distilled_strip": 2 + 1 + 1, "cost": 1, "claims": 1, "export": 1,
+                    "all": 1}, jobs
 
 
 def test_david_ablation_search_cost_and_resolution_reports(workdir):
@@ -205,7 +208,7 @@ def test_david_ablation_search_cost_and_resolution_reports(workdir):
         jobs = planned_jobs(snakemake(workdir, "-n"))
     assert jobs == {"distill": 4, "evaluate": 4, "table": 2, "table_groups": 2, "storage": 1, "david_resolution": 1,
                     "david_search_cost": 1, "accuracy_figures": 2, "distilled_strip": 2 + 1, "cost": 1, "claims": 1,
-                    "all": 1}, jobs
+                    "export": 1, "all": 1}, jobs
 
 
 def test_prism_keyframes_report_and_storage(workdir):
@@ -246,12 +249,15 @@ def test_crop_stage_summary_scores_and_mosaics(workdir):
 
 def test_method_and_crop_settings_rerun_only_what_they_change(workdir):
     """top_k is the method's: no crop job reruns. N re-crops and re-scores but never re-tracks. The preselection
-    re-tracks, but the detector stays."""
+    re-tracks, but the detector stays. OptDistill is evaluated under the hard and soft label protocols too (smoke's
+    `evaluation.label_protocols`), so each change also reruns its 2 x 4 evaluate_labels jobs."""
     for change, expected in (
-        (lambda c: c["methods"]["optdistill"].update(top_k=6), {"distill": 4, "evaluate": 4, "table": 1}),
-        (lambda c: c["crops"].update(grid=3), {"crop_scores": 2, "distill": 4, "evaluate": 4, "table": 1}),
+        (lambda c: c["methods"]["optdistill"].update(top_k=6), {"distill": 4, "evaluate": 4, "evaluate_labels": 8, "table": 1}),
+        (lambda c: c["crops"].update(grid=3),
+         {"crop_scores": 2, "distill": 4, "evaluate": 4, "evaluate_labels": 8, "table": 1}),
         (lambda c: c["crops"].update(preselect=6),
-         {"crop_tracks": 2, "crop_summary": 1, "crop_scores": 2, "distill": 4, "evaluate": 4, "table": 1}),
+         {"crop_tracks": 2, "crop_summary": 1, "crop_scores": 2, "distill": 4, "evaluate": 4, "evaluate_labels": 8,
+          "table": 1}),
     ):
         with edited_config(workdir, change):
             jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
