@@ -1,14 +1,11 @@
 """Coreset selection rules on hand-made features, and the coreset methods on a tiny clip store."""
 
-import cv2
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-from vidstill.data.clips import ClipSpec, ClipStore, extract_clips
+from helpers import ctx
 from vidstill.methods import get_method
-from vidstill.methods.context import DistillContext
 from vidstill.methods.coresets import embed_videos, herding, k_center, medoid_keyframes, random_selection
 
 
@@ -32,30 +29,6 @@ def test_medoid_keyframes_pick_the_typical_frame_per_segment():
     video[5] = 255
     picks = medoid_keyframes(video, 2)
     assert picks[0] in (1, 2) and picks[1] in (3, 4)
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("store")
-    rows = []
-    for i in range(12):
-        label = i % 3
-        path = tmp / f"v{i}.avi"
-        w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (48, 48))
-        for t in range(16):
-            frame = np.full((48, 48, 3), 30 + 60 * label, np.uint8)
-            frame[:, (2 * t + i) % 40 : (2 * t + i) % 40 + 6] = 250
-            w.write(frame)
-        w.release()
-        rows.append(dict(id=f"v{i}", path=str(path), **{"class": f"c{label}"}, label=label, split="train",
-                         group=f"g{i}", frames=16, fps=25.0, width=48, height=48, error=""))
-    spec = ClipSpec(frames=8, stride=1, sampling="stride", resize=None, crop=48, max_stored=12)
-    extract_clips(pd.DataFrame(rows), ["train"], spec, tmp / "train.npy", tmp / "train.parquet", progress=False)
-    return ClipStore.open(tmp / "train.parquet")
-
-
-def ctx(store, name, ipc=2, seed=0, **params):
-    return DistillContext(store, ipc, seed, torch.device("cpu"), {"method": name, **params}, {"arch": "convnet3d", "widths": [4, 8, 8]})
 
 
 @pytest.mark.parametrize("name", ["random", "herding", "kcenter"])

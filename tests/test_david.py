@@ -7,29 +7,13 @@ import pandas as pd
 import pytest
 import torch
 
-from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
+from helpers import david_ctx
 from vidstill.methods import david as david_module
 from vidstill.methods import get_method
 from vidstill.methods.david import (QAgents, default_resolutions, early_iterations, greedy, partition, partitioned_set,
                                     q_update, segment_centres, teacher_reward)
 from vidstill.report.david import resolution_summary, resolution_table, search_cost_table
 from vidstill.synthetic_set import SyntheticSet, resize_time
-from vidstill.teacher import build_from_architecture, save_teacher, teacher_architecture
-
-
-@pytest.fixture(scope="module")
-def teacher(store, tmp_path_factory):
-    path = tmp_path_factory.mktemp("teacher") / "convnet3d.safetensors"
-    arch = teacher_architecture({"arch": "convnet3d", "widths": [4, 8, 8]}, store)
-    torch.manual_seed(0)
-    save_teacher(build_from_architecture(arch), arch, path)
-    return path
-
-
-def david_ctx(store, teacher, ipc=2, **params):
-    c = ctx(store, "david", ipc=ipc, **{"iterations": 4, "batch_real": 2, "lr": 10.0, "rl_steps": 3, "reward_real": 2, **params})
-    c.teacher = teacher
-    return c
 
 
 @pytest.mark.parametrize("frames,resolution,centres", [(8, 1, [4]), (8, 2, [2, 6]), (8, 4, [1, 3, 5, 7]), (8, 8, list(range(8))),

@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
+from helpers import assert_siamese, ctx, record_draws
 from vidstill.data.clips import ClipStore, normalize
 from vidstill.methods import get_method
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dc import class_gradients, default_loops, gradient_distance
 from vidstill.methods.dm import real_batch
-from test_dm import assert_siamese, record_draws
 
 
 def grads(seed, shapes=((4, 3, 3, 5, 5), (4,), (3, 4, 1, 1, 1), (3,))):
@@ -43,7 +42,7 @@ def test_distance_is_per_output_channel():
     assert float(gradient_distance(a, scaled, "cos")) > 1e-3
 
 
-def test_distance_through_a_network(store):  # noqa: F811
+def test_distance_through_a_network(store):
     c = ctx(store, "dc")
     net = c.network(0).eval()
     x, labels = real_batch(c, 2, np.random.default_rng(0))
@@ -59,7 +58,7 @@ def test_loop_defaults_by_ipc():
         default_loops(0)
 
 
-def test_dc_runs_outer_and_inner_loops(store):  # noqa: F811
+def test_dc_runs_outer_and_inner_loops(store):
     s = get_method("dc").fn(ctx(store, "dc", ipc=2, iterations=2, outer_loop=2, inner_loop=2, batch_real=2, batch_train=4))
     assert s.tensors["videos"].shape == (6, 8, 3, 48, 48) and s.labels.tolist() == [0, 0, 1, 1, 2, 2]
     assert s.meta["method"] == "dc" and (s.meta["outer_loop"], s.meta["inner_loop"]) == (2, 2)
@@ -67,7 +66,7 @@ def test_dc_runs_outer_and_inner_loops(store):  # noqa: F811
     assert get_method("dc").fn(ctx(store, "dc", ipc=2, iterations=0)).meta["outer_loop"] == 10
 
 
-def test_inner_loop_trains_the_network_on_each_synthetic_video_with_its_own_label(store, monkeypatch):  # noqa: F811
+def test_inner_loop_trains_the_network_on_each_synthetic_video_with_its_own_label(store, monkeypatch):
     """Between outer steps the network trains on the synthetic set: every clip it is trained on is one of the
     synthetic videos, with that video's label. The pixels' lr is 0 so the videos stay the ones they started as."""
     params = dict(ipc=2, iterations=2, outer_loop=3, inner_loop=2, batch_real=2, batch_train=4, lr=0.0)
@@ -100,7 +99,7 @@ def test_inner_loop_trains_the_network_on_each_synthetic_video_with_its_own_labe
             assert len(item) == 1 and start.labels[item[0]] == label
 
 
-def test_distillation_lowers_the_gradient_match_on_unseen_networks(store):  # noqa: F811
+def test_distillation_lowers_the_gradient_match_on_unseen_networks(store):
     """From noise, 50 iterations must lower the gradient distance measured on 5 networks and real batches the
     distillation never drew (measured: 701 -> 572; 0.80-0.83 of it for seeds 0-3), and the loss curve must go down."""
     def dc_ctx(iterations):
@@ -125,7 +124,7 @@ def test_distillation_lowers_the_gradient_match_on_unseen_networks(store):  # no
     assert match(s.tensors["videos"]) < 0.9 * match(get_method("dc").fn(dc_ctx(0)).tensors["videos"])
 
 
-def test_static_dc_stores_one_frame_initialised_from_a_real_frame(store):  # noqa: F811
+def test_static_dc_stores_one_frame_initialised_from_a_real_frame(store):
     s = get_method("static_dc").fn(ctx(store, "static_dc", ipc=1, iterations=0))
     assert s.tensors["videos"].shape == (3, 1, 3, 48, 48) and s.meta["method"] == "static_dc"
     x = s.videos([0])
@@ -137,14 +136,14 @@ def test_static_dc_stores_one_frame_initialised_from_a_real_frame(store):  # noq
         assert (frames == s.tensors["videos"][item, 0]).flatten(1).all(1).any()
 
 
-def test_static_dc_distils(store):  # noqa: F811
+def test_static_dc_distils(store):
     a = get_method("static_dc").fn(ctx(store, "static_dc", ipc=1, iterations=2, batch_real=2, lr=10.0))
     b = get_method("static_dc").fn(ctx(store, "static_dc", ipc=1, iterations=0))
     assert a.tensors["videos"].shape == (3, 1, 3, 48, 48) and not torch.equal(a.tensors["videos"], b.tensors["videos"])
     assert np.isfinite(a.meta["loss_curve"]).all()
 
 
-def test_reproducible_and_seed_dependent(store):  # noqa: F811
+def test_reproducible_and_seed_dependent(store):
     def run(seed=0, **kw):
         return get_method("dc").fn(ctx(store, "dc", ipc=1, seed=seed, iterations=2, batch_real=2, lr=10.0, **kw)).tensors["videos"]
 
@@ -152,7 +151,7 @@ def test_reproducible_and_seed_dependent(store):  # noqa: F811
     assert torch.equal(a, run()) and not torch.equal(a, run(seed=1))
 
 
-def test_dsa_changes_the_result_and_stays_reproducible(store):  # noqa: F811
+def test_dsa_changes_the_result_and_stays_reproducible(store):
     def run(**kw):
         return get_method("dc").fn(ctx(store, "dc", ipc=2, iterations=2, outer_loop=2, inner_loop=1, batch_real=2,
                                        lr=10.0, dsa_mode="multiple", **kw)).tensors["videos"]
@@ -161,7 +160,7 @@ def test_dsa_changes_the_result_and_stays_reproducible(store):  # noqa: F811
     assert not torch.equal(plain, dsa) and torch.equal(dsa, run(dsa=True))
 
 
-def test_siamese_dsa_gives_real_and_synthetic_clips_of_a_class_the_same_draw(store, monkeypatch):  # noqa: F811
+def test_siamese_dsa_gives_real_and_synthetic_clips_of_a_class_the_same_draw(store, monkeypatch):
     """Per outer step and class, the class's real and synthetic clips share one draw (the inner training's per-clip
     draws go through `augment`, not through this module's apply_draw)."""
     from vidstill.methods import dc
@@ -171,14 +170,14 @@ def test_siamese_dsa_gives_real_and_synthetic_clips_of_a_class_the_same_draw(sto
     assert_siamese(calls, probe, pairs=2 * 2 * 3)  # iterations x outer steps x classes
 
 
-def test_dsa_never_flips_when_the_store_forbids_it(store):  # noqa: F811
+def test_dsa_never_flips_when_the_store_forbids_it(store):
     no_flip = ClipStore(store.frames, store.table, dataclasses.replace(store.spec, flip=False), store.num_classes)
     s = get_method("dc").fn(ctx(no_flip, "dc", ipc=1, iterations=1, batch_real=2, dsa=True))
     assert "flip" not in s.meta["dsa_strategy"] and "rotate" in s.meta["dsa_strategy"]
 
 
 @pytest.mark.parametrize("params, match", [({"init": "zeros"}, "dc.init"), ({"metric": "l2"}, "dc.metric")])
-def test_bad_params(store, params, match):  # noqa: F811
+def test_bad_params(store, params, match):
     with pytest.raises(ValueError, match=match):
         get_method("dc").fn(ctx(store, "dc", ipc=1, iterations=1, **params))
 
@@ -197,7 +196,7 @@ def test_image_convnet_reads_one_frame_and_pools_by_two():
         ConvNet2D(5, 4, widths=(4, 8, 8))
 
 
-def test_static_dc_on_the_image_network_matches_image_gradients(store, monkeypatch):  # noqa: F811
+def test_static_dc_on_the_image_network_matches_image_gradients(store, monkeypatch):
     """`network: image` (the reference's stage 1: image DC on stills) matches gradients of DC's image ConvNet: every
     network whose gradients are taken is a ConvNet2D; `video` keeps the student's ConvNet3D."""
     from vidstill.methods import dc as dc_module
@@ -223,7 +222,7 @@ def test_static_dc_on_the_image_network_matches_image_gradients(store, monkeypat
         get_method("dc").fn(ctx(store, "dc", ipc=1, iterations=1, network="image"))
 
 
-def test_null_loops_are_the_originals_for_the_ipc(store):  # noqa: F811
+def test_null_loops_are_the_originals_for_the_ipc(store):
     """config/paper.yaml sets outer_loop / inner_loop to null over the default's 5 x 5: the original's table by IPC."""
     s = get_method("static_dc").fn(ctx(store, "static_dc", ipc=2, iterations=0, outer_loop=None, inner_loop=None))
     assert (s.meta["outer_loop"], s.meta["inner_loop"]) == (10, 50)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
+from helpers import assert_siamese, ctx, record_draws
 from vidstill.methods import get_method
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import dm_loss, embedding_match_loss, real_batch
@@ -42,7 +42,7 @@ def test_dm_loss_batched_equals_the_per_class_loop_on_a_network():
     assert torch.allclose(ga, gb, rtol=1e-4, atol=1e-7)
 
 
-def test_distillation_lowers_the_match_on_unseen_networks(store):  # noqa: F811
+def test_distillation_lowers_the_match_on_unseen_networks(store):
     """From noise (real-clip init already matches this toy data's class means), 100 iterations must lower the match
     measured on 5 networks and real batches the distillation never drew (measured: 2.69 -> 1.73)."""
     def dm_ctx(iterations):
@@ -66,47 +66,18 @@ def test_distillation_lowers_the_match_on_unseen_networks(store):  # noqa: F811
     assert match(s.tensors["videos"]) < 0.8 * match(get_method("dm").fn(dm_ctx(0)).tensors["videos"])
 
 
-def test_bad_init(store):  # noqa: F811
+def test_bad_init(store):
     with pytest.raises(ValueError, match="dm.init"):
         get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=1, init="zeros"))
 
 
-def test_reproducible(store):  # noqa: F811
+def test_reproducible(store):
     a = get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=3, lr=1.0, batch_real=2)).tensors["videos"]
     b = get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=3, lr=1.0, batch_real=2)).tensors["videos"]
     assert torch.equal(a, b)
 
 
-def record_draws(monkeypatch, module):
-    """Replace `module.apply_draw` by a recorder: each call still augments as before, and records, for every group
-    (class) it was given, what that group's draw does to one fixed probe clip. Two calls gave a class the same
-    augmentation exactly when their probes agree."""
-    from vidstill import augment
-
-    probe = torch.randn(1, 8, 3, 48, 48, generator=torch.Generator().manual_seed(0))
-    calls = []
-
-    def recorder(x, group, draw):
-        calls.append({int(g): augment.apply_draw(probe, torch.tensor([int(g)]), draw) for g in group.unique()})
-        return augment.apply_draw(x, group, draw)
-
-    monkeypatch.setattr(module, "apply_draw", recorder)
-    return calls, probe
-
-
-def assert_siamese(calls, probe, pairs):
-    """Calls come in (real, synthetic) pairs: within a pair every class's draw is the same; the draws do something."""
-    assert len(calls) == 2 * pairs
-    moved = False
-    for real, syn in zip(calls[0::2], calls[1::2]):
-        assert real.keys() == syn.keys()
-        for c in real:
-            assert torch.equal(real[c], syn[c]), f"class {c}: real and synthetic clips got different augmentations"
-            moved |= not torch.allclose(real[c], probe)
-    assert moved
-
-
-def test_siamese_dsa_gives_real_and_synthetic_clips_of_a_class_the_same_draw(store, monkeypatch):  # noqa: F811
+def test_siamese_dsa_gives_real_and_synthetic_clips_of_a_class_the_same_draw(store, monkeypatch):
     from vidstill.methods import dm
 
     calls, probe = record_draws(monkeypatch, dm)
@@ -118,7 +89,7 @@ def test_siamese_dsa_gives_real_and_synthetic_clips_of_a_class_the_same_draw(sto
     assert a.meta["dsa_strategy"] and plain.meta["dsa_strategy"] is None
 
 
-def test_per_class_forward_gives_the_batched_result(store):  # noqa: F811
+def test_per_class_forward_gives_the_batched_result(store):
     a = get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=2, lr=10.0, batch_real=2))
     b = get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=2, lr=10.0, batch_real=2, forward="per_class"))
     assert torch.allclose(a.tensors["videos"], b.tensors["videos"], atol=1e-5)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
+from helpers import ctx
 from vidstill.methods import get_method
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import init_from_real, real_batch
@@ -27,7 +27,7 @@ def test_krr_prediction_is_the_closed_form():
     assert got.dtype == torch.float64 and np.allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
 
 
-def test_krr_loss_vanishes_when_the_real_batch_is_the_synthetic_set(store):  # noqa: F811
+def test_krr_loss_vanishes_when_the_real_batch_is_the_synthetic_set(store):
     """Kernel ridge regression with a tiny ridge interpolates its own training points (measured loss: 9e-10; 1.0
     with shuffled labels)."""
     c = ctx(store, "frepo", ipc=2)
@@ -64,13 +64,13 @@ def test_pool_staggers_and_resets():
     assert not torch.equal(first[0].weight, pool.nets[0].weight)
 
 
-def frepo_ctx(store, **params):  # noqa: F811
+def frepo_ctx(store, **params):
     return DistillContext(store, 1, 0, torch.device("cpu"), {"method": "frepo", "batch_real": 4, **params},
                           {"arch": "convnet3d", "widths": [16, 32, 32]})
 
 
 @pytest.mark.parametrize("learn", [True, False])
-def test_shapes_and_labels(store, learn):  # noqa: F811
+def test_shapes_and_labels(store, learn):
     start = get_method("frepo").fn(ctx(store, "frepo", iterations=0))
     assert torch.equal(start.labels, centred_one_hot(torch.tensor([0, 0, 1, 1, 2, 2]), 3))
     s = get_method("frepo").fn(ctx(store, "frepo", iterations=3, lr=1e-2, label_lr=1e-2, batch_real=2, num_models=2,
@@ -82,7 +82,7 @@ def test_shapes_and_labels(store, learn):  # noqa: F811
     assert torch.equal(s.labels, start.labels) != learn
 
 
-def test_distillation_lowers_the_loss_on_unseen_networks(store):  # noqa: F811
+def test_distillation_lowers_the_loss_on_unseen_networks(store):
     """From noise, 60 iterations must lower the KRR loss measured on 5 fresh networks and real batches the
     distillation never drew (measured: 0.824 -> 0.61; real clips, the default init, score 0.426)."""
     params = dict(lr=0.3, label_lr=0.1, num_models=4, max_online_steps=5, init="noise")
@@ -102,12 +102,12 @@ def test_distillation_lowers_the_loss_on_unseen_networks(store):  # noqa: F811
     assert loss(s.tensors["videos"], s.labels) < 0.85 * loss(s0.tensors["videos"], s0.labels)
 
 
-def test_bad_init(store):  # noqa: F811
+def test_bad_init(store):
     with pytest.raises(ValueError, match="frepo.init"):
         get_method("frepo").fn(ctx(store, "frepo", ipc=1, iterations=1, init="zeros"))
 
 
-def test_reproducible(store):  # noqa: F811
+def test_reproducible(store):
     def run():
         return get_method("frepo").fn(ctx(store, "frepo", ipc=1, iterations=4, lr=1e-2, batch_real=2, num_models=2,
                                           max_online_steps=1))

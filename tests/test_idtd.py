@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
+from helpers import ctx
 from vidstill.methods.idtd_temporal_augment import temporal_interval
 from vidstill.data.clips import normalize
 from vidstill.methods import get_method
@@ -114,13 +114,13 @@ def test_diversity_loss_is_a_bounded_hinge_that_pushes_segments_apart():
     assert ratio.item() > 0.9 > 100 * start and loss.item() < 0.05
 
 
-def idtd_ctx(store, **params):  # noqa: F811
+def idtd_ctx(store, **params):
     return ctx(store, "idtd", ipc=1, **{"iterations": 2, "batch_real": 2, "segments": 2, "init": "real",
                                         "fusor_init": "sample", "lr": 0.01, **params})
 
 
 @pytest.mark.parametrize("modules", ["idtd", "segments_fusor", "pool_selectors"])
-def test_learnt_variants_move_away_from_their_real_start(store, modules):  # noqa: F811
+def test_learnt_variants_move_away_from_their_real_start(store, modules):
     fn = get_method("idtd").fn
     start = fn(idtd_ctx(store, modules=modules, iterations=0))
     s = fn(idtd_ctx(store, modules=modules))
@@ -130,7 +130,7 @@ def test_learnt_variants_move_away_from_their_real_start(store, modules):  # noq
     assert s.expansion == "temporal_interval"
 
 
-def test_stitch_real_is_real_frames_and_idtd_starts_from_a_real_clip(store):  # noqa: F811
+def test_stitch_real_is_real_frames_and_idtd_starts_from_a_real_clip(store):
     fn = get_method("idtd").fn
     a = fn(idtd_ctx(store, modules="stitch_real"))
     assert a.meta["loss_curve"] == []
@@ -140,7 +140,7 @@ def test_stitch_real_is_real_frames_and_idtd_starts_from_a_real_clip(store):  # 
         assert (real_frames - f).abs().amax(dim=(1, 2, 3)).min() < 1e-5
 
 
-def test_class_by_class_updates_equal_the_batched_update(store):  # noqa: F811
+def test_class_by_class_updates_equal_the_batched_update(store):
     fn = get_method("idtd").fn
     batched = fn(idtd_ctx(store, iterations=3, class_chunk=0))
     per_class = fn(idtd_ctx(store, iterations=3, class_chunk=1))
@@ -148,7 +148,7 @@ def test_class_by_class_updates_equal_the_batched_update(store):  # noqa: F811
     np.testing.assert_allclose(batched.meta["loss_curve"], per_class.meta["loss_curve"], rtol=1e-4)
 
 
-def test_the_set_stores_videos_and_evaluates_under_tau(store, tmp_path):  # noqa: F811
+def test_the_set_stores_videos_and_evaluates_under_tau(store, tmp_path):
     s = get_method("idtd").fn(idtd_ctx(store, iterations=1, min_span=0.5))
     s.save(tmp_path / "s.safetensors")
     loaded = SyntheticSet.load(tmp_path / "s.safetensors")
@@ -158,7 +158,7 @@ def test_the_set_stores_videos_and_evaluates_under_tau(store, tmp_path):  # noqa
     assert a.shape == (3, 8, 3, 48, 48) and not torch.equal(a, b)
 
 
-def test_bad_settings_name_the_key(store):  # noqa: F811
+def test_bad_settings_name_the_key(store):
     fn = get_method("idtd").fn
     with pytest.raises(ValueError, match="modules"):
         fn(idtd_ctx(store, modules="fusor_only"))
@@ -168,7 +168,7 @@ def test_bad_settings_name_the_key(store):  # noqa: F811
         fn(idtd_ctx(store, fusor_init="identity"))
 
 
-def test_alpha_div_weights_the_diversity_term_and_alpha_video_the_video_term(store, monkeypatch):  # noqa: F811
+def test_alpha_div_weights_the_diversity_term_and_alpha_video_the_video_term(store, monkeypatch):
     """Each weight scales its own term: swapping alpha_div and alpha_video changes the loss the optimiser sees."""
     from vidstill.methods import idtd as idtd_module
 
@@ -190,7 +190,7 @@ def test_alpha_div_weights_the_diversity_term_and_alpha_video_the_video_term(sto
     assert t["total"] == pytest.approx(0.5 * t["segments"] + 0.3 * t["diversity"] + 7.0 * t["video"], rel=1e-5)
 
 
-def test_redundancy_variances_are_over_frames_and_over_clips(store, monkeypatch):  # noqa: F811
+def test_redundancy_variances_are_over_frames_and_over_clips(store, monkeypatch):
     """R_t's variance is over time within a clip (then averaged over features and clips), R_IC's over the class's
     clips: features constant in time but spread across features must give within_variance 0."""
     from vidstill.analysis import redundancy
@@ -210,7 +210,7 @@ def test_redundancy_variances_are_over_frames_and_over_clips(store, monkeypatch)
         np.testing.assert_allclose(row["inter_variance"], np.var(np.flatnonzero(labels == c)), rtol=1e-6)
 
 
-def test_redundancy_features_and_per_class_table(store):  # noqa: F811
+def test_redundancy_features_and_per_class_table(store):
     from vidstill.models import ConvNet3D
     from vidstill.analysis.redundancy import class_redundancy, clip_features, correlations, redundancy_gain_table
 

@@ -8,17 +8,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
-from vidstill.experts import (check_experts, expert_info, expert_summary, flat_parameters, save_expert, train_expert,
+from helpers import EXPERT_CFG, STUDENT, mtt_ctx
+from vidstill.experts import (check_experts, expert_info, expert_summary, flat_parameters, train_expert,
                               trajectory_rows)
 from vidstill.methods import get_method
 from vidstill.methods.mtt import trajectory_loss, unflatten, unrolled_sgd
 from vidstill.models import ConvNet3D
 from vidstill.train import standardize
-
-EXPERT_CFG = {"epochs": 4, "lr": 0.05, "optimizer": "sgd", "momentum": 0.0, "weight_decay": 0.0, "schedule": "constant",
-              "batch_size": 4, "seed": 0}
-STUDENT = {"arch": "convnet3d", "widths": [4, 8, 8]}
 
 
 def tiny():
@@ -62,18 +58,7 @@ def test_unflatten_rejects_other_networks():
         unflatten(net, torch.zeros(7))
 
 
-@pytest.fixture(scope="module")
-def experts(store, tmp_path_factory):  # noqa: F811
-    tmp = tmp_path_factory.mktemp("experts")
-    paths = []
-    for e in range(2):
-        traj, info = train_expert(store, store, EXPERT_CFG, STUDENT, e, torch.device("cpu"), test_passes=1)
-        save_expert(traj, info, tmp / f"expert{e}.safetensors")
-        paths.append(tmp / f"expert{e}.safetensors")
-    return paths
-
-
-def test_experts_keep_every_epoch(experts, store):  # noqa: F811
+def test_experts_keep_every_epoch(experts, store):
     info = expert_info(experts[0])
     assert info["epochs"] == 4 and 0 <= info["top1"] <= 1 and len(info["curve"]) == 4
     first, last = trajectory_rows(experts[0], [0, 4])
@@ -95,14 +80,7 @@ def test_expert_check_flags_weak_experts():
     assert check_experts(s[~s["weak"]], 0.8, strict=True, source="x") is None
 
 
-def mtt_ctx(store, experts, **params):  # noqa: F811
-    c = ctx(store, "mtt", ipc=1, **{"syn_steps": 4, "expert_epochs": 2, "max_start_epoch": 2, "lr": 100.0,
-                                   "lr_lr": 1e-4, "lr_init": 0.05, **params})
-    c.artifacts["experts"] = experts
-    return c
-
-
-def test_mtt_moves_the_student_towards_the_expert(store, experts):  # noqa: F811
+def test_mtt_moves_the_student_towards_the_expert(store, experts):
     """One expert, one start epoch, a fixed step size: the pixels alone must bring the student's end point closer to
     the expert's (measured over 8 dropout draws: 0.82 from the real-clip start, 0.64 after 30 iterations)."""
     settings = dict(expert_epochs=1, syn_steps=3, max_start_epoch=1, lr=300.0, lr_lr=0.0)
@@ -125,7 +103,7 @@ def test_mtt_moves_the_student_towards_the_expert(store, experts):  # noqa: F811
     assert loss(s.tensors["videos"]) < 0.9 * loss(initial.tensors["videos"])
 
 
-def test_mtt_is_reproducible_and_checks_expert_length(store, experts):  # noqa: F811
+def test_mtt_is_reproducible_and_checks_expert_length(store, experts):
     a = get_method("mtt").fn(mtt_ctx(store, experts, iterations=2))
     b = get_method("mtt").fn(mtt_ctx(store, experts, iterations=2))
     assert torch.equal(a.tensors["videos"], b.tensors["videos"]) and a.lr == b.lr and a.lr != 0.05  # the lr learns
@@ -133,7 +111,7 @@ def test_mtt_is_reproducible_and_checks_expert_length(store, experts):  # noqa: 
         get_method("mtt").fn(mtt_ctx(store, experts, iterations=1, max_start_epoch=4))
 
 
-def test_the_learned_step_size_is_kept_above_its_floor(store, experts):  # noqa: F811
+def test_the_learned_step_size_is_kept_above_its_floor(store, experts):
     """The reference clips the step size to >= 1e-3 after every update. Started below the floor with an lr of its own
     too small to move it, one iteration must leave it exactly at the floor; without a floor it stays where it began."""
     settings = dict(iterations=1, lr_init=1e-4, lr_lr=1e-12)

@@ -3,7 +3,9 @@ and annotation files, the real file names and real decodable videos (a few tiny 
 
 Every target of the paper configuration is dry-run and its plan checked: which jobs, how many, on which datasets, and
 what they ask of a machine (threads from `threads:`, `gpu=1` on every training rule). One test really runs the index and
-the clip extraction of Kinetics-400 and SSv2 with the paper's preprocessing (8 frames, 64x64, middle / uniform)."""
+the clip extraction of Kinetics-400 and SSv2 with the paper's preprocessing (8 frames, 64x64, middle / uniform).
+
+Markers: the dry runs are `planning` (seconds each, in the fast loop); the test that runs jobs is `workflow`."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import yaml
 
 import fake_roots
 from conftest import REPO
-from test_workflow import planned_jobs
+from helpers import planned_jobs
 
 PAPER = yaml.safe_load((REPO / "config/paper.yaml").read_text())
 THREADS = PAPER["threads"]
@@ -161,6 +163,7 @@ def needs(method):
 # what every plan must ask of a machine
 
 
+@pytest.mark.planning
 @pytest.mark.parametrize("name", list(TARGETS))
 def test_plan_resources(plans, name):
     """Rules that run a network reserve one GPU (config/paper.yaml names device: cuda) and their threads per GPU; data
@@ -193,6 +196,7 @@ def vdsd_stills_cells(table_cells):
             if "stills" in needs(m)}
 
 
+@pytest.mark.planning
 @pytest.mark.parametrize("name", list(TABLE_TARGETS))
 def test_table_plans(plans, name):
     """Every (dataset, method, IPC) of the table is distilled and evaluated exactly once (plus VDSD's stills at 2 x IPC),
@@ -223,6 +227,7 @@ def test_table_plans(plans, name):
     assert {(d, f"{t}.safetensors") for d, t in teachers} <= planned
 
 
+@pytest.mark.planning
 def test_table2_kinetics_ssv2(plans):
     """IDTD / DAViD Table 2: K400 and SSv2 at IPC 1 and 5, seven methods, top-5, the published numbers of both papers."""
     spec = PAPER["tables"]["table2"]
@@ -286,6 +291,7 @@ def test_ablation_tables_compare_with_their_own_published_table(table):
         assert published_number(everything, "TR-UCF", published_names("david_none", PAPER["methods"], source), 1, "top1", source)[0] == 15.4
 
 
+@pytest.mark.planning
 def test_table1_and_david_table1_plans(plans):
     jobs, n = plan(plans, "table1")
     # what a scheduler is asked for grows with IPC (config cluster: per_ipc) for the same dataset and method
@@ -308,6 +314,7 @@ def test_table1_and_david_table1_plans(plans):
     assert n["teacher"] == 3  # DAViD's reward on TR-UCF, HMDB51 and UCF101 (UCF101's is also the ranking's)
 
 
+@pytest.mark.planning
 def test_our_ablation_plans(plans):
     """OptDistill's and TSGF's ablations on MiniUCF at IPC 5, beside DM."""
     jobs, n = plan(plans, "optdistill_ablation")
@@ -326,6 +333,7 @@ def test_our_ablation_plans(plans):
         assert changed and changed <= {"score", "labels", "saliency_optimization", "saliency_augmentation"}, name
 
 
+@pytest.mark.planning
 def test_analysis_plans(plans):
     """IDTD's redundancy analysis, DAViD's resolution report and Table 3 (search cost) resolve to their jobs."""
     jobs, n = plan(plans, "idtd_redundancy")
@@ -345,6 +353,7 @@ def test_analysis_plans(plans):
     assert n["storage"] == 1 and n["table"] == 1  # table1's runs
 
 
+@pytest.mark.planning
 def test_default_target_plan(plans):
     """`snakemake -n` with no target: every table, its Δ-groups, the reports, every dataset's clips; each distilled set
     and each evaluation planned once however many tables share it."""
@@ -368,6 +377,7 @@ def test_default_target_plan(plans):
     assert n["evaluate_full"] == len({d for spec in tables.values() for d in spec["datasets"]})
 
 
+@pytest.mark.planning
 def test_claims_plan(plans):
     """The papers' claims read table1 (MiniUCF, HMDB51), table2 (K400, SSv2) and david_table1 (TR-UCF, UCF101) and
     DAViD's resolution and PRISM's key-frame reports, and no ablation table; every claim has rows that can run."""
@@ -387,6 +397,7 @@ def test_claims_plan(plans):
     assert {j["wildcards"]["table"] for j in jobs if j["rule"] == "table"} == {"table1", "table2", "david_table1"}
 
 
+@pytest.mark.planning
 @pytest.mark.parametrize("missing, target", [("HMDB51", "results/tables/table1.csv"),
                                              ("SSv2", "results/tables/table2.csv")])
 def test_missing_root_stops_planning(roots, tmp_path, missing, target):
@@ -432,6 +443,7 @@ def expected_indices(n: int, clips: dict) -> list[int]:
     return [start + s * k for k in range(t)]
 
 
+@pytest.mark.workflow  # it runs the index and extract_clips jobs
 def test_kinetics_and_ssv2_index_and_clips_run(tmp_path):
     """The paper's index and clip extraction of Kinetics-400 and SSv2, run through Snakemake on tiny fake roots: the
     index lists every annotation row (missing clips and too-short videos as errors, labels by the sorted class list /

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
+from helpers import ctx
 from vidstill.methods.prism_keyframes import interpolation_weights, pack, render, unpack
 from vidstill.methods import get_method
 from vidstill.methods.prism import KeyFrameVideos, insertion_rule, schedule
@@ -94,7 +94,7 @@ def test_insertion_keeps_the_video_and_happens_only_in_its_phase():
     assert torch.allclose(model.videos(np.random.default_rng(0)), before.detach())  # inserting changes no frame
 
 
-def test_prism_runs_with_dm_loss_and_reports_key_frames_per_class(store):  # noqa: F811
+def test_prism_runs_with_dm_loss_and_reports_key_frames_per_class(store):
     s = get_method("prism").fn(ctx(store, "prism", iterations=10, batch_real=2, lr=10.0))
     counts = s.tensors["item_frames"]
     assert len(s) == 6 and counts.min() >= 2 and counts.max() <= 8 and s.tensors["frames"].shape[0] == counts.sum()

@@ -7,9 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
-from test_david import david_ctx, teacher  # noqa: F401  (an untrained tiny teacher)
-from test_mtt import experts, mtt_ctx  # noqa: F401  (two tiny expert trajectories)
+from helpers import ctx, david_ctx, mtt_ctx
 from vidstill.methods import get_method
 from vidstill.optim import SGD
 from vidstill.resume import IterationCheckpoint
@@ -34,7 +32,7 @@ CASES = {  # method -> settings of a 6-iteration run
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_killed_distillation_resumes_to_the_uninterrupted_result(store, experts, teacher, tmp_path, monkeypatch,  # noqa: F811
+def test_killed_distillation_resumes_to_the_uninterrupted_result(store, experts, teacher, tmp_path, monkeypatch,
                                                                   name):
     def make():
         if name in ("mtt", "sfvd", "sfvd_t"):

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from test_coresets import store  # noqa: F401  (the tiny 3-class clip store fixture)
-from test_mtt import experts, mtt_ctx  # noqa: F401  (two tiny expert trajectories)
+from helpers import mtt_ctx
 from vidstill.methods import get_method
 from vidstill.methods.sfvd import ChannelReshape, duplicated
 
@@ -35,7 +34,7 @@ def test_channel_reshape_starts_as_the_still_and_reaches_the_real_clip():
 
 
 @pytest.mark.parametrize("name", ["sfvd", "sfvd_t"])
-def test_sfvd_stores_one_frame_per_video_and_trains_on_its_repetition(store, experts, name):  # noqa: F811
+def test_sfvd_stores_one_frame_per_video_and_trains_on_its_repetition(store, experts, name):
     s = get_method(name).fn(mtt_ctx(store, experts, method=name, iterations=3, **({"lr_reshape": 1e-2} if name == "sfvd_t" else {})))
     assert s.tensors["videos"].shape == (3, 1, 3, 48, 48) and s.labels.tolist() == [0, 1, 2]
     assert s.storage_bytes() == 3 * 3 * 48 * 48 * 4 + 3 * 8  # one float frame per video and its label

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
+from helpers import ctx
 from vidstill.augment import DSAParams
 from vidstill.methods import get_method
 from vidstill.methods.dm import init_from_real

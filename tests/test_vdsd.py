@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from test_coresets import ctx, store  # noqa: F401  (the tiny 3-class clip store fixture)
-from test_mtt import experts  # noqa: F401  (two short expert trajectories on that store)
+from helpers import ctx
 from vidstill.methods import get_method
 from vidstill.methods.vdsd import by_ipc
 from vidstill.methods.vdsd_static_dynamic import PER_ITEM, hallucinate, initial_hallucinator, pair_indices
@@ -56,14 +55,14 @@ def test_ipc_dependent_rates():
 
 
 @pytest.fixture(scope="module")
-def stills(store, tmp_path_factory):  # noqa: F811
+def stills(store, tmp_path_factory):
     """Stage 1 at 2 × IPC for IPC 1: Static-DC with 2 stills per class."""
     path = tmp_path_factory.mktemp("stills") / "stills.safetensors"
     get_method("static_dc").fn(ctx(store, "static_dc", ipc=2, iterations=1, batch_real=2, outer_loop=1)).save(path)
     return path
 
 
-def vdsd_ctx(store, stills, name, experts=None, **params):  # noqa: F811
+def vdsd_ctx(store, stills, name, experts=None, **params):
     # batch_real: the real clips of the DM / FRePo losses (MTT+VDSD has none: its settings do not accept it)
     c = ctx(store, name, ipc=1, **{**({} if name == "mtt_vdsd" else {"batch_real": 2}), "lr_dynamic": 100.0, "lr_hallucinator": 1e-2,
                                   **params})
@@ -81,7 +80,7 @@ STAGE_TWO = {
 
 
 @pytest.mark.parametrize("name", list(STAGE_TWO))
-def test_stage_two_learns_maps_and_hallucinator_and_leaves_the_stills(store, stills, experts, name):  # noqa: F811
+def test_stage_two_learns_maps_and_hallucinator_and_leaves_the_stills(store, stills, experts, name):
     extra = STAGE_TWO[name]
     before = get_method(name).fn(vdsd_ctx(store, stills, name, experts, iterations=0, **extra))
     after = get_method(name).fn(vdsd_ctx(store, stills, name, experts, iterations=3, **extra))
@@ -105,7 +104,7 @@ def test_stage_two_learns_maps_and_hallucinator_and_leaves_the_stills(store, sti
     assert torch.equal(again.tensors["dynamics"], after.tensors["dynamics"])
 
 
-def test_the_set_redraws_pairings_and_stores_only_its_memory(store, stills, tmp_path):  # noqa: F811
+def test_the_set_redraws_pairings_and_stores_only_its_memory(store, stills, tmp_path):
     s = get_method("dm_vdsd").fn(vdsd_ctx(store, stills, "dm_vdsd", iterations=1))
     path = tmp_path / "s.safetensors"
     s.save(path)
@@ -161,7 +160,7 @@ def test_the_vdsd_set_rebuilds_each_video_from_one_of_its_own_stills_and_maps(tm
     assert first == [2 * i + 100 * 2 * i for i in range(4)]
 
 
-def test_dm_stage_two_lowers_the_match_on_unseen_networks(store, stills):  # noqa: F811
+def test_dm_stage_two_lowers_the_match_on_unseen_networks(store, stills):
     """30 iterations of DM+VDSD must lower the DM match of the hallucinated videos (4 pairings each) on 5 networks and
     real batches the distillation never drew (measured: 3.34 -> 2.27)."""
     from vidstill.methods.dm import embedding_match_loss, real_batch
@@ -184,7 +183,7 @@ def test_dm_stage_two_lowers_the_match_on_unseen_networks(store, stills):  # noq
     assert match(after) < 0.85 * match(before)
 
 
-def test_stage_one_must_match_the_ipc(store, stills):  # noqa: F811
+def test_stage_one_must_match_the_ipc(store, stills):
     c = vdsd_ctx(store, stills, "dm_vdsd", iterations=1)
     c.ipc = 2  # needs 4 stills per class; the file has 2
     with pytest.raises(ValueError, match="stills.safetensors: VDSD at ipc 2 needs 4 stills per class"):
@@ -195,7 +194,7 @@ def test_stage_one_must_match_the_ipc(store, stills):  # noqa: F811
         get_method("dm_vdsd").fn(c)
 
 
-def test_stills_may_be_any_single_frame_set(store, tmp_path):  # noqa: F811
+def test_stills_may_be_any_single_frame_set(store, tmp_path):
     """A one-keyframe coreset (uint8 frames) can serve as stage 1; a multi-frame set cannot."""
     keyframes = get_method("keyframe").fn(ctx(store, "keyframe", ipc=2, keyframes=1))
     keyframes.save(tmp_path / "k1.safetensors")

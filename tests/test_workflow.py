@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pandas as pd
 import pytest
@@ -12,6 +13,7 @@ import torch
 import yaml
 
 from conftest import REPO
+from helpers import planned_jobs
 from vidstill.report.figures import nonempty_png
 from vidstill.synthetic_set import SyntheticSet
 
@@ -26,15 +28,6 @@ def snakemake(workdir, *args, check=True):
     return proc
 
 
-def planned_jobs(proc) -> dict[str, int]:
-    """Rule → job count from a dry run's "Job stats" table."""
-    text = proc.stdout + proc.stderr
-    if "Nothing to be done" in text:
-        return {}
-    stats = text.split("Job stats:", 1)[1]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", stats, re.M) if m.group(1) != "total"}
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     work = tmp_path_factory.mktemp("wf")
@@ -45,11 +38,34 @@ def workdir(tmp_path_factory):
     return work
 
 
-def edit_config(workdir, change):
+@contextmanager
+def edited_config(workdir, change, sort_keys=False):
+    """config/smoke.yaml with `change` applied to its parsed form for the block; its exact bytes (comments, key
+    order) are back afterwards, whatever the block did, so no test sees another's edit."""
     path = workdir / "config/smoke.yaml"
-    cfg = yaml.safe_load(path.read_text())
-    change(cfg)
-    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    original = path.read_bytes()
+    try:
+        cfg = yaml.safe_load(original)
+        change(cfg)
+        path.write_text(yaml.safe_dump(cfg, sort_keys=sort_keys))
+        yield path
+    finally:
+        path.write_bytes(original)
+
+
+def finished_copy(workdir, dest, code=False):
+    """A copy of the shared finished run (config, results, Snakemake's records; timestamps kept) for a test that
+    changes files: the workflow's code is linked, or copied when `code` (to be edited)."""
+    dest.mkdir()
+    for name in ("Snakefile", "workflow", "resources", "profiles"):
+        if code:
+            (shutil.copytree if (REPO / name).is_dir() else shutil.copy2)(REPO / name, dest / name)
+        else:
+            (dest / name).symlink_to(REPO / name)
+    for name in ("config", "results", ".snakemake"):
+        shutil.copytree(workdir / name, dest / name, symlinks=True, ignore=shutil.ignore_patterns("locks", "incomplete"))
+    assert planned_jobs(snakemake(dest, "-n")) == {}  # the copy is a finished run
+    return dest
 
 
 def test_end_to_end_table(workdir):
@@ -95,13 +111,10 @@ def test_distillation_baselines_reach_their_evaluation(workdir):
 
 
 def test_more_experts_train_only_the_new_ones(workdir):
-    edit_config(workdir, lambda c: c["experts"].update(count=3))
-    try:
+    with edited_config(workdir, lambda c: c["experts"].update(count=3)):
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
-        # MTT, MTT+VDSD, SFVD and SFVD-T (which match the same experts), 2 datasets x 2 IPC each
-        assert jobs == {"expert": 2, "expert_check": 2, "distill": 16, "evaluate": 16, "table": 1}, jobs
-    finally:
-        edit_config(workdir, lambda c: c["experts"].update(count=2))
+    # MTT, MTT+VDSD, SFVD and SFVD-T (which match the same experts), 2 datasets x 2 IPC each
+    assert jobs == {"expert": 2, "expert_check": 2, "distill": 16, "evaluate": 16, "table": 1}, jobs
 
 
 def test_ranking_separates_motion_from_appearance(workdir):
@@ -139,17 +152,12 @@ def test_vdsd_sets_share_their_stills_and_count_them_in_storage(workdir):
 
 
 def test_stage_two_settings_leave_stage_one_alone(workdir):
-    edit_config(workdir, lambda c: c["methods"]["dm_vdsd"].update(iterations=3))
-    try:
+    with edited_config(workdir, lambda c: c["methods"]["dm_vdsd"].update(iterations=3)):
         assert planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv")) == {"distill": 4, "evaluate": 4, "table": 1}
-    finally:
-        edit_config(workdir, lambda c: c["methods"]["dm_vdsd"].update(iterations=2))
-    edit_config(workdir, lambda c: c["methods"]["vdsd_stills"].update(iterations=2))
-    try:  # new stills: both datasets x 2 IPCs of stage 1, then every VDSD set on them
+    with edited_config(workdir, lambda c: c["methods"]["vdsd_stills"].update(iterations=2)):
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
-        assert jobs == {"distill": 4 + 12, "evaluate": 12, "table": 1}, jobs
-    finally:
-        edit_config(workdir, lambda c: c["methods"]["vdsd_stills"].update(iterations=1))
+    # new stills: both datasets x 2 IPCs of stage 1, then every VDSD set on them
+    assert jobs == {"distill": 4 + 12, "evaluate": 12, "table": 1}, jobs
 
 
 def test_idtd_ablation_tables_and_redundancy_analysis(workdir):
@@ -168,14 +176,12 @@ def test_idtd_ablation_tables_and_redundancy_analysis(workdir):
     assert redundancy[["R_t", "R_IC"]].apply(lambda c: c.between(0, 1)).all().all()
     assert (redundancy["gain"] == redundancy["method_accuracy"] - redundancy["baseline_accuracy"]).all()
     assert nonempty_png(workdir / "results/figures/idtd_redundancy.png")
-    edit_config(workdir, lambda c: c["methods"]["idtd"].update(alpha_div=0.1))
-    try:  # IDTD's own setting: its cells in table1 (4) and the shared ablation cell, not the other variants
+    with edited_config(workdir, lambda c: c["methods"]["idtd"].update(alpha_div=0.1)):
         jobs = planned_jobs(snakemake(workdir, "-n"))
-        assert jobs == {"distill": 4, "evaluate": 4, "table": 3, "table_groups": 3, "storage": 1, "idtd_redundancy": 1,
-                        "accuracy_figures": 3, "distilled_strip": 2 + 1 + 1, "cost": 1, "claims": 1, "export": 1,
-                        "all": 1}, jobs
-    finally:
-        edit_config(workdir, lambda c: c["methods"]["idtd"].pop("alpha_div"))
+    # IDTD's own setting: its cells in table1 (4) and the shared ablation cell, not the other variants
+    assert jobs == {"distill": 4, "evaluate": 4, "table": 3, "table_groups": 3, "storage": 1, "idtd_redundancy": 1,
+                    "accuracy_figures": 3, "distilled_strip": 2 + 1 + 1, "cost": 1, "claims": 1, "export": 1,
+                    "all": 1}, jobs
 
 
 def test_david_ablation_search_cost_and_resolution_reports(workdir):
@@ -198,14 +204,11 @@ def test_david_ablation_search_cost_and_resolution_reports(workdir):
     frames = resolution.query("dataset == 'synthetic' and ipc == 1")["resolution"].sum()  # IPC 1: one item per class
     dm_pixels = storage.loc[("synthetic", 1, "dm"), "storage_bytes"] - 4 * 8  # less its 4 int64 labels
     assert storage.loc[("synthetic", 1, "david"), "storage_bytes"] == dm_pixels * frames / (4 * 8) + 4 * 4 + 4 * 8
-    edit_config(workdir, lambda c: c["methods"]["david"].update(rl_steps=3))
-    try:
+    with edited_config(workdir, lambda c: c["methods"]["david"].update(rl_steps=3)):
         jobs = planned_jobs(snakemake(workdir, "-n"))
-        assert jobs == {"distill": 4, "evaluate": 4, "table": 2, "table_groups": 2, "storage": 1, "david_resolution": 1,
-                        "david_search_cost": 1, "accuracy_figures": 2, "distilled_strip": 2 + 1, "cost": 1, "claims": 1,
-                        "export": 1, "all": 1}, jobs
-    finally:
-        edit_config(workdir, lambda c: c["methods"]["david"].update(rl_steps=2))
+    assert jobs == {"distill": 4, "evaluate": 4, "table": 2, "table_groups": 2, "storage": 1, "david_resolution": 1,
+                    "david_search_cost": 1, "accuracy_figures": 2, "distilled_strip": 2 + 1, "cost": 1, "claims": 1,
+                    "export": 1, "all": 1}, jobs
 
 
 def test_prism_keyframes_report_and_storage(workdir):
@@ -248,21 +251,17 @@ def test_method_and_crop_settings_rerun_only_what_they_change(workdir):
     """top_k is the method's: no crop job reruns. N re-crops and re-scores but never re-tracks. The preselection
     re-tracks, but the detector stays. OptDistill is evaluated under the hard and soft label protocols too (smoke's
     `evaluation.label_protocols`), so each change also reruns its 2 x 4 evaluate_labels jobs."""
-    for change, undo, expected in (
-        (lambda c: c["methods"]["optdistill"].update(top_k=6), lambda c: c["methods"]["optdistill"].update(top_k=8),
-         {"distill": 4, "evaluate": 4, "evaluate_labels": 8, "table": 1}),
-        (lambda c: c["crops"].update(grid=3), lambda c: c["crops"].update(grid=2),
+    for change, expected in (
+        (lambda c: c["methods"]["optdistill"].update(top_k=6), {"distill": 4, "evaluate": 4, "evaluate_labels": 8, "table": 1}),
+        (lambda c: c["crops"].update(grid=3),
          {"crop_scores": 2, "distill": 4, "evaluate": 4, "evaluate_labels": 8, "table": 1}),
-        (lambda c: c["crops"].update(preselect=6), lambda c: c["crops"].update(preselect=8),
+        (lambda c: c["crops"].update(preselect=6),
          {"crop_tracks": 2, "crop_summary": 1, "crop_scores": 2, "distill": 4, "evaluate": 4, "evaluate_labels": 8,
-         "table": 1}),
+          "table": 1}),
     ):
-        edit_config(workdir, change)
-        try:
+        with edited_config(workdir, change):
             jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
-            assert jobs == expected, jobs
-        finally:
-            edit_config(workdir, undo)
+        assert jobs == expected, jobs
 
 
 def test_tsgf_uses_its_batchnorm_teacher_and_saliency_expansion(workdir):
@@ -275,15 +274,12 @@ def test_tsgf_uses_its_batchnorm_teacher_and_saliency_expansion(workdir):
     assert read_tensors_metadata(workdir / "results/synthetic/teacher/convnet3d.safetensors")["architecture"]["norm"] == "none"
     s = SyntheticSet.load(workdir / "results/synthetic/distilled/tsgf/ipc2/seed0.safetensors")
     assert s.expansion == "saliency_augment" and not s.soft_labels and len(s.meta["loss_curve"]) == 2 * 2
-    edit_config(workdir, lambda c: c["teachers"]["convnet3d_bn"].update(epochs=3))
-    try:
+    with edited_config(workdir, lambda c: c["teachers"]["convnet3d_bn"].update(epochs=3)):
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
-        assert jobs == {"teacher": 2, "distill": 4, "evaluate": 4, "table": 1}, jobs
-    finally:
-        edit_config(workdir, lambda c: c["teachers"]["convnet3d_bn"].update(epochs=4))
+    assert jobs == {"teacher": 2, "distill": 4, "evaluate": 4, "table": 1}, jobs
 
 
-def test_report_figures_and_cost_table(workdir):
+def test_report_figures_and_cost_table(workdir, tmp_path):
     """The default target draws every table's figures and strips and gathers the cost of every job the tables stand
     on; `snakemake --report` builds the HTML report with all of them."""
     tables = yaml.safe_load((workdir / "config/smoke.yaml").read_text())["tables"]
@@ -303,8 +299,8 @@ def test_report_figures_and_cost_table(workdir):
     assert distilled == cells | {(d, "vdsd_stills", 2 * i) for d in ("synthetic", "tr") for i in (1, 2)}  # VDSD's stills
     assert {"data", "ranking", "teacher", "expert", "crops", "evaluate_full"} <= set(cost["stage"])
     assert "| distill | DM |" in (workdir / "results/tables/cost.md").read_text()
-    proc = snakemake(workdir, "--report", "report.html")
-    html = (workdir / "report.html").read_text()
+    proc = snakemake(workdir, "--report", str(tmp_path / "report.html"))
+    html = (tmp_path / "report.html").read_text()
     for name in ("table1_accuracy_ipc.png", "table1_accuracy_storage.png", "strips/table1/tr.png", "table1_groups.png",
                  "synthetic_delta.png", "cost.csv", "claims.csv", "Frames of the first distilled video"):
         assert name in html, (name, proc.stdout[-2000:])
@@ -326,11 +322,8 @@ def test_claims_table_gives_a_computed_verdict_for_every_claim(workdir):
     assert (ran["verdict"] != "not run").all() and (ran["numbers"] != "").all() and (ran["source"] != "").all()
     assert set(ran.loc[ran["kind"] == "resolution", "source"]) == {"david_resolution"}
     assert "**not run**" in (workdir / "results/tables/claims.md").read_text()
-    edit_config(workdir, lambda c: c["claims"].update(alpha=0.01))
-    try:
+    with edited_config(workdir, lambda c: c["claims"].update(alpha=0.01)):
         assert planned_jobs(snakemake(workdir, "-n", "results/tables/claims.csv")) == {"table": 1, "claims": 1}
-    finally:
-        edit_config(workdir, lambda c: c["claims"].pop("alpha"))
 
 
 def test_real_dataset_without_detector_weights_names_the_key(workdir):
@@ -344,13 +337,10 @@ def test_second_run_does_nothing(workdir):
 
 def test_data_parameter_reruns_only_what_depends_on_it(workdir):
     stored = yaml.safe_load((workdir / "config/smoke.yaml").read_text())["datasets"]["synthetic"]["clips"]["max_stored"]
-    edit_config(workdir, lambda c: c["datasets"]["synthetic"]["clips"].update(max_stored=stored - 2))
-    try:
+    with edited_config(workdir, lambda c: c["datasets"]["synthetic"]["clips"].update(max_stored=stored - 2)):
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
-        assert "generate_synthetic" not in jobs and "index" not in jobs
-        assert jobs["extract_clips"] == 2 and jobs["teacher"] == 4 and jobs["table"] == 1  # both datasets: default and BN teachers
-    finally:
-        edit_config(workdir, lambda c: c["datasets"]["synthetic"]["clips"].update(max_stored=stored))
+    assert "generate_synthetic" not in jobs and "index" not in jobs
+    assert jobs["extract_clips"] == 2 and jobs["teacher"] == 4 and jobs["table"] == 1  # both datasets: default and BN teachers
 
 
 def test_device_and_precision_are_in_every_result_and_the_cost_table(workdir):
@@ -380,54 +370,39 @@ def test_device_and_precision_are_in_every_result_and_the_cost_table(workdir):
 
 
 def test_a_precision_switch_reruns_every_network_job_and_nothing_else(workdir):
-    edit_config(workdir, lambda c: c.update(precision="bf16"))
-    try:
+    with edited_config(workdir, lambda c: c.update(precision="bf16")):
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
-        network = {"teacher", "class_accuracy", "expert", "distill", "evaluate", "evaluate_full", "crop_detector",
-                   "crop_tracks", "crop_scores"}
-        assert network <= set(jobs), jobs
-        # and what stands on their outputs (the TR subset stands on the Δ-ranking), but not the base data
-        assert not {"generate_synthetic", "index", "extract_clips"} & set(jobs), jobs
-    finally:
-        edit_config(workdir, lambda c: c.pop("precision"))
+    network = {"teacher", "class_accuracy", "expert", "distill", "evaluate", "evaluate_full", "crop_detector",
+               "crop_tracks", "crop_scores"}
+    assert network <= set(jobs), jobs
+    # and what stands on their outputs (the TR subset stands on the Δ-ranking), but not the base data
+    assert not {"generate_synthetic", "index", "extract_clips"} & set(jobs), jobs
 
 
 def test_evaluation_epochs_rerun_evaluation_and_tables_only(workdir):
-    edit_config(workdir, lambda c: c["evaluation"].update(epochs=c["evaluation"]["epochs"] + 1))
-    try:
+    with edited_config(workdir, lambda c: c["evaluation"].update(epochs=c["evaluation"]["epochs"] + 1)):
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
-        assert set(jobs) == {"evaluate", "evaluate_labels", "table"}, jobs
-    finally:
-        edit_config(workdir, lambda c: c["evaluation"].update(epochs=c["evaluation"]["epochs"] - 1))
+    assert set(jobs) == {"evaluate", "evaluate_labels", "table"}, jobs
 
 
 def test_one_method_setting_reruns_only_that_method(workdir):
-    edit_config(workdir, lambda c: c["methods"]["keyframe"].update(keyframes=2))
-    try:
+    with edited_config(workdir, lambda c: c["methods"]["keyframe"].update(keyframes=2)):
         jobs = planned_jobs(snakemake(workdir, "-n", "results/tables/table1.csv"))
-        assert jobs == {"distill": 4, "evaluate": 4, "table": 1}, jobs  # 2 datasets x 2 IPCs
-    finally:
-        edit_config(workdir, lambda c: c["methods"]["keyframe"].update(keyframes=1))
+    assert jobs == {"distill": 4, "evaluate": 4, "table": 1}, jobs  # 2 datasets x 2 IPCs
 
 
 def test_bad_config_stops_before_any_job(workdir):
-    edit_config(workdir, lambda c: c["evaluation"].update(selection="best"))
-    try:
+    with edited_config(workdir, lambda c: c["evaluation"].update(selection="best")):
         proc = snakemake(workdir, "-n", check=False)
-        assert proc.returncode != 0 and "selection" in proc.stdout + proc.stderr
-    finally:
-        edit_config(workdir, lambda c: c["evaluation"].update(selection="final"))
+    assert proc.returncode != 0 and "selection" in proc.stdout + proc.stderr
 
 
 def dry_run_with_real_dataset(workdir, root, target):
     """A dry run of `target` with a UCF101-layout dataset `ucf` at `root` added to the config (removed after)."""
     def add_real(c):
         c["datasets"]["ucf"] = {"layout": "ucf101", "root": root, "clips": {"frames": 8, "crop": 48}}
-    edit_config(workdir, add_real)
-    try:
+    with edited_config(workdir, add_real):
         return snakemake(workdir, "-n", target, check=False)
-    finally:
-        edit_config(workdir, lambda c: c["datasets"].pop("ucf"))
 
 
 def test_missing_dataset_root_names_the_path(workdir):
@@ -437,13 +412,8 @@ def test_missing_dataset_root_names_the_path(workdir):
 
 def test_reordering_config_keys_reruns_nothing(workdir):
     """Params are compared by their printed form; canonical params make key order irrelevant."""
-    path = workdir / "config/smoke.yaml"
-    original = path.read_text()
-    try:
-        path.write_text(yaml.safe_dump(yaml.safe_load(original), sort_keys=True))
+    with edited_config(workdir, lambda c: None, sort_keys=True):
         assert planned_jobs(snakemake(workdir, "-n")) == {}
-    finally:
-        path.write_text(original)
 
 
 def test_lint_is_clean():
@@ -472,13 +442,7 @@ def test_editing_a_deep_helper_reruns_exactly_the_jobs_that_import_it(workdir, t
     from code_closure import LIBRARY, python_imports, rule_scripts
     from vidstill.methods import catalogue
 
-    copy = tmp_path / "edited"
-    copy.mkdir()
-    for name in ("Snakefile", "workflow", "resources", "profiles"):
-        (shutil.copytree if (REPO / name).is_dir() else shutil.copy2)(REPO / name, copy / name)
-    for name in ("config", "results", ".snakemake"):
-        shutil.copytree(workdir / name, copy / name, symlinks=True, ignore=shutil.ignore_patterns("locks", "incomplete"))
-    assert planned_jobs(snakemake(copy, "-n")) == {}  # the copy is a finished run
+    copy = finished_copy(workdir, tmp_path / "edited", code=True)
     with open(copy / "workflow/vidstill/optim.py", "a") as f:
         f.write("\n# an edit that changes no behaviour still reruns every job that imports this module\n")
 
@@ -504,24 +468,26 @@ def test_editing_a_deep_helper_reruns_exactly_the_jobs_that_import_it(workdir, t
     assert method_uses["dm"]
 
 
-def test_warm_and_cold_jobs_compute_the_same_bits(workdir):
+def test_warm_and_cold_jobs_compute_the_same_bits(workdir, tmp_path):
     """The default run forks its jobs from a warm process (vidstill/warm.py); a cold process must give the same
-    tensors. Runs last in this module: it rewrites two finished artifacts (identical content, newer time)."""
+    tensors. The cold run rewrites two finished artifacts (identical content, newer time), so it runs in a copy of
+    the finished run: the shared one stays finished for the other tests, whatever their order."""
     from vidstill.io import load_tensors
 
     targets = ["results/synthetic/distilled/dm/ipc1/seed0.safetensors", "results/synthetic/teacher/convnet3d.safetensors"]
     warm = [load_tensors(workdir / t)[0] for t in targets]
     assert (workdir / "results/logs/distill/synthetic/dm_ipc1_seed0.log.usage.json").is_file()  # it ran warm
-    snakemake(workdir, "--force", *targets, "--config", "warm_start=False")
-    assert not (workdir / "results/logs/distill/synthetic/dm_ipc1_seed0.log.usage.json").exists()  # it ran cold
+    cold = finished_copy(workdir, tmp_path / "cold")
+    snakemake(cold, "--force", *targets, "--config", "warm_start=False")
+    assert not (cold / "results/logs/distill/synthetic/dm_ipc1_seed0.log.usage.json").exists()  # it ran cold
     for before, target in zip(warm, targets):
-        after = load_tensors(workdir / target)[0]
+        after = load_tensors(cold / target)[0]
         assert before.keys() == after.keys()
         for key in before:
             assert torch.equal(before[key], after[key]), (target, key)
 
 
-def test_exported_sets_evaluate_as_the_workflow_did(workdir, capsys):
+def test_exported_sets_evaluate_as_the_workflow_did(workdir, capsys, tmp_path):
     """Round trip for every method the smoke table distils: the default target exports table1's sets (portable files,
     a GIF per class, a contact sheet, one index page); `vidstill evaluate` on each export, with the set's own seed,
     trains exactly the students the workflow's evaluate rule trained (same accuracy, per class, and final loss)."""
@@ -534,7 +500,7 @@ def test_exported_sets_evaluate_as_the_workflow_did(workdir, capsys):
             exported = workdir / f"results/export/table1/sets/{dataset}/{method}/ipc1/seed0"
             assert (exported / "set.json").is_file() and (exported / "preview/contact_sheet.png").is_file(), exported
             assert list((exported / "preview").glob("*.gif")) and f"sets/{dataset}/{method}/ipc1/seed0/set.json" in index
-            out = workdir / f"cli_eval/{dataset}_{method}.parquet"
+            out = tmp_path / f"cli_eval/{dataset}_{method}.parquet"
             assert main(["evaluate", str(exported), "--dataset", dataset, "--configfile", str(workdir / "config/smoke.yaml"),
                          "--results", str(workdir / "results"), "--out", str(out)]) == 0, capsys.readouterr().err
             ours, theirs = pd.read_parquet(out), pd.read_parquet(workdir / f"results/{dataset}/eval/{method}/ipc1/seed0.parquet")
