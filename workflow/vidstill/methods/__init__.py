@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     Method = Callable[[DistillContext], SyntheticSet]
 
 # VDSD's memory: the stills (and dynamic maps) each synthetic item owns, so stage 1 (Static-DC) is distilled at
-# STILLS_PER_ITEM x IPC. Here, not in static_dynamic.py, because planning needs it without torch.
+# STILLS_PER_ITEM x IPC. Here, not in vdsd_static_dynamic.py, because planning needs it without torch.
 STILLS_PER_ITEM = 2
 _HERE = Path(__file__).parent
 

@@ -1,6 +1,6 @@
 """PRISM, "Progressive Refinement and Insertion for Sparse Motion" (Choi et al., arXiv 2505.22564), on DM's loss.
 
-A synthetic video is a few key frames with linear interpolation between them (keyframes.py). Every video starts
+A synthetic video is a few key frames with linear interpolation between them (prism_keyframes.py). Every video starts
 with two keys, its first and last frame. Training runs DM's embedding match (methods/dm.match_embeddings, the shared
 loop) on the rendered videos; only the key frames are parameters, so an in-between frame's gradient reaches its two
 neighbouring keys through the interpolation weights. The schedule splits the iterations into a warm-up (`warmup`,

@@ -8,7 +8,7 @@ Only the abstract is public here; REFERENCE.md gathers what is known, and this f
    input. As in SRe2L, each batch holds one video per class (IPC slot j of every class), and the IPC slots are
    optimised one after the other, so distillation time grows linearly with IPC while memory does not;
 3. TSGF_O (`saliency_optimization`): every step's update of the synthetic videos is multiplied per pixel by
-   floor + (1 − floor)·S, S the temporal saliency of the current videos (saliency.py): moving regions and frames
+   floor + (1 − floor)·S, S the temporal saliency of the current videos (tsgf_saliency.py): moving regions and frames
    keep their updates, static ones are damped by exactly `floor`. The paper scales the gradient; under plain SGD
    that is the same thing, but the default optimiser is Adam (SRe2L's), whose per-pixel normalisation would undo a
    gradient factor, so the factor is applied to the update;

@@ -5,7 +5,7 @@ produces with the generic distill rule (the `stills` instance named in the metho
 `vdsd_stills`) and hands over as the `stills` artifact, so DM+VDSD, MTT+VDSD and FRePo+VDSD share it and changing
 stage 2 never recomputes it. Stage 2 keeps those stills frozen and learns, with the base method's loss on hallucinated
 videos, a one-channel T-frame dynamic map per still (dpc = 2 × IPC, Gaussian initialisation as the reference) and
-the hallucinator (static_dynamic.py). Every iteration draws a fresh still/map pairing (MTT: every inner minibatch),
+the hallucinator (vdsd_static_dynamic.py). Every iteration draws a fresh still/map pairing (MTT: every inner minibatch),
 as the evaluation does every epoch through the set's `vdsd` expansion.
 
 What is stored — and counted as storage — is the stills, the maps and the hallucinator's 327 weights: 2·ipc·(C + T)
