@@ -160,7 +160,8 @@ def test_choices_match_the_code():
     settings may not)."""
     import typing
 
-    from vidstill import augment, static_dynamic
+    from vidstill import augment
+    from vidstill.methods import vdsd_static_dynamic as static_dynamic
     from vidstill.crops import scoring
     from vidstill.methods import dc, david, idtd, optdistill
     from vidstill.methods import settings as ms
