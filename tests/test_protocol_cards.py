@@ -1,4 +1,4 @@
-"""Protocol cards (resources/<method>.md, section `## Protocol card`) against the configs: one source of truth.
+"""Protocol cards (docs/<method>.md, section `## Protocol card`) against the configs: one source of truth.
 
 A card is one markdown table with the header HEADER. A row whose `setting` cell is one backticked config path
 (`methods.dm.iterations`, `evaluation.epochs`) is machine-checked: its `config/paper.yaml` cell must equal the value at
@@ -70,7 +70,7 @@ def card_rows(text: str, source: str) -> list[list[str]] | None:
 
 def cards(root: Path = REPO) -> dict[str, list[list[str]]]:
     out = {}
-    for path in sorted((root / "resources").glob("*.md")):
+    for path in sorted((root / "docs").glob("*.md")):
         rows = card_rows(path.read_text(), str(path.relative_to(root)))
         if rows is not None:
             out[str(path.relative_to(root))] = rows
@@ -161,7 +161,7 @@ def covered(all_cards: dict[str, list[list[str]]], default: dict, paper: dict) -
 def test_every_machine_checked_row_matches_the_configs():
     default, paper = load_configs()
     all_cards = cards()
-    assert all_cards, "no resources/*.md has a `## Protocol card` section"
+    assert all_cards, "no docs/*.md has a `## Protocol card` section"
     assert sum(bool(PATH.match(r[0])) for rows in all_cards.values() for r in rows) > 20
     assert not mismatches(all_cards, default, paper), "\n".join(mismatches(all_cards, default, paper))
 

@@ -17,7 +17,7 @@ steps, each class takes argmax_a Q(S_T, a) and the set is distilled for the full
 every class's pixels get the gradient of its own term only, and all agents act in one batched run.
 
 The learner (`states`, `schedule`, QAgents): the paper's literal one (state = the last resolution, Eq. 2's fixed α)
-barely learns in the few dozen steps a search affords (resources/david.md: 40 % best-reward picks, 25 % at random);
+barely learns in the few dozen steps a search affords (docs/david.md: 40 % best-reward picks, 25 % at random);
 the default shares one state and steps by max(α, 1/n), and with γ = 0 converges (97 %). A partitioned frame is
 repeated T/r times, so its gradient is a sum of T/r copies' gradients; `repeats: mean` steps each resolution's frames
 with lr·r/T so a coarse resolution does not move (and earn its early reward) faster for that sum alone.
@@ -100,7 +100,7 @@ class QAgents:
 
     `states`: `resolution` is the paper's literal state, the resolution of the last step (|A| states). Every step
     re-initialises the synthetic set, so the reward never depends on that state, and the paper's table spreads a few
-    dozen steps over |A|² cells that each learn alone (resources/david.md: 41 % best picks after 24 steps against 25 %
+    dozen steps over |A|² cells that each learn alone (docs/david.md: 41 % best picks after 24 steps against 25 %
     at random). `shared`: one state; every step updates the one row that the final argmax reads.
     `schedule`: `constant` is Eq. 2's fixed α; `visits` uses max(α, 1/n) at the n-th visit of (state, action), so the
     first reward of an action sets its value instead of moving it 10 % of the way from zero (with a fixed α = 0.1 a

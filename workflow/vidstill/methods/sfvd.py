@@ -11,7 +11,7 @@ minibatch, by a channel reshaping layer, a 1×1×1 convolution from the 2C chann
 C (`ChannelReshape`); its weights are learnt with the stills and it starts as the identity on the still (so SFVD-T
 starts where SFVD does). The public text says only that the frames "are combined with sampled real videos during the
 matching process through a channel reshaping layer": we read it as acting during matching alone, so the stored set
-is the stills, as for SFVD, and students train on them duplicated (resources/sfvd.md lists this choice).
+is the stills, as for SFVD, and students train on them duplicated (docs/sfvd.md lists this choice).
 
 Params: MTT's (iterations, syn_steps, batch_syn, expert_epochs, max_start_epoch, lr, momentum, lr_lr, lr_init, init),
 plus frame (which frame of the initial clip a still starts from: middle | first) and, for SFVD-T, lr_reshape.

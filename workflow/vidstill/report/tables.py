@@ -13,7 +13,7 @@ the same runs: whether a method's gain comes from the classes that need time.
 Label protocols (evaluation.label_protocols): beside each method's own labels (native), a cell may also have runs
 under hard labels (each item's class, one-hot) and soft labels (the teacher's softmax on each batch); they stand in
 `{cell} hard` / `{cell} soft`, and DD-Ranking's label-robust scores (Li et al. 2025, arXiv:2505.13300; definitions
-and our mapping in resources/dd_ranking.md) in `{cell} HLR`, `{cell} IOR` and `{cell} LRS`, computed from the same
+and our mapping in docs/dd_ranking.md) in `{cell} HLR`, `{cell} IOR` and `{cell} LRS`, computed from the same
 runs' cell means.
 """
 
@@ -308,7 +308,7 @@ def render_markdown(wide: pd.DataFrame, long: pd.DataFrame, title: str, protocol
                   "Each method under its own labels, under hard labels (one-hot classes) and under the teacher's soft "
                   "labels; HLR = Full Dataset − the method under hard labels, IOR = the method under its own labels − "
                   "Random under the same kind of labels (points), LRS = DD-Ranking's label-robust score (%; "
-                  "resources/dd_ranking.md).", "",
+                  "docs/dd_ranking.md).", "",
                   "| method | " + " | ".join(c if c in shown else c.rsplit(" ", 1)[1] for c in cols) + " |", "|" + "---|" * (len(cols) + 1)]
         lines += ["| " + " | ".join([row["method"], *(str(row[c]) for c in cols)]) + " |" for _, row in wide.iterrows()]
     kind_columns = [c for c in wide.columns if c.endswith(" classes")]

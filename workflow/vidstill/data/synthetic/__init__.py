@@ -26,7 +26,7 @@ on the seed and its own (class, group, clip), so adding a class or a group leave
 Atomicity: the dataset is written into a sibling directory `<root>.tmp-XXXX`, the `DONE` marker (a JSON of the
 arguments) is written last inside it, and the directory is renamed onto `<root>` only then. An interrupted run leaves
 `<root>.tmp-*` behind and no `<root>` (or the previous complete one); a directory without `DONE` is incomplete.
-See resources/synthetic_benchmark.md for the class catalogue and the knobs.
+See docs/synthetic_benchmark.md for the class catalogue and the knobs.
 
 Modules, each using only those before it: `classes` (the catalogue), `realism` (the nuisance knobs), `plan` (every
 per-frame quantity of a clip, no pixels), `render` (the pixels), `dataset` (the files and the atomic write) and
