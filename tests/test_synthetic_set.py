@@ -54,3 +54,13 @@ def test_unknown_expansion_is_rejected():
 def test_unknown_label_loss_is_rejected():
     with pytest.raises(ValueError, match="label_loss"):
         SyntheticSet({}, torch.tensor([0]), 1, 8, label_loss="hinge")
+
+
+def test_a_diverged_set_is_refused_naming_the_job_and_the_tensor():
+    videos = torch.zeros(2, 4, 3, 8, 8)
+    s = SyntheticSet({"videos": videos}, torch.tensor([0, 1]), 2, 4)
+    s.check_finite("distill synthetic dm ipc 1 seed 0")  # finite: no error
+    videos[1, 2, 0, 3, 3] = float("nan")
+    videos[0, 0, 0, 0, 0] = float("inf")
+    with pytest.raises(ValueError, match=r"distill synthetic dm ipc 1 seed 0: .*diverged: 2 of 1536 values of 'videos'"):
+        s.check_finite("distill synthetic dm ipc 1 seed 0")

@@ -36,4 +36,5 @@ with job_log(snakemake.log[0]) as log:
                           settings=dict(p.settings), wall_time=time.perf_counter() - start, **rt.write_record(snakemake.log[0]))
     log.info("%s ipc %s seed %s: %d items, %d bytes, %.1fs", w.method, w.ipc, w.seed, len(synthetic),
              synthetic.storage_bytes(), synthetic.meta["wall_time"])
+    synthetic.check_finite(f"distill {w.dataset} {w.method} ipc {w.ipc} seed {w.seed} ({snakemake.output[0]})")
     synthetic.save(snakemake.output[0])

@@ -157,6 +157,17 @@ class SyntheticSet:
         """Bytes of everything stored: the tensors at their stored dtype, plus the labels."""
         return int(sum(t.numel() * t.element_size() for t in [*self.tensors.values(), self.labels]))
 
+    def check_finite(self, where: str) -> None:
+        """A diverged distillation (a learning rate too high for its IPC) leaves NaN or inf pixels; a student trained on
+        them predicts one class, which would enter the table as a method scoring chance. Stop the job instead."""
+        for name, t in [*self.tensors.items(), ("labels", self.labels)]:
+            if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                bad = int((~torch.isfinite(t)).sum())
+                raise ValueError(
+                    f"{where}: the distillation diverged: {bad} of {t.numel()} values of {name!r} are NaN or inf; "
+                    "lower the method's learning rate for this IPC (config methods.<instance>)"
+                )
+
     def to(self, device: torch.device) -> SyntheticSet:
         """The same set with its tensors on `device`, so the evaluation expands every batch there (a distilled set is
         small next to a GPU's memory) instead of building it on the CPU and sending it each step."""
