@@ -39,7 +39,7 @@ class TruthDetector:
         for vid in self.queue[: len(frames)]:
             b = self.boxes.loc[(vid, self.first[vid]), ["x1", "y1", "x2", "y2"]].to_numpy(float)
             out.append(np.array([[*b, 1.0]]))
-        self.queue = self.queue[len(frames):]
+        self.queue = self.queue[len(frames) :]
         return out
 
 
@@ -58,22 +58,37 @@ def main() -> None:
     boxes = pd.read_parquet(root / "videos/boxes.parquet")
     videos = preselect(index, None, 0).sample(args.videos, random_state=0).reset_index(drop=True)
     # a results folder copied from elsewhere (benchmarks/pipeline.py --keep) still names the videos where they were made
-    videos["path"] = [p if Path(p).exists() else str(root / "videos" / p.split("/videos/", 1)[1]) for p in videos["path"]]
+    videos["path"] = [
+        p if Path(p).exists() else str(root / "videos" / p.split("/videos/", 1)[1]) for p in videos["path"]
+    ]
     tuned = cfg["crops"]["tracker"]
     results = []
-    for name, params, frames in (("opencv_default", {}, "every"), ("opencv_default", {}, "stored"),
-                                 ("configured", tuned, "every"), ("configured", tuned, "stored")):
+    for name, params, frames in (
+        ("opencv_default", {}, "every"),
+        ("opencv_default", {}, "stored"),
+        ("configured", tuned, "every"),
+        ("configured", tuned, "stored"),
+    ):
         first = {r.id: int(stored_frame_indices(int(r.frames), spec)[0]) for r in videos.itertuples()}
         detector = TruthDetector(boxes, first)
         detector.queue = videos["id"].tolist()
         start = time.perf_counter()
-        tracks, per_video, _ = track_videos(videos, detector, spec, {"frames": frames, "tracker": params, "max_tracks": 1},
-                                            seed=0, threads=args.threads)
+        tracks, per_video, _ = track_videos(
+            videos, detector, spec, {"frames": frames, "tracker": params, "max_tracks": 1}, seed=0, threads=args.threads
+        )
         wall = time.perf_counter() - start
         iou = ground_truth_iou(tracks, boxes, index, spec)
-        row = dict(tracker=name, params=params, frames=frames, videos=len(videos), seconds=wall,
-                   updates_per_s=float(per_video["tracked_frames"].sum() / wall), crops_per_s=len(tracks) / wall,
-                   mean_iou=float(iou.mean()), lost=int(per_video["lost"].sum()))
+        row = dict(
+            tracker=name,
+            params=params,
+            frames=frames,
+            videos=len(videos),
+            seconds=wall,
+            updates_per_s=float(per_video["tracked_frames"].sum() / wall),
+            crops_per_s=len(tracks) / wall,
+            mean_iou=float(iou.mean()),
+            lost=int(per_video["lost"].sum()),
+        )
         print(json.dumps(row), flush=True)
         results.append(row)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -1,17 +1,18 @@
 """How often DAViD's Q-learner picks each class's best resolution, for a grid of RL steps T and exploit probabilities p.
 
     uv run python benchmarks/david_policy.py results/synthetic/distilled/david/ipc1/seed0.safetensors \\
-        [--steps 16 24 32 64 128] [--exploit 0 0.2 0.5 0.8] [--learners shared/visits resolution/constant] [--repeats 200]
+        [--steps 16 24 32 64 128] [--exploit 0 0.2 0.5 0.8] [--learners shared/visits resolution/constant]
+        [--repeats 200]
 
 The paper gives neither T nor p. This replays the agent of methods/david.py (same QAgents, α and γ from the set)
 against the rewards a real search measured: each (class, resolution) draws its reward from a normal distribution
 with the mean and spread that resolution's rewards had in the set's reward history. Every resolution must have been
-tried for every class: pass a long RL search's set, or a grid search's (one reward each, so no spread). Reports, per (T, p): the share of classes whose chosen
-resolution has the highest mean reward, the mean relative reward lost ("regret"), and how settled Q is at the end:
-the mean |ΔQ| of the last step's update and the share of agents whose greedy action did not change over the last
-quarter of the steps. A learner is `states/schedule[/gamma]` (QAgents; γ defaults to the set's): `resolution/constant` is the paper's literal Eq. 2
-(state = last resolution, fixed α), `shared/visits` the default (one state, α = max(α, 1/n)). Writes
-results/benchmarks/david_policy.csv.
+tried for every class: pass a long RL search's set, or a grid search's (one reward each, so no spread). Reports, per (T,
+p): the share of classes whose chosen resolution has the highest mean reward, the mean relative reward lost ("regret"),
+and how settled Q is at the end: the mean |ΔQ| of the last step's update and the share of agents whose greedy action did
+not change over the last quarter of the steps. A learner is `states/schedule[/gamma]` (QAgents; γ defaults to the
+set's): `resolution/constant` is the paper's literal Eq. 2 (state = last resolution, fixed α), `shared/visits` the
+default (one state, α = max(α, 1/n)). Writes results/benchmarks/david_policy.csv.
 """
 
 from __future__ import annotations
@@ -71,10 +72,19 @@ def main() -> None:
                     hits.append((choice == best).mean())
                     regret.append(((top - mean[k, choice]) / top).mean())
                     last_change.append(change.mean())
-                    tail = np.array(greedy_trace[-max(1, steps // 4):])
+                    tail = np.array(greedy_trace[-max(1, steps // 4) :])
                     stable.append((tail == tail[-1]).all(0).mean())
-                rows.append(dict(learner=learner, rl_steps=steps, exploit=exploit, best_share=np.mean(hits), regret=np.mean(regret),
-                                 last_q_change=np.mean(last_change), greedy_stable=np.mean(stable)))
+                rows.append(
+                    dict(
+                        learner=learner,
+                        rl_steps=steps,
+                        exploit=exploit,
+                        best_share=np.mean(hits),
+                        regret=np.mean(regret),
+                        last_q_change=np.mean(last_change),
+                        greedy_stable=np.mean(stable),
+                    )
+                )
     uniform = float(((top[:, None] - mean) / top[:, None]).mean())
     table = pd.DataFrame(rows)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

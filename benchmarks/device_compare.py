@@ -26,9 +26,14 @@ def distill_dm(train: str, device: str, iterations: int, ipc: int, seed: int, wi
     from vidstill.runtime import job_runtime, peak_memory_bytes
 
     rt = job_runtime({"device": device, "precision": "fp32", "deterministic": True}, 4)
-    ctx = DistillContext(ClipStore.open(train), ipc, seed, rt.device,
-                         {"method": "dm", "iterations": iterations, "lr": 10.0, "batch_real": 8, "dsa": False},
-                         {"arch": "convnet3d", "widths": widths})
+    ctx = DistillContext(
+        ClipStore.open(train),
+        ipc,
+        seed,
+        rt.device,
+        {"method": "dm", "iterations": iterations, "lr": 10.0, "batch_real": 8, "dsa": False},
+        {"arch": "convnet3d", "widths": widths},
+    )
     s = get_method("dm").fn(ctx)
     return s.tensors["videos"], peak_memory_bytes(rt.device), ctx
 
@@ -51,12 +56,22 @@ def main() -> None:
     diff = float((cuda - cpu).abs().max())
     scale = float(cpu.abs().max())
     spec = ctx.train.spec
-    est = distill_estimate("dm", {"batch_real": 8}, ClipShape(spec.frames, spec.crop), tuple(args.widths), ctx.num_classes,
-                           args.ipc, 0)
-    out = {"iterations": args.iterations, "max_abs_diff": diff, "max_abs_cpu": scale, "relative": diff / scale,
-           "tolerance": args.tolerance, "ok": diff <= args.tolerance * scale, "cuda_peak_bytes": peak,
-           "estimate_bytes": est.total, "estimate_parts": est.parts, "mean_abs_diff": float((cuda - cpu).abs().mean()),
-           "bit_identical": bool(torch.equal(cpu, cuda))}
+    est = distill_estimate(
+        "dm", {"batch_real": 8}, ClipShape(spec.frames, spec.crop), tuple(args.widths), ctx.num_classes, args.ipc, 0
+    )
+    out = {
+        "iterations": args.iterations,
+        "max_abs_diff": diff,
+        "max_abs_cpu": scale,
+        "relative": diff / scale,
+        "tolerance": args.tolerance,
+        "ok": diff <= args.tolerance * scale,
+        "cuda_peak_bytes": peak,
+        "estimate_bytes": est.total,
+        "estimate_parts": est.parts,
+        "mean_abs_diff": float((cuda - cpu).abs().mean()),
+        "bit_identical": bool(torch.equal(cpu, cuda)),
+    }
     print(json.dumps(out, indent=1))
     raise SystemExit(0 if out["ok"] else 1)
 

@@ -37,9 +37,9 @@ already runs near this CPU's AVX2 peak (REFERENCE.md: 12.0 s uncontended, ~170 G
 (one copy per clip, in-place normalisation) 2.0x faster for 160 clips (16x112: 8.9 -> 4.5 s, 8x64: 0.89 -> 0.45 s
 under the same load), bit-identical; over a whole 8x64 iteration that is 6 % of its CPU time (median per-pair CPU
 ratio 0.94 over 3 pairs; wall 1.03, inside the noise). Reference seconds from another session (another load) do not
-compare: rerun the reference beside ours and update the JSON. The training epoch is dominated by oneDNN's gemm-based weight gradient of the
-first conv (2.6 s of it for 10 clips at 16x112, 4.7x its forward); an im2col + matmul does it in 1.4 s but changes
-the summation order, so it is not in.
+compare: rerun the reference beside ours and update the JSON. The training epoch is dominated by oneDNN's gemm-based
+weight gradient of the first conv (2.6 s of it for 10 clips at 16x112, 4.7x its forward); an im2col + matmul does it in
+1.4 s but changes the summation order, so it is not in.
 """
 
 from __future__ import annotations
@@ -67,9 +67,15 @@ def default_shape() -> dict:
 
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
     clips = cfg["datasets"]["synthetic"]["clips"]
-    return dict(classes=12, frames=clips["frames"], size=clips["crop"], widths=cfg["student"]["widths"],
-                batch_real=cfg["methods"].get("dm", {}).get("batch_real", 16), dm=cfg["methods"].get("dm", {}),
-                mtt=cfg["methods"].get("mtt", {}))
+    return dict(
+        classes=12,
+        frames=clips["frames"],
+        size=clips["crop"],
+        widths=cfg["student"]["widths"],
+        batch_real=cfg["methods"].get("dm", {}).get("batch_real", 16),
+        dm=cfg["methods"].get("dm", {}),
+        mtt=cfg["methods"].get("mtt", {}),
+    )
 
 
 def random_store(classes: int, per_class: int, frames: int, size: int):
@@ -83,8 +89,9 @@ def random_store(classes: int, per_class: int, frames: int, size: int):
     n = classes * per_class
     rng = np.random.default_rng(0)
     pixels = rng.integers(0, 256, (n * stored, size, size, 3), dtype=np.uint8)
-    table = pd.DataFrame({"label": np.repeat(np.arange(classes), per_class), "offset": np.arange(n) * stored,
-                          "length": stored})
+    table = pd.DataFrame(
+        {"label": np.repeat(np.arange(classes), per_class), "offset": np.arange(n) * stored, "length": stored}
+    )
     spec = ClipSpec(frames=frames, stride=1, sampling="stride", resize=None, crop=size, max_stored=stored)
     return ClipStore(pixels, table, spec, classes)
 
@@ -95,28 +102,45 @@ def run_case(case: dict) -> dict:
     from vidstill.experts import flat_parameters, save_expert
     from vidstill.methods import get_method
     from vidstill.methods.context import DistillContext
-
     from vidstill.runtime import job_runtime
 
     # the jobs' own set-up: fp32 with TF32 off (or the case's precision), the job's peak memory reset once here
-    device = job_runtime({"device": case["device"], "precision": case.get("precision", "fp32"),
-                          "embed_chunk": case.get("embed_chunk", 0)}, case["threads"]).device
+    device = job_runtime(
+        {
+            "device": case["device"],
+            "precision": case.get("precision", "fp32"),
+            "embed_chunk": case.get("embed_chunk", 0),
+        },
+        case["threads"],
+    ).device
     store = random_store(case["classes"], case["batch_real"], case["frames"], case["size"])
     student = {"arch": "convnet3d", "widths": case["widths"]}
     params = {**case["settings"], "method": case["method"]}
     artifacts = {}
     tmp = Path(tempfile.mkdtemp())
     if case["method"] in ("mtt", "mtt_vdsd"):
-        start, target = (flat_parameters(DistillContext(store, 1, 0, device, {"method": "mtt"}, student).network(k)) for k in (1, 2))
+        start, target = (
+            flat_parameters(DistillContext(store, 1, 0, device, {"method": "mtt"}, student).network(k)) for k in (1, 2)
+        )
         rows = int(params.get("max_start_epoch", 10)) + int(params.get("expert_epochs", 1)) + 1
-        save_expert(torch.stack([start + (target - start) * k / rows for k in range(rows)]), {"epochs": rows - 1},
-                    tmp / "expert0.safetensors")
+        save_expert(
+            torch.stack([start + (target - start) * k / rows for k in range(rows)]),
+            {"epochs": rows - 1},
+            tmp / "expert0.safetensors",
+        )
         artifacts["experts"] = [tmp / "expert0.safetensors"]
     if case.get("teacher_norm"):  # an untrained teacher of the student's shape: its weights do not change the cost
         from vidstill.teacher import build_from_architecture, save_teacher
 
-        arch = dict(arch="convnet3d", widths=case["widths"], norm=case["teacher_norm"], num_classes=case["classes"],
-                    frames=case["frames"], size=case["size"], standardize=True)
+        arch = dict(
+            arch="convnet3d",
+            widths=case["widths"],
+            norm=case["teacher_norm"],
+            num_classes=case["classes"],
+            frames=case["frames"],
+            size=case["size"],
+            standardize=True,
+        )
         save_teacher(build_from_architecture(arch), arch, tmp / "teacher.safetensors")
     if case["method"].endswith("_vdsd"):  # stage 1's stills: their values do not change the cost of stage 2
         stills = DistillContext(store, 2 * case["ipc"], 0, device, {"method": "static_dc", "iterations": 0}, student)
@@ -124,17 +148,28 @@ def run_case(case: dict) -> dict:
         artifacts["stills"] = tmp / "stills.safetensors"
 
     def distill(iterations: int):
-        ctx = DistillContext(store, case["ipc"], 0, device, {**params, "iterations": iterations}, student,
-                             teacher=tmp / "teacher.safetensors" if case.get("teacher_norm") else None,
-                             artifacts=dict(artifacts))
+        ctx = DistillContext(
+            store,
+            case["ipc"],
+            0,
+            device,
+            {**params, "iterations": iterations},
+            student,
+            teacher=tmp / "teacher.safetensors" if case.get("teacher_norm") else None,
+            artifacts=dict(artifacts),
+        )
         return get_method(case["method"]).fn(ctx)
 
     distill(1)  # warm-up: allocator, kernels, first-call overheads
     t = time.perf_counter()
     s = distill(case["iterations"])
     wall = time.perf_counter() - t
-    return {**case, "seconds_per_iteration": s.meta["seconds_per_iteration"], "wall_seconds": wall,
-            "peak_memory_mib": s.meta["peak_memory_bytes"] / 2**20}
+    return {
+        **case,
+        "seconds_per_iteration": s.meta["seconds_per_iteration"],
+        "wall_seconds": wall,
+        "peak_memory_mib": s.meta["peak_memory_bytes"] / 2**20,
+    }
 
 
 def run_evaluation_case(case: dict) -> dict:
@@ -148,14 +183,19 @@ def run_evaluation_case(case: dict) -> dict:
 
     from vidstill.data.clips import RealClips
     from vidstill.models import build_model
+    from vidstill.runtime import job_runtime
     from vidstill.synthetic_set import SyntheticSet
     from vidstill.train import TrainConfig, evaluate, train
 
-    from vidstill.runtime import job_runtime
-
     # the jobs' own set-up: fp32 with TF32 off (or the case's precision), the job's peak memory reset once here
-    device = job_runtime({"device": case["device"], "precision": case.get("precision", "fp32"),
-                          "embed_chunk": case.get("embed_chunk", 0)}, case["threads"]).device
+    device = job_runtime(
+        {
+            "device": case["device"],
+            "precision": case.get("precision", "fp32"),
+            "embed_chunk": case.get("embed_chunk", 0),
+        },
+        case["threads"],
+    ).device
     protocol = yaml.safe_load((REPO / "config/config.yaml").read_text())["evaluation"]
     k, t, size = case["classes"], case["frames"], case["size"]
     g = torch.Generator().manual_seed(0)
@@ -168,10 +208,21 @@ def run_evaluation_case(case: dict) -> dict:
     ends = [0.0] + [row["seconds"] for row in result.curve]
     epoch_seconds = float(np.median(np.diff(ends)[1:]))
     start = time.perf_counter()
-    evaluate(model, RealClips(test).test_batches(int(protocol.get("test_batch_size", 64))), k, device,
-             passes=int(protocol.get("test_passes", 3)), seed=0)
-    return {**case, "train_epoch_seconds": epoch_seconds, "test_seconds": time.perf_counter() - start,
-            "test_clips": len(test), "peak_memory_mib": peak_rss_mib()}
+    evaluate(
+        model,
+        RealClips(test).test_batches(int(protocol.get("test_batch_size", 64))),
+        k,
+        device,
+        passes=int(protocol.get("test_passes", 3)),
+        seed=0,
+    )
+    return {
+        **case,
+        "train_epoch_seconds": epoch_seconds,
+        "test_seconds": time.perf_counter() - start,
+        "test_clips": len(test),
+        "peak_memory_mib": peak_rss_mib(),
+    }
 
 
 def peak_rss_mib() -> float:
@@ -205,8 +256,9 @@ REFERENCE_METRICS = {  # our row's (method, variant, field) for each reference f
 
 
 def compare_with_reference(rows: list[dict], reference: dict) -> None:
-    """Print ours beside the reference's seconds (a JSON of {shape: {metric: seconds}, "date": ..., "how": ...}, measured
-    on the same machine in the same session) and add `reference_seconds` and `ratio` (ours / reference) to our rows."""
+    """Print ours beside the reference's seconds (a JSON of {shape: {metric: seconds}, "date": ..., "how": ...},
+    measured on the same machine in the same session) and add `reference_seconds` and `ratio` (ours / reference) to our
+    rows."""
     print(f"reference measured {reference.get('date', '?')}: {reference.get('how', '')}")
     print(f"{'shape':18} {'metric':26} {'ours s':>9} {'reference s':>12} {'ours/ref':>9}")
     for row in rows:
@@ -226,10 +278,16 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--methods", nargs="+", help="only these cases: dm dm_per_class dm_vdsd mtt mtt_vdsd evaluation")
-    ap.add_argument("--evaluation", action="store_true",
-                    help="also time one evaluation training epoch and one test pass at each shape (method 'evaluation')")
-    ap.add_argument("--reference-seconds", metavar="JSON",
-                    help="the reference's seconds measured in the same session (see the docstring), printed beside ours")
+    ap.add_argument(
+        "--evaluation",
+        action="store_true",
+        help="also time one evaluation training epoch and one test pass at each shape (method 'evaluation')",
+    )
+    ap.add_argument(
+        "--reference-seconds",
+        metavar="JSON",
+        help="the reference's seconds measured in the same session (see the docstring), printed beside ours",
+    )
     ap.add_argument("--case", help=argparse.SUPPRESS)
     ap.add_argument("--devices", nargs="+", choices=["cpu", "cuda"], help="default: cpu, and cuda where torch sees one")
     ap.add_argument("--embed-chunk", type=int, default=0, help="clips per real-embedding forward (config embed_chunk)")
@@ -249,37 +307,63 @@ def main() -> None:
             if shape == "miniucf" and device != "cuda":
                 print(f"skipping miniucf on {device}: it is measured on a GPU only", file=sys.stderr)
                 continue
-            for case in cases(shape, device, args.threads, args.iterations, args.evaluation or bool(args.methods and "evaluation" in args.methods)):
+            for case in cases(
+                shape,
+                device,
+                args.threads,
+                args.iterations,
+                args.evaluation or bool(args.methods and "evaluation" in args.methods),
+            ):
                 case["embed_chunk"] = args.embed_chunk
                 name = case["method"] + ("_per_class" if case["variant"] == "per_class" else "")
                 if args.methods and name not in args.methods:
                     continue
-                out = subprocess.run([sys.executable, __file__, "--case", json.dumps(case)], capture_output=True, text=True)
+                out = subprocess.run(
+                    [sys.executable, __file__, "--case", json.dumps(case)], capture_output=True, text=True
+                )
                 if out.returncode != 0:
-                    raise SystemExit(f"case {case['shape']}/{case['method']}/{case['variant']} failed:\n{out.stderr[-3000:]}")
+                    raise SystemExit(
+                        f"case {case['shape']}/{case['method']}/{case['variant']} failed:\n{out.stderr[-3000:]}"
+                    )
                 row = json.loads(out.stdout.strip().splitlines()[-1])
                 rows.append(row)
                 if row["method"] == "evaluation":
-                    print(f"{device} {shape} evaluation: {row['train_epoch_seconds']:.3f} s/training epoch, "
-                          f"{row['test_seconds']:.2f} s/test pass, peak {row['peak_memory_mib']:.0f} MiB", flush=True)
+                    print(
+                        f"{device} {shape} evaluation: {row['train_epoch_seconds']:.3f} s/training epoch, "
+                        f"{row['test_seconds']:.2f} s/test pass, peak {row['peak_memory_mib']:.0f} MiB",
+                        flush=True,
+                    )
                 else:
-                    print(f"{device} {shape} {row['method']}/{row['variant']}: {row['seconds_per_iteration']:.3f} s/iteration, "
-                          f"peak {row['peak_memory_mib']:.0f} MiB", flush=True)
+                    print(
+                        f"{device} {shape} {row['method']}/{row['variant']}: "
+                        f"{row['seconds_per_iteration']:.3f} s/iteration, "
+                        f"peak {row['peak_memory_mib']:.0f} MiB",
+                        flush=True,
+                    )
     if reference:
         compare_with_reference(rows, reference)
     for device in devices:
         for shape in args.shapes:
-            dm = {r["variant"]: r["seconds_per_iteration"] for r in rows if r["device"] == device and r["shape"] == shape
-                  and r["method"] == "dm"}
+            dm = {
+                r["variant"]: r["seconds_per_iteration"]
+                for r in rows
+                if r["device"] == device and r["shape"] == shape and r["method"] == "dm"
+            }
             if len(dm) == 2:
                 print(f"{device} {shape}: DM per-class loop / batched = {dm['per_class'] / dm['batched']:.2f}x")
-            per = {r["method"]: r for r in rows if r["device"] == device and r["shape"] == shape and r["variant"] != "per_class"}
+            per = {
+                r["method"]: r
+                for r in rows
+                if r["device"] == device and r["shape"] == shape and r["variant"] != "per_class"
+            }
             for base in ("dm", "mtt"):
                 if base in per and f"{base}_vdsd" in per:
                     v, b = per[f"{base}_vdsd"], per[base]
-                    print(f"{device} {shape}: {base.upper()}+VDSD / {base.upper()} = "
-                          f"{v['seconds_per_iteration'] / b['seconds_per_iteration']:.2f}x time, "
-                          f"{v['peak_memory_mib'] / b['peak_memory_mib']:.2f}x peak memory")
+                    print(
+                        f"{device} {shape}: {base.upper()}+VDSD / {base.upper()} = "
+                        f"{v['seconds_per_iteration'] / b['seconds_per_iteration']:.2f}x time, "
+                        f"{v['peak_memory_mib'] / b['peak_memory_mib']:.2f}x peak memory"
+                    )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(rows, indent=2) + "\n")
 

@@ -72,18 +72,34 @@ def main() -> None:
     t_all = best_of(args.repeats, lambda: raw(True))
     t_stored = best_of(args.repeats, lambda: raw(False))
     result = {
-        "videos": n_videos, "decoded_frames_all": n_frames, "stored_frames": n_stored,
+        "videos": n_videos,
+        "decoded_frames_all": n_frames,
+        "stored_frames": n_stored,
         "raw_all": {"seconds": t_all, "videos_per_s": n_videos / t_all, "frames_per_s": n_frames / t_all},
         "raw_stored": {"seconds": t_stored, "videos_per_s": n_videos / t_stored, "frames_per_s": n_stored / t_stored},
     }
     with tempfile.TemporaryDirectory() as tmp:
         for threads in args.threads:
+
             def store() -> None:
-                extract_clips(index, ["train", "test"], spec, Path(tmp) / "s.npy", Path(tmp) / "s.parquet", threads=threads, progress=False)
+                extract_clips(
+                    index,
+                    ["train", "test"],
+                    spec,
+                    Path(tmp) / "s.npy",
+                    Path(tmp) / "s.parquet",
+                    threads=threads,
+                    progress=False,
+                )
 
             t = best_of(args.repeats, store)
-            result[f"store_t{threads}"] = {"seconds": t, "videos_per_s": n_videos / t, "frames_per_s": n_stored / t,
-                                           "ratio_vs_raw_all": t_all / t, "ratio_vs_raw_stored": t_stored / t}
+            result[f"store_t{threads}"] = {
+                "seconds": t,
+                "videos_per_s": n_videos / t,
+                "frames_per_s": n_stored / t,
+                "ratio_vs_raw_all": t_all / t,
+                "ratio_vs_raw_stored": t_stored / t,
+            }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

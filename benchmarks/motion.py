@@ -28,7 +28,6 @@ seconds they took, so reruns at other training settings reuse them (--fresh rege
 from __future__ import annotations
 
 import argparse
-import copy
 import hashlib
 import json
 import shutil
@@ -41,14 +40,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "workflow"))
 
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 import yaml  # noqa: E402
 
 from vidstill.analysis.ranking import delta_table, top_k_classes  # noqa: E402
-from vidstill.data.clips import ClipSpec, ClipStore, RealClips, extract_clips, write_subset_store  # noqa: E402
 from vidstill.data import synthetic  # noqa: E402
+from vidstill.data.clips import ClipSpec, ClipStore, RealClips, extract_clips, write_subset_store  # noqa: E402
 from vidstill.data.indexers import build_index  # noqa: E402
 from vidstill.data.subsets import restrict_to_classes  # noqa: E402
 from vidstill.data.synthetic import GENERATOR_VERSION, generate_synthetic, realism_from_config  # noqa: E402
@@ -107,9 +105,16 @@ def package_digest(folder: Path) -> str:
 def prepare_data(ds: dict[str, Any], fresh: bool) -> tuple[Path, dict[str, dict[str, float]]]:
     """Generate, index and extract (cached by settings, GENERATOR_VERSION and the generator's source); returns the
     folder and the seconds (wall, cpu) of each step."""
-    key = digest({"generator": ds.get("generator", {}), "clips": ds["clips"], "split": ds.get("split", 1),
-                  "train_splits": ds["train_splits"], "version": GENERATOR_VERSION,
-                  "code": package_digest(Path(synthetic.__file__).parent)})
+    key = digest(
+        {
+            "generator": ds.get("generator", {}),
+            "clips": ds["clips"],
+            "split": ds.get("split", 1),
+            "train_splits": ds["train_splits"],
+            "version": GENERATOR_VERSION,
+            "code": package_digest(Path(synthetic.__file__).parent),
+        }
+    )
     folder = OUT / "data" / key
     done = folder / "timings.json"
     if done.is_file() and not fresh:
@@ -124,15 +129,28 @@ def prepare_data(ds: dict[str, Any], fresh: bool) -> tuple[Path, dict[str, dict[
         generate_synthetic(folder / "videos", **generator)
     seconds["generate"] = {"wall": t.wall, "cpu": t.cpu}
     with Timer() as t:
-        index = build_index("synthetic", folder / "videos", split=ds.get("split", 1), threads=1,
-                            min_frames=ds["clips"]["frames"], progress=False)
+        index = build_index(
+            "synthetic",
+            folder / "videos",
+            split=ds.get("split", 1),
+            threads=1,
+            min_frames=ds["clips"]["frames"],
+            progress=False,
+        )
         index.to_parquet(folder / "index.parquet")
     seconds["index"] = {"wall": t.wall, "cpu": t.cpu}
     spec = ClipSpec.from_config(ds["clips"])
     for split, splits in (("train", ds["train_splits"]), ("test", ["test"])):
         with Timer() as t:
-            extract_clips(index, splits, spec, folder / f"clips/{split}.npy", folder / f"clips/{split}.parquet",
-                          threads=1, progress=False)
+            extract_clips(
+                index,
+                splits,
+                spec,
+                folder / f"clips/{split}.npy",
+                folder / f"clips/{split}.parquet",
+                threads=1,
+                progress=False,
+            )
         seconds[f"extract_{split}"] = {"wall": t.wall, "cpu": t.cpu}
     done.write_text(json.dumps(seconds, indent=1))
     return folder, seconds
@@ -146,14 +164,17 @@ def kinds_of(folder: Path) -> dict[str, str]:
 def summarise(per_class: pd.DataFrame, kinds: dict[str, str]) -> dict[str, Any]:
     """Per-class accuracy (a mean over the given runs) and the mean of the per-class accuracies within each kind."""
     acc = per_class.groupby("class", sort=True)["accuracy"].mean()
-    by_kind = {k: float(acc[[c for c in acc.index if kinds[c] == k]].mean())
-               for k in sorted(set(kinds[c] for c in acc.index))}
+    by_kind = {
+        k: float(acc[[c for c in acc.index if kinds[c] == k]].mean()) for k in sorted(set(kinds[c] for c in acc.index))
+    }
     return {"per_class": {c: float(a) for c, a in acc.items()}, "per_kind": by_kind, "all": float(acc.mean())}
 
 
 def print_arm(title: str, summary: dict[str, Any], seconds: list[float], kinds: dict[str, str]) -> None:
     kind_txt = "  ".join(f"{k} {100 * v:5.1f}%" for k, v in summary["per_kind"].items())
-    print(f"\n== {title}: all {100 * summary['all']:5.1f}%  {kind_txt}  (jobs: {', '.join(f'{s:.0f}s' for s in seconds)})")
+    print(
+        f"\n== {title}: all {100 * summary['all']:5.1f}%  {kind_txt}  (jobs: {', '.join(f'{s:.0f}s' for s in seconds)})"
+    )
     for c, a in summary["per_class"].items():
         print(f"   {c:16s} {kinds[c]:10s} {100 * a:5.1f}%")
 
@@ -180,45 +201,72 @@ def main() -> None:
     folder, data_seconds = prepare_data(ds, args.fresh)
     kinds = kinds_of(folder)
     train, test = ClipStore.open(folder / "clips/train.parquet"), ClipStore.open(folder / "clips/test.parquet")
-    print(f"data {folder.name}: {len(train)} train / {len(test)} test clips, {train.num_classes} classes; "
-          + ", ".join(f"{k} {v['cpu']:.1f}s cpu" for k, v in data_seconds.items()))
-    report: dict[str, Any] = {"config": str(args.config), "overrides": args.overrides, "seeds": seeds,
-                              "generator_version": GENERATOR_VERSION, "data": folder.name,
-                              "data_seconds": data_seconds, "train_clips": len(train), "arms": {}}
+    print(
+        f"data {folder.name}: {len(train)} train / {len(test)} test clips, {train.num_classes} classes; "
+        + ", ".join(f"{k} {v['cpu']:.1f}s cpu" for k, v in data_seconds.items())
+    )
+    report: dict[str, Any] = {
+        "config": str(args.config),
+        "overrides": args.overrides,
+        "seeds": seeds,
+        "generator_version": GENERATOR_VERSION,
+        "data": folder.name,
+        "data_seconds": data_seconds,
+        "train_clips": len(train),
+        "arms": {},
+    }
     jobs: dict[str, dict[str, float]] = dict(data_seconds)
 
     def ranking_arm(mode: str) -> list[pd.DataFrame]:
         tables, seconds = [], []
         for seed in seeds:
             with Timer() as t:
-                _, _, result, acc = train_teacher(train, test, {**cfg["teacher"], "seed": seed}, device,
-                                                  static=mode == "static",
-                                                  test_passes=cfg["evaluation"]["test_passes"])
+                _, _, result, acc = train_teacher(
+                    train,
+                    test,
+                    {**cfg["teacher"], "seed": seed},
+                    device,
+                    static=mode == "static",
+                    test_passes=cfg["evaluation"]["test_passes"],
+                )
             seconds.append(t.cpu)
             jobs[f"{mode}_seed{seed}"] = {"wall": t.wall, "cpu": t.cpu}
             tables.append(per_class_table(acc, test).assign(seed=seed))
-            print(f"{mode} seed {seed}: top1 {acc.top1:.3f}, final loss {result.curve[-1]['loss']:.3f}, "
-                  f"{t.cpu:.0f}s cpu ({t.wall:.0f}s wall)", flush=True)
+            print(
+                f"{mode} seed {seed}: top1 {acc.top1:.3f}, final loss {result.curve[-1]['loss']:.3f}, "
+                f"{t.cpu:.0f}s cpu ({t.wall:.0f}s wall)",
+                flush=True,
+            )
         summary = summarise(pd.concat(tables), kinds)
-        report["arms"][mode] = {**summary, "seconds": seconds,
-                                "per_seed": [summarise(t, kinds) for t in tables]}
+        report["arms"][mode] = {**summary, "seconds": seconds, "per_seed": [summarise(t, kinds) for t in tables]}
         print_arm(f"{mode} ({len(seeds)} seeds)", summary, seconds, kinds)
         return tables
 
     def full_row(name: str, store: ClipStore, test_store: ClipStore) -> None:
         protocol = {**{k: v for k, v in cfg["evaluation"].items() if k != "full"}, **cfg["evaluation"]["full"]}
         with Timer() as t:
-            runs = evaluate_student(RealClips(store), test_store, protocol, cfg["student"], int(cfg["seeds"][0]),
-                                    device)
+            runs = evaluate_student(
+                RealClips(store), test_store, protocol, cfg["student"], int(cfg["seeds"][0]), device
+            )
         jobs[name] = {"wall": t.wall, "cpu": t.cpu}
         names = store.table.drop_duplicates("label").set_index("label")["class"]
-        per_class = pd.concat([pd.DataFrame({"class": [names[i] for i in range(store.num_classes)],
-                                             "accuracy": pc}) for pc in runs["per_class"]])
+        per_class = pd.concat(
+            [
+                pd.DataFrame({"class": [names[i] for i in range(store.num_classes)], "accuracy": pc})
+                for pc in runs["per_class"]
+            ]
+        )
         summary = summarise(per_class, kinds)
-        report["arms"][name] = {**summary, "seconds": [t.cpu], "runs": len(runs), "top1": runs["top1"].tolist(),
-                                "per_run": [summarise(pd.DataFrame({"class": [names[i] for i in range(len(pc))],
-                                                                    "accuracy": pc}), kinds)
-                                            for pc in runs["per_class"]]}
+        report["arms"][name] = {
+            **summary,
+            "seconds": [t.cpu],
+            "runs": len(runs),
+            "top1": runs["top1"].tolist(),
+            "per_run": [
+                summarise(pd.DataFrame({"class": [names[i] for i in range(len(pc))], "accuracy": pc}), kinds)
+                for pc in runs["per_class"]
+            ],
+        }
         print_arm(f"{name} ({len(runs)} runs)", summary, [t.cpu], kinds)
 
     full = ranking_arm("full") if "full" in args.arms or "tr" in args.arms else None
@@ -232,22 +280,30 @@ def main() -> None:
         classes = top_k_classes(delta, k)
         report["delta"] = delta.to_dict(orient="list")
         report["tr_classes"] = classes
-        print("\nΔ ranking:\n" + delta[["rank", "class", "acc_full", "acc_static", "delta", "delta_std"]]
-              .assign(kind=lambda d: d["class"].map(kinds)).to_string(index=False))
+        print(
+            "\nΔ ranking:\n"
+            + delta[["rank", "class", "acc_full", "acc_static", "delta", "delta_std"]]
+            .assign(kind=lambda d: d["class"].map(kinds))
+            .to_string(index=False)
+        )
         print(f"TR ({k}): {classes}; kinds {sorted(set(kinds[c] for c in classes))}")
         index = pd.read_parquet(folder / "index.parquet")
         subset = restrict_to_classes(index, classes)
         tmp = Path(tempfile.mkdtemp(prefix="tr-", dir=folder / "clips"))
-        sub_train = ClipStore.open(tmp / "train.parquet") if write_subset_store(
-            folder / "clips/train.parquet", subset, tmp / "train.parquet") is not None else None
+        sub_train = (
+            ClipStore.open(tmp / "train.parquet")
+            if write_subset_store(folder / "clips/train.parquet", subset, tmp / "train.parquet") is not None
+            else None
+        )
         write_subset_store(folder / "clips/test.parquet", subset, tmp / "test.parquet")
         sub_test = ClipStore.open(tmp / "test.parquet")
         full_row("tr_fullrow", sub_train, sub_test)
     if "budget" in args.arms:
         for name, overrides in cfg.get("teachers", {}).items():
             with Timer() as t:
-                _, _, _, acc = train_teacher(train, test, {**cfg["teacher"], **overrides}, device,
-                                             test_passes=cfg["evaluation"]["test_passes"])
+                _, _, _, acc = train_teacher(
+                    train, test, {**cfg["teacher"], **overrides}, device, test_passes=cfg["evaluation"]["test_passes"]
+                )
             jobs[f"teacher_{name}"] = {"wall": t.wall, "cpu": t.cpu}
             print(f"teacher {name}: top1 {acc.top1:.3f}, {t.cpu:.0f}s cpu", flush=True)
         experts = cfg["experts"]
@@ -256,9 +312,15 @@ def main() -> None:
                 continue
             for e in range(int(experts["count"])):
                 with Timer() as t:
-                    _, info = train_expert(tr_store, te_store, {k: v for k, v in experts.items()
-                                                                if k not in ("count", "min_ratio", "strict")},
-                                           cfg["student"], e, device, test_passes=int(experts.get("test_passes", 1)))
+                    _, info = train_expert(
+                        tr_store,
+                        te_store,
+                        {k: v for k, v in experts.items() if k not in ("count", "min_ratio", "strict")},
+                        cfg["student"],
+                        e,
+                        device,
+                        test_passes=int(experts.get("test_passes", 1)),
+                    )
                 jobs[f"{label}expert{e}"] = {"wall": t.wall, "cpu": t.cpu}
                 print(f"{label}expert {e}: top1 {info['top1']:.3f}, {t.cpu:.0f}s cpu", flush=True)
     report["job_seconds"] = jobs
@@ -266,8 +328,11 @@ def main() -> None:
     # every job here is one job of the default table.
     report["budget_cpu_seconds"] = float(sum(v["cpu"] for v in jobs.values()))
     report["budget_wall_seconds"] = float(sum(v["wall"] for v in jobs.values()))
-    print("\njob CPU seconds: " + ", ".join(f"{k} {v['cpu']:.0f}" for k, v in jobs.items())
-          + f"; total {report['budget_cpu_seconds']:.0f}s cpu ({report['budget_wall_seconds']:.0f}s wall)")
+    print(
+        "\njob CPU seconds: "
+        + ", ".join(f"{k} {v['cpu']:.0f}" for k, v in jobs.items())
+        + f"; total {report['budget_cpu_seconds']:.0f}s cpu ({report['budget_wall_seconds']:.0f}s wall)"
+    )
     name = args.name or digest({"config": str(args.config), "set": args.overrides, "seeds": seeds, "arms": args.arms})
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"{name}.json").write_text(json.dumps(report, indent=1, default=float) + "\n")

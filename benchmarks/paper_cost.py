@@ -29,7 +29,6 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 import torch  # noqa: E402
 import yaml  # noqa: E402
-
 from train import clips_per_second  # noqa: E402
 
 from vidstill.models import ConvNet3D, place_model  # noqa: E402
@@ -58,8 +57,17 @@ def forward_clips_per_second(frames: int, size: int, batch: int, steps: int) -> 
 # coresets (one embedding pass over the training clips), DAViD (DM's iterations plus its Q-learning search on
 # early-stage DM; david_search_cost.csv measures the search), OptDistill (its crop stage tracks every training video:
 # the crop jobs of cost.csv), FRePo+VDSD (FRePo plus VDSD's hallucinator, as DM+VDSD against DM shows).
-MEASURED = {"dm": (1, None, 2), "dm@5": (5, None, 2), "dm_vdsd": (1, None, 2), "mtt": (1, None, 2), "mtt_vdsd": (1, None, 2),
-            "frepo": (1, None, 2), "idtd": (1, None, 2), "static_dc": (1, None, 1), "tsgf": (1, "batch", 2)}
+MEASURED = {
+    "dm": (1, None, 2),
+    "dm@5": (5, None, 2),
+    "dm_vdsd": (1, None, 2),
+    "mtt": (1, None, 2),
+    "mtt_vdsd": (1, None, 2),
+    "frepo": (1, None, 2),
+    "idtd": (1, None, 2),
+    "static_dc": (1, None, 1),
+    "tsgf": (1, "batch", 2),
+}
 CLASSES = 2  # an iteration's cost is linear in the classes (per-class real batches; a synthetic set of classes x IPC)
 
 
@@ -68,17 +76,40 @@ def distill_seconds_per_iteration(paper: dict, instance: str, threads: int) -> d
     method's timer, without process start-up), in a process of its own (benchmarks/distill.py)."""
     name = instance.partition("@")[0]
     ipc, teacher_norm, iterations = MEASURED[instance]
-    settings = {k: v for k, v in paper["methods"][name].items() if k not in ("label", "iterations", "published_as", "teacher")}
+    settings = {
+        k: v for k, v in paper["methods"][name].items() if k not in ("label", "iterations", "published_as", "teacher")
+    }
     impl = settings.pop("method", name)
-    case = dict(shape="paper_16x112", device="cpu", threads=threads, iterations=iterations, ipc=ipc, classes=CLASSES,
-                frames=16, size=112, widths=WIDTHS, batch_real=int(settings.get("batch_real", 64)), method=impl,
-                variant="paper", settings=settings, teacher_norm=teacher_norm)
-    out = subprocess.run([sys.executable, str(REPO / "benchmarks/distill.py"), "--case", json.dumps(case)], capture_output=True,
-                         text=True)
+    case = dict(
+        shape="paper_16x112",
+        device="cpu",
+        threads=threads,
+        iterations=iterations,
+        ipc=ipc,
+        classes=CLASSES,
+        frames=16,
+        size=112,
+        widths=WIDTHS,
+        batch_real=int(settings.get("batch_real", 64)),
+        method=impl,
+        variant="paper",
+        settings=settings,
+        teacher_norm=teacher_norm,
+    )
+    out = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/distill.py"), "--case", json.dumps(case)],
+        capture_output=True,
+        text=True,
+    )
     if out.returncode != 0:
         raise SystemExit(f"{instance} failed:\n{out.stderr[-3000:]}")
     row = json.loads(out.stdout.strip().splitlines()[-1])
-    return dict(instance=instance, ipc=ipc, seconds_per_iteration=row["seconds_per_iteration"], peak_memory_mib=row["peak_memory_mib"])
+    return dict(
+        instance=instance,
+        ipc=ipc,
+        seconds_per_iteration=row["seconds_per_iteration"],
+        peak_memory_mib=row["peak_memory_mib"],
+    )
 
 
 def main() -> None:
@@ -95,39 +126,73 @@ def main() -> None:
     units = {}
     for frames, size in ((16, 112), (8, 64)):
         units[f"{frames}x{size}"] = dict(
-            train_clips_per_s=clips_per_second(torch.device("cpu"), frames, size, WIDTHS, 16, args.steps, True, classes=50),
-            test_clips_per_s=forward_clips_per_second(frames, size, 64, args.steps))
+            train_clips_per_s=clips_per_second(
+                torch.device("cpu"), frames, size, WIDTHS, 16, args.steps, True, classes=50
+            ),
+            test_clips_per_s=forward_clips_per_second(frames, size, 64, args.steps),
+        )
         print(f"{frames}x{size}: {json.dumps(units[f'{frames}x{size}'])}", flush=True)
     measured = []
     for instance in args.only or MEASURED:
         m = distill_seconds_per_iteration(paper, instance, args.threads)
         measured.append(m)
-        print(f"{instance}: {m['seconds_per_iteration']:.2f} s per iteration on {CLASSES} classes at IPC {m['ipc']}, "
-              f"peak {m['peak_memory_mib']:.0f} MiB", flush=True)
+        print(
+            f"{instance}: {m['seconds_per_iteration']:.2f} s per iteration on {CLASSES} classes at IPC {m['ipc']}, "
+            f"peak {m['peak_memory_mib']:.0f} MiB",
+            flush=True,
+        )
 
     u = units["16x112"]
     rows = []
     for name, (train, test, classes) in SPLITS.items():
         test_s = ev["test_passes"] * test / u["test_clips_per_s"]
         epoch_s = train / u["train_clips_per_s"]
-        rows.append(dict(dataset=name, job=f"teacher ({teacher['epochs']} epochs)", seconds=teacher["epochs"] * epoch_s + test_s))
-        rows.append(dict(dataset=name, job=f"MTT experts ({experts['count']} x {experts['epochs']} epochs)",
-                         seconds=experts["count"] * (experts["epochs"] * epoch_s + test_s)))
-        rows.append(dict(dataset=name, job=f"Full Dataset row ({ev['runs']} runs x {ev['full']['epochs']} epochs)",
-                         seconds=ev["runs"] * (ev["full"]["epochs"] * epoch_s + test_s)))
+        rows.append(
+            dict(
+                dataset=name, job=f"teacher ({teacher['epochs']} epochs)", seconds=teacher["epochs"] * epoch_s + test_s
+            )
+        )
+        rows.append(
+            dict(
+                dataset=name,
+                job=f"MTT experts ({experts['count']} x {experts['epochs']} epochs)",
+                seconds=experts["count"] * (experts["epochs"] * epoch_s + test_s),
+            )
+        )
+        rows.append(
+            dict(
+                dataset=name,
+                job=f"Full Dataset row ({ev['runs']} runs x {ev['full']['epochs']} epochs)",
+                seconds=ev["runs"] * (ev["full"]["epochs"] * epoch_s + test_s),
+            )
+        )
         for ipc in (1, 5):
             per_run = ev["epochs"] * classes * ipc / u["train_clips_per_s"] + test_s
-            rows.append(dict(dataset=name, job=f"one evaluation cell, IPC {ipc} ({ev['runs']} runs x {ev['epochs']} epochs)",
-                             seconds=ev["runs"] * per_run))
+            rows.append(
+                dict(
+                    dataset=name,
+                    job=f"one evaluation cell, IPC {ipc} ({ev['runs']} runs x {ev['epochs']} epochs)",
+                    seconds=ev["runs"] * per_run,
+                )
+            )
         for m in measured:
             method = m["instance"].partition("@")[0]
-            iterations = paper["methods"][method]["iterations"] * (m["ipc"] if method == "tsgf" else 1)  # TSGF: per IPC slot
-            rows.append(dict(dataset=name, job=f"{method} distillation, IPC {m['ipc']} ({iterations} iterations)",
-                             seconds=m["seconds_per_iteration"] * classes / CLASSES * iterations))
+            iterations = paper["methods"][method]["iterations"] * (
+                m["ipc"] if method == "tsgf" else 1
+            )  # TSGF: per IPC slot
+            rows.append(
+                dict(
+                    dataset=name,
+                    job=f"{method} distillation, IPC {m['ipc']} ({iterations} iterations)",
+                    seconds=m["seconds_per_iteration"] * classes / CLASSES * iterations,
+                )
+            )
     print("\n| dataset | job | hours on this CPU |\n|---|---|---|")
     for r in rows:
         print(f"| {r['dataset']} | {r['job']} | {r['seconds'] / 3600:,.1f} |")
-    result = dict(device="cpu", threads=args.threads, units=units, distill=measured, classes_measured=CLASSES, rows=rows)
+    result = dict(
+        device="cpu", threads=args.threads, units=units, distill=measured, classes_measured=CLASSES, rows=rows
+    )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
 

@@ -1,7 +1,7 @@
 """End-to-end wall time of a workflow target from scratch, with the per-rule breakdown of job time.
 
-    uv run python benchmarks/pipeline.py [--target results/tables/table1.csv] [--configfile config/config.yaml [OVERLAY ...]]
-                                         [--cores 2] [--keep DIR]
+    uv run python benchmarks/pipeline.py [--target results/tables/table1.csv]
+        [--configfile config/config.yaml [OVERLAY ...]] [--cores 2] [--keep DIR]
 
 Runs snakemake in a fresh directory (the workflow linked in, nothing computed), so nothing cached is reused, and
 reads every job's Snakemake `benchmark:` file to total the seconds per rule. Writes results/benchmarks/pipeline.json.
@@ -30,8 +30,12 @@ REPO = Path(__file__).resolve().parents[1]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--target", default="results/tables/table1.csv")
-    ap.add_argument("--configfile", nargs="+", default=["config/config.yaml"],
-                    help="config files, merged in order (each later one over the earlier: config/config.yaml first)")
+    ap.add_argument(
+        "--configfile",
+        nargs="+",
+        default=["config/config.yaml"],
+        help="config files, merged in order (each later one over the earlier: config/config.yaml first)",
+    )
     ap.add_argument("--cores", default="2")
     ap.add_argument("--out", default=str(REPO / "results/benchmarks/pipeline.json"))
     ap.add_argument("--keep", help="copy the run's results/ here (tables, logs, artifacts) before the scratch dir goes")
@@ -62,15 +66,24 @@ def main() -> None:
     jobs = sum(int(r["jobs"]) for r in per_rule.values())
     job_seconds = sum(r["seconds"] for r in per_rule.values())
     result = {
-        "target": args.target, "configfile": args.configfile, "config": args.set, "cores": args.cores,
-        "wall_seconds": wall, "jobs": jobs, "job_seconds": job_seconds,
+        "target": args.target,
+        "configfile": args.configfile,
+        "config": args.set,
+        "cores": args.cores,
+        "wall_seconds": wall,
+        "jobs": jobs,
+        "job_seconds": job_seconds,
         "per_rule": dict(sorted(per_rule.items(), key=lambda kv: -kv[1]["seconds"])),
     }
     if args.startup:
         warm = not any(s.replace(" ", "").lower() == "warm_start=false" for s in args.set)
         null_job = json.loads(Path(args.startup).read_text())["summary"]["warm" if warm else "cold"]["job_s_median"]
-        result["startup"] = {"mode": "warm" if warm else "cold", "null_job_seconds": null_job,
-                             "startup_seconds": jobs * null_job, "startup_share": jobs * null_job / job_seconds}
+        result["startup"] = {
+            "mode": "warm" if warm else "cold",
+            "null_job_seconds": null_job,
+            "startup_seconds": jobs * null_job,
+            "startup_share": jobs * null_job / job_seconds,
+        }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -63,13 +63,19 @@ def main() -> None:
         for r in range(args.rounds):
             for warm in (False, True):
                 # Targets first: --config takes every word after it.
-                wall = run(work, *targets, "--cores", args.cores, "--forcerun", "distill", "--config", f"warm_start={warm}")
+                wall = run(
+                    work, *targets, "--cores", args.cores, "--forcerun", "distill", "--config", f"warm_start={warm}"
+                )
                 rounds.append({"round": r, "warm": warm, "wall_s": wall, **job_figures(work, targets)})
                 print(json.dumps({k: v for k, v in rounds[-1].items() if k != "job_s"}))
-    summary = {mode: {"job_s_median": statistics.median(x["job_s_median"] for x in rounds if x["warm"] == warm),
-                      "wall_s_median": statistics.median(x["wall_s"] for x in rounds if x["warm"] == warm),
-                      "rss_mb_median": statistics.median(x["rss_mb_median"] for x in rounds if x["warm"] == warm)}
-               for mode, warm in (("cold", False), ("warm", True))}
+    summary = {
+        mode: {
+            "job_s_median": statistics.median(x["job_s_median"] for x in rounds if x["warm"] == warm),
+            "wall_s_median": statistics.median(x["wall_s"] for x in rounds if x["warm"] == warm),
+            "rss_mb_median": statistics.median(x["rss_mb_median"] for x in rounds if x["warm"] == warm),
+        }
+        for mode, warm in (("cold", False), ("warm", True))
+    }
     summary["ratio_cold_over_warm"] = summary["cold"]["job_s_median"] / summary["warm"]["job_s_median"]
     result = {"jobs": args.jobs, "rounds": rounds, "summary": summary}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -26,8 +26,9 @@ from vidstill.models import ConvNet3D, place_model  # noqa: E402
 from vidstill.train import TrainConfig, classification_loss, make_optimizer, standardize  # noqa: E402
 
 
-def clips_per_second(device: torch.device, frames: int, size: int, widths, batch: int, steps: int, placed: bool,
-                     classes: int = 12) -> float:
+def clips_per_second(
+    device: torch.device, frames: int, size: int, widths, batch: int, steps: int, placed: bool, classes: int = 12
+) -> float:
     torch.manual_seed(0)
     net = ConvNet3D(classes, frames, size, widths=tuple(widths))
     net = place_model(net, device) if placed else net.to(device)
@@ -62,7 +63,11 @@ def main() -> None:
     cfg = yaml.safe_load((REPO / "config/config.yaml").read_text())
     clips = cfg["datasets"]["synthetic"]["clips"]
     default = (clips["frames"], clips["crop"], cfg["student"]["widths"])
-    shapes = {"default": default, "reference_8x64": (8, 64, [64, 128, 128]), "reference_16x112": (16, 112, [64, 128, 128])}
+    shapes = {
+        "default": default,
+        "reference_8x64": (8, 64, [64, 128, 128]),
+        "reference_16x112": (16, 112, [64, 128, 128]),
+    }
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     rows = []
     for device in devices:
@@ -70,12 +75,22 @@ def main() -> None:
             for batch in (12, 60) if name == "default" else (16,):
                 for threads in args.threads if device.type == "cpu" else [torch.get_num_threads()]:
                     torch.set_num_threads(threads)
-                    rates = {layout: clips_per_second(device, frames, size, widths, batch, args.steps, layout == "placed")
-                             for layout in ("placed", "pytorch_default")}
-                    row = dict(device=device.type, shape=name, frames=frames, size=size, widths=list(widths),
-                               batch=batch, threads=threads, clips_per_s=rates["placed"],
-                               clips_per_s_default_layout=rates["pytorch_default"],
-                               speedup=rates["placed"] / rates["pytorch_default"])
+                    rates = {
+                        layout: clips_per_second(device, frames, size, widths, batch, args.steps, layout == "placed")
+                        for layout in ("placed", "pytorch_default")
+                    }
+                    row = dict(
+                        device=device.type,
+                        shape=name,
+                        frames=frames,
+                        size=size,
+                        widths=list(widths),
+                        batch=batch,
+                        threads=threads,
+                        clips_per_s=rates["placed"],
+                        clips_per_s_default_layout=rates["pytorch_default"],
+                        speedup=rates["placed"] / rates["pytorch_default"],
+                    )
                     rows.append(row)
                     print(json.dumps(row))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -33,5 +33,8 @@ def python_imports(path: Path) -> set[str]:
     """The vidstill modules Python's modulefinder sees `path` import (at any depth), as files under vidstill/."""
     finder = modulefinder.ModuleFinder(path=[str(REPO / "workflow")])
     finder.run_script(str(path))
-    return {str(Path(m.__file__).relative_to(LIBRARY)) for name, m in finder.modules.items()
-            if name.split(".")[0] == "vidstill" and m.__file__}
+    return {
+        str(Path(m.__file__).relative_to(LIBRARY))
+        for name, m in finder.modules.items()
+        if name.split(".")[0] == "vidstill" and m.__file__
+    }

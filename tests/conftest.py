@@ -48,8 +48,21 @@ def store(tmp_path_factory):
             frame[:, (2 * t + i) % 40 : (2 * t + i) % 40 + 6] = 250
             w.write(frame)
         w.release()
-        rows.append(dict(id=f"v{i}", path=str(path), **{"class": f"c{label}"}, label=label, split="train",
-                         group=f"g{i}", frames=16, fps=25.0, width=48, height=48, error=""))
+        rows.append(
+            dict(
+                id=f"v{i}",
+                path=str(path),
+                **{"class": f"c{label}"},
+                label=label,
+                split="train",
+                group=f"g{i}",
+                frames=16,
+                fps=25.0,
+                width=48,
+                height=48,
+                error="",
+            )
+        )
     spec = ClipSpec(frames=8, stride=1, sampling="stride", resize=None, crop=48, max_stored=12)
     extract_clips(pd.DataFrame(rows), ["train"], spec, tmp / "train.npy", tmp / "train.parquet", progress=False)
     return ClipStore.open(tmp / "train.parquet")
@@ -59,8 +72,8 @@ def store(tmp_path_factory):
 def experts(store, tmp_path_factory):
     """Two short expert trajectories (helpers.EXPERT_CFG, every epoch kept) on the store."""
     import torch
-
     from helpers import EXPERT_CFG, STUDENT
+
     from vidstill.experts import save_expert, train_expert
 
     tmp = tmp_path_factory.mktemp("experts")

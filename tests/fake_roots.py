@@ -25,7 +25,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 SPLITS = REPO / "tests" / "data" / "real-splits"
 
-# The 400 labels of Kinetics-400's train.csv / validate.csv (spaces, parentheses, an apostrophe: as the CSVs spell them).
+# The 400 labels of Kinetics-400's train.csv / validate.csv (spaces, parentheses, an apostrophe: as the CSVs spell
+# them).
 K400_LABELS = """\
 abseiling|air drumming|answering questions|applauding|applying cream|archery|arm wrestling|arranging flowers|
 assembling computer|auctioning|baby waking up|baking cookies|balloon blowing|bandaging|barbequing|bartending|
@@ -129,7 +130,8 @@ Pulling two ends of something so that it separates into two pieces|Pushing somet
 Pushing something from right to left|Pushing something off of something|Pushing something onto something|
 Pushing something so it spins|Pushing something so that it almost falls off but doesn't|
 Pushing something so that it falls off the table|Pushing something so that it slightly moves|
-Pushing something with something|Putting number of something onto something|Putting something and something on the table|
+Pushing something with something|Putting number of something onto something|
+Putting something and something on the table|
 Putting something behind something|Putting something in front of something|Putting something into something|
 Putting something next to something|Putting something on a flat surface without letting it roll|
 Putting something on a surface|Putting something on the edge of something so it is not supported and falls down|
@@ -174,8 +176,9 @@ assert len(SSV2_CLASSES) == len(set(SSV2_CLASSES)) == 174
 # videos
 
 
-def write_video(path: Path, frames: int, size: tuple[int, int] = (80, 60), fps: float = 25.0,
-                fourcc: str = "mp4v") -> Path:
+def write_video(
+    path: Path, frames: int, size: tuple[int, int] = (80, 60), fps: float = 25.0, fourcc: str = "mp4v"
+) -> Path:
     """A real video whose frame i is flat grey at level `frame_level(i)` with a moving square (so no codec collapses
     frames): which frames a sampler kept can be read back from the stored pixels."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -185,7 +188,7 @@ def write_video(path: Path, frames: int, size: tuple[int, int] = (80, 60), fps: 
     for i in range(frames):
         frame = np.full((h, w, 3), frame_level(i), np.uint8)
         x = (2 * i) % (w - 6)
-        frame[:6, x:x + 6] = 255  # in the top rows only: the centre, where levels are read, stays flat
+        frame[:6, x : x + 6] = 255  # in the top rows only: the centre, where levels are read, stays flat
         writer.write(frame)
     writer.release()
     return path
@@ -257,8 +260,15 @@ def youtube_ids(n: int, seed: int = 0) -> list[str]:
     return list(out)
 
 
-def kinetics400(root: Path, videos: Sequence[Path], labels: Sequence[str] = K400_LABELS, train_per_class: int = 2,
-                val_per_class: int = 1, missing: int = 1, seed: int = 0) -> dict[str, list[dict[str, str]]]:
+def kinetics400(
+    root: Path,
+    videos: Sequence[Path],
+    labels: Sequence[str] = K400_LABELS,
+    train_per_class: int = 2,
+    val_per_class: int = 1,
+    missing: int = 1,
+    seed: int = 0,
+) -> dict[str, list[dict[str, str]]]:
     """train.csv / validate.csv in the official columns (label,youtube_id,time_start,time_end,split,is_cc), the train
     clips in per-label folders (train/<label>/..., the older crawler's copy) and the validation clips flat in val/ (the
     CVDF copy's), each clip a hard link to one of `videos` in turn. The last `missing` rows of each CSV have no clip on
@@ -272,16 +282,30 @@ def kinetics400(root: Path, videos: Sequence[Path], labels: Sequence[str] = K400
         for label in labels:
             for _ in range(per_class):
                 start = rng.randrange(0, 300)
-                row = {"label": label, "youtube_id": next(ids), "time_start": str(start), "time_end": str(start + 10),
-                       "split": "train" if split == "train" else "val", "is_cc": "0"}
+                row = {
+                    "label": label,
+                    "youtube_id": next(ids),
+                    "time_start": str(start),
+                    "time_end": str(start + 10),
+                    "split": "train" if split == "train" else "val",
+                    "is_cc": "0",
+                }
                 rows[split].append(row)
                 name = f"{row['youtube_id']}_{start:06d}_{start + 10:06d}.mp4"
                 folder = root / csv_split / label if split == "train" else root / csv_split
                 links[videos[k % len(videos)]].append(folder / name)
                 k += 1
         for _ in range(missing):  # listed, never downloaded
-            rows[split].append({"label": labels[0], "youtube_id": next(ids), "time_start": "0", "time_end": "10",
-                                "split": "train" if split == "train" else "val", "is_cc": "0"})
+            rows[split].append(
+                {
+                    "label": labels[0],
+                    "youtube_id": next(ids),
+                    "time_start": "0",
+                    "time_end": "10",
+                    "split": "train" if split == "train" else "val",
+                    "is_cc": "0",
+                }
+            )
     root.mkdir(parents=True, exist_ok=True)
     for split, name in (("train", "train.csv"), ("test", "validate.csv")):
         with open(root / name, "w", newline="") as f:
@@ -305,19 +329,28 @@ _PLACEHOLDERS = re.compile(r"\b(number of something|something|somewhere|part)\b"
 
 def ssv2_template(cls: str) -> str:
     """The annotation's template for a class: its placeholders in brackets ("Putting [something] onto [something]")."""
-    return _PLACEHOLDERS.sub(lambda m: "[number of] [something]" if m.group(1) == "number of something"
-                             else f"[{m.group(1)}]", cls)
+    return _PLACEHOLDERS.sub(
+        lambda m: "[number of] [something]" if m.group(1) == "number of something" else f"[{m.group(1)}]", cls
+    )
 
 
-def ssv2(root: Path, videos: Sequence[Path], classes: Sequence[str] = SSV2_CLASSES, train_per_class: int = 2,
-         val_per_class: int = 1, missing: int = 1, seed: int = 0) -> dict[str, list[dict[str, object]]]:
+def ssv2(
+    root: Path,
+    videos: Sequence[Path],
+    classes: Sequence[str] = SSV2_CLASSES,
+    train_per_class: int = 2,
+    val_per_class: int = 1,
+    missing: int = 1,
+    seed: int = 0,
+) -> dict[str, list[dict[str, object]]]:
     """The three official JSON files in <root> (labels: {class: "id"}, ids in the sorted order of `classes`; entries
     {"id", "label", "template", "placeholders"}) and <root>/20bn-something-something-v2/<id>.webm, each a hard link to
     one of `videos` in turn; the last `missing` entries of each split have no video. Returns the entries per split."""
     classes = sorted(classes)
     rng = random.Random(seed)
-    ids = iter(str(i) for i in rng.sample(range(1, 220_848), len(classes) * (train_per_class + val_per_class)
-                                          + 2 * missing))
+    ids = iter(
+        str(i) for i in rng.sample(range(1, 220_848), len(classes) * (train_per_class + val_per_class) + 2 * missing)
+    )
     entries: dict[str, list[dict[str, object]]] = {"train": [], "test": []}
     links: dict[Path, list[Path]] = {v: [] for v in videos}
     video_dir = root / "20bn-something-something-v2"
@@ -329,14 +362,16 @@ def ssv2(root: Path, videos: Sequence[Path], classes: Sequence[str] = SSV2_CLASS
             template = ssv2_template(cls)
             holes = template.count("[") - template.count("[number of]")
             objects = [rng.choice(["cup", "pen", "phone", "book", "spoon"]) for _ in range(holes)]
-            entries[split].append({"id": next(ids), "label": cls.lower(), "template": template,
-                                   "placeholders": objects})
+            entries[split].append(
+                {"id": next(ids), "label": cls.lower(), "template": template, "placeholders": objects}
+            )
         for item in entries[split][: len(order)]:
             links[videos[k % len(videos)]].append(video_dir / f"{item['id']}.webm")
             k += 1
     root.mkdir(parents=True, exist_ok=True)
     (root / "something-something-v2-labels.json").write_text(
-        json.dumps({c: str(i) for i, c in enumerate(classes)}, indent=1))
+        json.dumps({c: str(i) for i, c in enumerate(classes)}, indent=1)
+    )
     (root / "something-something-v2-train.json").write_text(json.dumps(entries["train"]))
     (root / "something-something-v2-validation.json").write_text(json.dumps(entries["test"]))
     for video, dests in links.items():

@@ -13,24 +13,51 @@ from vidstill.methods.context import DistillContext
 # distillation contexts on the tiny 3-class clip store (conftest's `store`, `experts` and `teacher` fixtures)
 
 # The experts conftest's `experts` fixture trains, and the student they are trained for.
-EXPERT_CFG = {"epochs": 4, "lr": 0.05, "optimizer": "sgd", "momentum": 0.0, "weight_decay": 0.0, "schedule": "constant",
-              "batch_size": 4, "seed": 0}
+EXPERT_CFG = {
+    "epochs": 4,
+    "lr": 0.05,
+    "optimizer": "sgd",
+    "momentum": 0.0,
+    "weight_decay": 0.0,
+    "schedule": "constant",
+    "batch_size": 4,
+    "seed": 0,
+}
 STUDENT = {"arch": "convnet3d", "widths": [4, 8, 8]}
 
 
 def ctx(store, name, ipc=2, seed=0, **params):
-    return DistillContext(store, ipc, seed, torch.device("cpu"), {"method": name, **params}, {"arch": "convnet3d", "widths": [4, 8, 8]})
+    return DistillContext(
+        store, ipc, seed, torch.device("cpu"), {"method": name, **params}, {"arch": "convnet3d", "widths": [4, 8, 8]}
+    )
 
 
 def mtt_ctx(store, experts, **params):
-    c = ctx(store, "mtt", ipc=1, **{"syn_steps": 4, "expert_epochs": 2, "max_start_epoch": 2, "lr": 100.0,
-                                   "lr_lr": 1e-4, "lr_init": 0.05, **params})
+    c = ctx(
+        store,
+        "mtt",
+        ipc=1,
+        **{
+            "syn_steps": 4,
+            "expert_epochs": 2,
+            "max_start_epoch": 2,
+            "lr": 100.0,
+            "lr_lr": 1e-4,
+            "lr_init": 0.05,
+            **params,
+        },
+    )
     c.artifacts["experts"] = experts
     return c
 
 
 def david_ctx(store, teacher, ipc=2, **params):
-    c = ctx(store, "david", ipc=ipc, **{"iterations": 4, "batch_real": 2, "lr": 10.0, "rl_steps": 3, "reward_real": 2, **params})
+    c = ctx(
+        store,
+        "david",
+        ipc=ipc,
+        **{"iterations": 4, "batch_real": 2, "lr": 10.0, "rl_steps": 3, "reward_real": 2, **params},
+    )
     c.teacher = teacher
     return c
 
@@ -78,4 +105,6 @@ def planned_jobs(proc) -> dict[str, int]:
     if "Nothing to be done" in text:
         return {}
     stats = text.split("Job stats:", 1)[1]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", stats, re.M) if m.group(1) != "total"}
+    return {
+        m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)\s*$", stats, re.M) if m.group(1) != "total"
+    }

@@ -58,8 +58,9 @@ def start(root: Path, cpus: int | None = None) -> Cluster:
     """Start munge, slurmctld and slurmd under `root`; wait until the node takes jobs."""
     missing = [b for b in DAEMONS + CLIENTS if shutil.which(b) is None and not Path("/usr/sbin", b).exists()]
     if missing:
-        raise Unavailable(f"SLURM is not installed (missing {', '.join(missing)}); `apt-get install slurm-wlm munge` "
-                          "(.ci/run does)")
+        raise Unavailable(
+            f"SLURM is not installed (missing {', '.join(missing)}); `apt-get install slurm-wlm munge` (.ci/run does)"
+        )
     if os.geteuid() != 0:
         raise Unavailable("slurmd must run as root to launch jobs; run the SLURM tests as root (CI does)")
     root.mkdir(parents=True, exist_ok=True)
@@ -103,13 +104,24 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
     # included, so an srun inside a job looks for /etc/slurm/slurm.conf. A real cluster has its config there; this
     # one lives in `root`, and a shim first on PATH hands srun the path again.
     shim = root / "bin/srun"
-    shim.write_text(f"#!/bin/sh\nSLURM_CONF={conf} exec {shutil.which('srun')} \"$@\"\n")
+    shim.write_text(f'#!/bin/sh\nSLURM_CONF={conf} exec {shutil.which("srun")} "$@"\n')
     shim.chmod(0o755)
     env = {**os.environ, "SLURM_CONF": str(conf), "PATH": f"{root / 'bin'}:{os.environ['PATH']}"}
     munged = shutil.which("munged") or "/usr/sbin/munged"
-    subprocess.run([munged, f"--socket={socket_path}", f"--key-file={key}", f"--log-file={root}/munge/munged.log",
-                    f"--pid-file={root}/munged.pid", f"--seed-file={root}/munge/munged.seed", "--force"],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            munged,
+            f"--socket={socket_path}",
+            f"--key-file={key}",
+            f"--log-file={root}/munge/munged.log",
+            f"--pid-file={root}/munged.pid",
+            f"--seed-file={root}/munge/munged.seed",
+            "--force",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     cluster = Cluster(root, env)
     for daemon in ("slurmctld", "slurmd"):
         proc = subprocess.run([shutil.which(daemon) or f"/usr/sbin/{daemon}"], env=env, capture_output=True, text=True)

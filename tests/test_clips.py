@@ -59,8 +59,21 @@ def make_index(tmp_path, lengths, labels, splits):
     for i, (n, label, split) in enumerate(zip(lengths, labels, splits)):
         path = tmp_path / f"v{i}.avi"
         write_video(path, n)
-        rows.append(dict(id=f"v{i}", path=str(path), **{"class": f"c{label}"}, label=label, split=split,
-                         group=f"g{i}", frames=n, fps=25.0, width=64, height=48, error=""))
+        rows.append(
+            dict(
+                id=f"v{i}",
+                path=str(path),
+                **{"class": f"c{label}"},
+                label=label,
+                split=split,
+                group=f"g{i}",
+                frames=n,
+                fps=25.0,
+                width=64,
+                height=48,
+                error="",
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -113,7 +126,9 @@ def test_subset_store_reuses_parent_frames(tmp_path):
     index = make_index(tmp_path, [20, 20, 20], [0, 1, 2], ["train"] * 3)
     spec = ClipSpec(frames=4, stride=1, sampling="stride", resize=None, crop=48, max_stored=8)
     (tmp_path / "parent").mkdir()
-    extract_clips(index, ["train"], spec, tmp_path / "parent/train.npy", tmp_path / "parent/train.parquet", progress=False)
+    extract_clips(
+        index, ["train"], spec, tmp_path / "parent/train.npy", tmp_path / "parent/train.parquet", progress=False
+    )
     subset = index[index["label"].isin([0, 2])].copy()
     subset["label"] = [0, 1]
     write_subset_store(tmp_path / "parent/train.parquet", subset, tmp_path / "sub/train.parquet")

@@ -6,17 +6,20 @@ import re
 import shutil
 
 import pytest
-
 from code_closure import LIBRARY, RULE_FILES, SCRIPTS, python_imports, rule_blocks
+
 from vidstill.methods import catalogue
 from vidstill.workflow import library_modules, source_hash
+
 
 def test_no_hand_written_module_list_is_left():
     for path in RULE_FILES:
         assert "code_hash(" not in path.read_text(), path
 
 
-@pytest.mark.parametrize("rule_file,rule,block", list(rule_blocks()), ids=lambda v: v if isinstance(v, str) and "\n" not in v else "")
+@pytest.mark.parametrize(
+    "rule_file,rule,block", list(rule_blocks()), ids=lambda v: v if isinstance(v, str) and "\n" not in v else ""
+)
 def test_every_script_rule_hashes_its_own_script(rule_file, rule, block):
     script = re.search(r'script:\n\s+"\.\./scripts/(\w+\.py)"', block)
     if script is None:
@@ -47,7 +50,9 @@ def test_the_catalogue_is_what_importing_registers():
 
     for name in catalogue():
         get_method(name)
-    assert {n: (s.module, s.needs) for n, s in METHODS.items()} == {n: (i.module, i.needs) for n, i in catalogue().items()}
+    assert {n: (s.module, s.needs) for n, s in METHODS.items()} == {
+        n: (i.module, i.needs) for n, i in catalogue().items()
+    }
 
 
 def test_the_hash_moves_with_every_module_of_the_closure_and_no_other(tmp_path):
@@ -56,7 +61,9 @@ def test_the_hash_moves_with_every_module_of_the_closure_and_no_other(tmp_path):
     script = tmp_path / "teacher.py"
     shutil.copy(SCRIPTS / "teacher.py", script)
     closure = library_modules(script, lib)
-    assert {"train.py", "optim.py", "resume.py", "runtime.py", "teacher.py", "__init__.py", "data/__init__.py"} <= set(closure)
+    assert {"train.py", "optim.py", "resume.py", "runtime.py", "teacher.py", "__init__.py", "data/__init__.py"} <= set(
+        closure
+    )
     base = source_hash([script], lib)
     for rel in sorted(p.relative_to(lib).as_posix() for p in lib.rglob("*.py")):
         original = (lib / rel).read_text()

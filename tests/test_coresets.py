@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 import torch
-
 from helpers import ctx
+
 from vidstill.methods import get_method
 from vidstill.methods.coresets import embed_videos, herding, k_center, medoid_keyframes, random_selection
 

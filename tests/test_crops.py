@@ -44,7 +44,9 @@ def test_cover_window_stays_inside_the_frame():
     window, adjusted = cover_window(np.array([-6, 40, 6, 52]), 1.0, 64, 48)  # past the left and bottom borders
     assert adjusted and window.tolist() == [0, 36, 12, 48]
     window, adjusted = cover_window(np.array([0, 0, 64, 10]), 1.0, 64, 48)  # needs 64 x 64: shrinks to 48 x 48
-    assert adjusted and (window[2] - window[0], window[3] - window[1]) == (48, 48) and window[0] >= 0 and window[2] <= 64
+    assert (
+        adjusted and (window[2] - window[0], window[3] - window[1]) == (48, 48) and window[0] >= 0 and window[2] <= 64
+    )
     crop = crop_resize(np.zeros((48, 64, 3), np.uint8), window, (16, 16))
     assert crop.shape == (16, 16, 3)
 
@@ -57,8 +59,18 @@ def test_box_iou():
 
 def test_csrt_follows_a_moving_square():
     frames, truth = moving_square()
-    out = track_video("v", frames, np.arange(len(frames)), np.ones(len(frames), bool), np.array([[*truth[0], 0.9]]),
-                      np.random.default_rng(0), 3, 4, 1.0, {"template_size": 32, "use_segmentation": False})
+    out = track_video(
+        "v",
+        frames,
+        np.arange(len(frames)),
+        np.ones(len(frames), bool),
+        np.array([[*truth[0], 0.9]]),
+        np.random.default_rng(0),
+        3,
+        4,
+        1.0,
+        {"template_size": 32, "use_segmentation": False},
+    )
     assert out.status == "tracked" and out.tracks == 1 and out.lost == 0 and len(out.rows) == len(frames)
     got = pd.DataFrame(out.rows)
     iou = box_iou(got[["x1", "y1", "x2", "y2"]].to_numpy(), truth)
@@ -107,14 +119,27 @@ def test_a_box_leaving_the_frame_is_counted_and_its_window_stays_inside(monkeypa
     frames, truth = moving_square(n=5)
     script = [(True, (50 + 5 * k, 18, 10, 10)) for k in range(4)]  # walks out past the right border
     monkeypatch.setattr(tracking, "csrt", lambda params: FakeTracker(script))
-    out = track_video("v", frames, np.arange(5), np.ones(5, bool), np.array([[*truth[0], 0.9]]), np.random.default_rng(0), 1, 2, 1.0, {})
+    out = track_video(
+        "v",
+        frames,
+        np.arange(5),
+        np.ones(5, bool),
+        np.array([[*truth[0], 0.9]]),
+        np.random.default_rng(0),
+        1,
+        2,
+        1.0,
+        {},
+    )
     rows = pd.DataFrame(out.rows)
     assert out.frames_outside == 3 and (rows["wx2"] <= 64).all() and (rows["wx1"] >= 0).all()
 
 
 def test_no_detection_is_an_outcome_not_an_error():
     frames, _ = moving_square(n=4)
-    out = track_video("v", frames, np.arange(4), np.ones(4, bool), np.zeros((0, 5)), np.random.default_rng(0), 3, 2, 1.0, {})
+    out = track_video(
+        "v", frames, np.arange(4), np.ones(4, bool), np.zeros((0, 5)), np.random.default_rng(0), 3, 2, 1.0, {}
+    )
     assert out.status == "no_detection" and out.rows == [] and out.reason
 
 
@@ -141,8 +166,9 @@ def test_track_videos_counts_unreadable_videos_and_keeps_the_rest(tmp_path):
     bad.write_bytes(b"not a video at all")
     videos = pd.DataFrame({"id": ["good", "bad"], "path": [str(good), str(bad)], "label": [0, 1]})
     spec = ClipSpec(frames=4, stride=2, sampling="stride", resize=None, crop=32, max_stored=24)
-    tracks, per_video, speed = track_videos(videos, FixedDetector(np.array([[*truth[0], 0.9]])), spec,
-                                            {"tracker": {"template_size": 32}}, seed=0, threads=2)
+    tracks, per_video, speed = track_videos(
+        videos, FixedDetector(np.array([[*truth[0], 0.9]])), spec, {"tracker": {"template_size": 32}}, seed=0, threads=2
+    )
     status = per_video.set_index("id")["status"]
     assert status["good"] == "tracked" and status["bad"] == "unreadable"
     assert "bad.avi" in per_video.set_index("id").loc["bad", "reason"]
@@ -153,7 +179,9 @@ def test_track_videos_counts_unreadable_videos_and_keeps_the_rest(tmp_path):
 
 
 def test_preselect_draws_per_class_and_is_deterministic():
-    index = pd.DataFrame({"id": [f"v{i:02d}" for i in range(20)], "class": ["a"] * 12 + ["b"] * 8, "split": "train", "error": ""})
+    index = pd.DataFrame(
+        {"id": [f"v{i:02d}" for i in range(20)], "class": ["a"] * 12 + ["b"] * 8, "split": "train", "error": ""}
+    )
     index.loc[0, "error"] = "unreadable"
     a, b = preselect(index, 5, seed=3), preselect(index, 5, seed=3)
     assert a.equals(b) and a["class"].value_counts().to_dict() == {"a": 5, "b": 5} and "v00" not in set(a["id"])
@@ -162,15 +190,28 @@ def test_preselect_draws_per_class_and_is_deterministic():
 
 def test_preselect_takes_every_split_the_students_train_on():
     """HMDB51's students train on split-1 train + unused: the crops come from both, never from test."""
-    index = pd.DataFrame({"id": [f"v{i}" for i in range(6)], "class": "a", "error": "",
-                          "split": ["train", "unused", "test", "train", "unused", "test"]})
+    index = pd.DataFrame(
+        {
+            "id": [f"v{i}" for i in range(6)],
+            "class": "a",
+            "error": "",
+            "split": ["train", "unused", "test", "train", "unused", "test"],
+        }
+    )
     assert preselect(index, None, seed=0)["id"].tolist() == ["v0", "v3"]  # the default: train only
     assert preselect(index, None, seed=0, splits=["train", "unused"])["id"].tolist() == ["v0", "v1", "v3", "v4"]
 
 
 def test_one_best_segment_per_video_and_the_threshold_tau():
-    scores = pd.DataFrame({"id": ["v0", "v0", "v0", "v1", "v2", "v2"], "track": [0, 1, 2, 0, 0, 1], "label": 0,
-                           "frames": [10, 11, 12, 13, 14, 15], "top_probability": [0.5, 0.9, 0.7, 0.6, 0.3, 0.2]})
+    scores = pd.DataFrame(
+        {
+            "id": ["v0", "v0", "v0", "v1", "v2", "v2"],
+            "track": [0, 1, 2, 0, 0, 1],
+            "label": 0,
+            "frames": [10, 11, 12, 13, 14, 15],
+            "top_probability": [0.5, 0.9, 0.7, 0.6, 0.3, 0.2],
+        }
+    )
     scores["realism"] = np.log(scores["top_probability"])
     rng = np.random.default_rng(0)
     chosen, repeated = select_crops(scores, 0, ipc=1, grid=1, top_k=3, score="top_probability", rng=rng)
@@ -178,7 +219,11 @@ def test_one_best_segment_per_video_and_the_threshold_tau():
     best3, _ = select_crops(scores, 0, ipc=3, grid=1, top_k=3, score="top_probability", rng=rng)
     assert sorted(zip(best3["id"], best3["track"])) == [("v0", 1), ("v1", 0), ("v2", 0)]
     every, _ = select_crops(scores, 0, ipc=3, grid=1, top_k=3, score="top_probability", rng=rng, per_video="all")
-    assert sorted(zip(every["id"], every["track"])) == [("v0", 1), ("v0", 2), ("v1", 0)]  # the reference keeps all tracks
+    assert sorted(zip(every["id"], every["track"])) == [
+        ("v0", 1),
+        ("v0", 2),
+        ("v1", 0),
+    ]  # the reference keeps all tracks
     kept, short = select_crops(scores, 0, ipc=3, grid=1, top_k=3, score="top_probability", rng=rng, tau=0.55)
     assert set(kept["id"]) == {"v0", "v1"} and short == 1  # v2's best (0.3) is below tau
     with pytest.raises(ValueError, match="tau"):
@@ -198,15 +243,25 @@ def test_a_region_soft_label_is_the_teacher_output_on_that_crop(tmp_path, monkey
     spec = ClipSpec(frames=4, stride=1, sampling="stride", resize=None, crop=8, max_stored=4)
     train = type("Store", (), {"spec": spec, "num_classes": 2})()
     keys = [(f"v{c}{i}", 0) for c in range(2) for i in range(4)]
-    scores = pd.DataFrame({"id": [k[0] for k in keys], "track": 0, "label": [0] * 4 + [1] * 4, "frames": 4,
-                           "top_probability": np.linspace(0.9, 0.5, 8), "realism": -1.0})
+    scores = pd.DataFrame(
+        {
+            "id": [k[0] for k in keys],
+            "track": 0,
+            "label": [0] * 4 + [1] * 4,
+            "frames": 4,
+            "top_probability": np.linspace(0.9, 0.5, 8),
+            "realism": -1.0,
+        }
+    )
     write_parquet(scores, tmp_path / "scores.parquet", metadata={"grid": 2})
     pd.DataFrame({"id": scores["id"], "path": "unused"}).to_parquet(tmp_path / "index.parquet")
     scores[["id", "track"]].to_parquet(tmp_path / "tracks.parquet")
     brightness = {k: 20 * (i + 1) for i, k in enumerate(keys)}  # every crop a different flat grey
 
     def crops_of(paths, tracks, spec, size, threads=1):
-        return {k: np.full((4, size[1], size[0], 3), brightness[k], np.uint8) for k in zip(tracks["id"], tracks["track"])}
+        return {
+            k: np.full((4, size[1], size[0], 3), brightness[k], np.uint8) for k in zip(tracks["id"], tracks["track"])
+        }
 
     def teacher(net, regions, spec, device, standardize, temperature=1.0):  # a "teacher" that reads the crop's grey
         grey = torch.tensor([float(r.mean()) for r in regions])
@@ -216,10 +271,20 @@ def test_a_region_soft_label_is_the_teacher_output_on_that_crop(tmp_path, monkey
     monkeypatch.setattr(od, "teacher_probabilities", teacher)
     monkeypatch.setattr(od, "teacher_standardizes", lambda path: True)
     monkeypatch.setattr(DistillContext, "teacher_network", lambda self: None)
-    ctx = DistillContext(train, ipc=1, seed=0, device=torch.device("cpu"), params={"method": "optdistill", "top_k": 4},
-                         student={}, teacher=tmp_path / "t", artifacts={
-                             "scores": tmp_path / "scores.parquet", "index": tmp_path / "index.parquet",
-                             "tracks": tmp_path / "tracks.parquet"})
+    ctx = DistillContext(
+        train,
+        ipc=1,
+        seed=0,
+        device=torch.device("cpu"),
+        params={"method": "optdistill", "top_k": 4},
+        student={},
+        teacher=tmp_path / "t",
+        artifacts={
+            "scores": tmp_path / "scores.parquet",
+            "index": tmp_path / "index.parquet",
+            "tracks": tmp_path / "tracks.parquet",
+        },
+    )
 
     def regions_and_labels():
         s = od.optdistill(ctx)
@@ -240,16 +305,28 @@ def test_a_region_soft_label_is_the_teacher_output_on_that_crop(tmp_path, monkey
 
 
 def scores_table(lengths, score):
-    return pd.DataFrame({"id": [f"v{i}" for i in range(len(lengths))], "track": 0, "label": 0, "frames": lengths,
-                         "top_probability": score, "realism": np.log(score)})
+    return pd.DataFrame(
+        {
+            "id": [f"v{i}" for i in range(len(lengths))],
+            "track": 0,
+            "label": 0,
+            "frames": lengths,
+            "top_probability": score,
+            "realism": np.log(score),
+        }
+    )
 
 
 def test_select_crops_keeps_top_k_and_groups_by_length():
     scores = scores_table([9, 5, 30, 7, 12, 6], [0.9, 0.8, 0.7, 0.6, 0.5, 0.1])
-    chosen, repeated = select_crops(scores, 0, ipc=1, grid=2, top_k=5, score="top_probability", rng=np.random.default_rng(0))
+    chosen, repeated = select_crops(
+        scores, 0, ipc=1, grid=2, top_k=5, score="top_probability", rng=np.random.default_rng(0)
+    )
     assert repeated == 0 and len(chosen) == 4 and "v5" not in set(chosen["id"])  # the worst is never in the top 5
     assert chosen["frames"].is_monotonic_increasing
-    chosen, repeated = select_crops(scores.head(2), 0, ipc=1, grid=2, top_k=5, score="realism", rng=np.random.default_rng(0))
+    chosen, repeated = select_crops(
+        scores.head(2), 0, ipc=1, grid=2, top_k=5, score="realism", rng=np.random.default_rng(0)
+    )
     assert repeated == 2 and len(chosen) == 4 and set(chosen["id"]) == {"v0", "v1"}
     with pytest.raises(ValueError, match="class 3"):
         select_crops(scores, 3, 1, 2, 5, "top_probability", np.random.default_rng(0))
@@ -269,7 +346,9 @@ def test_mosaic_regions_expand_to_their_tiles_scaled_up():
     mosaic = tile(regions, 2, 32)
     assert mosaic.shape == (4, 32, 32, 3) and mosaic[0, 0, 16, 0] == 80 and mosaic[0, 16, 0, 0] == 120
     labels = torch.eye(4)
-    s = SyntheticSet({"mosaics": torch.from_numpy(mosaic[None])}, labels, 4, 4, "mosaic_regions", {"grid": 2, "region": [16, 16]})
+    s = SyntheticSet(
+        {"mosaics": torch.from_numpy(mosaic[None])}, labels, 4, 4, "mosaic_regions", {"grid": 2, "region": [16, 16]}
+    )
     videos = s.videos([0, 1, 2, 3])
     assert len(s) == 4 and videos.shape == (4, 4, 3, 32, 32)
     means = videos.mean(dim=(1, 3, 4))[:, 0]
@@ -291,7 +370,9 @@ def test_scores_rank_by_confidence_and_by_the_true_label():
     green = np.zeros((3, 16, 16, 3), np.uint8)
     green[..., 1] = 255
     crops = {("r", 0): red, ("g", 0): green}
-    scores = score_crops(crops, {"r": 0, "g": 0}, ColourTeacher(), SPEC, torch.device("cpu"), standardize_inputs=False).set_index("id")
+    scores = score_crops(
+        crops, {"r": 0, "g": 0}, ColourTeacher(), SPEC, torch.device("cpu"), standardize_inputs=False
+    ).set_index("id")
     assert scores.loc["r", "top_label"] == 0 and scores.loc["g", "top_label"] == 1
     assert scores.loc["r", "realism"] > scores.loc["g", "realism"]  # both are "class 0": only the red one looks it
     assert scores.loc["g", "frames"] == 3 and scores.loc["g", "top_probability"] > 0.5
@@ -310,8 +391,13 @@ def test_yolo_dataset_labels_are_the_ground_truth_boxes(tmp_path):
     for split in ("train", "test"):
         write_avi(tmp_path / f"{split}.avi", frames)
         rows.append({"id": split, "path": str(tmp_path / f"{split}.avi"), "split": split, "error": ""})
-    boxes = pd.DataFrame([{"id": v, "frame": t, "x1": b[0], "y1": b[1], "x2": b[2], "y2": b[3], "visible": True}
-                          for v in ("train", "test") for t, b in enumerate(truth)])
+    boxes = pd.DataFrame(
+        [
+            {"id": v, "frame": t, "x1": b[0], "y1": b[1], "x2": b[2], "y2": b[3], "visible": True}
+            for v in ("train", "test")
+            for t, b in enumerate(truth)
+        ]
+    )
     data = write_yolo_dataset(pd.DataFrame(rows), boxes, tmp_path / "yolo", {"train": 3, "val": 2}, seed=0)
     labels = sorted((tmp_path / "yolo/labels/train").glob("*.txt"))
     assert len(labels) == 3 and len(list((tmp_path / "yolo/images/val").glob("*.png"))) == 2
@@ -319,7 +405,11 @@ def test_yolo_dataset_labels_are_the_ground_truth_boxes(tmp_path):
         t = int(path.stem.split("_")[-1])
         cls, cx, cy, w, h = map(float, path.read_text().split())
         x1, y1, x2, y2 = truth[t]
-        assert cls == 0 and cx == pytest.approx((x1 + x2) / 2 / 64, abs=1e-5) and h == pytest.approx((y2 - y1) / 48, abs=1e-5)
+        assert (
+            cls == 0
+            and cx == pytest.approx((x1 + x2) / 2 / 64, abs=1e-5)
+            and h == pytest.approx((y2 - y1) / 48, abs=1e-5)
+        )
     assert "names:\n  0: actor" in data.read_text()
 
 

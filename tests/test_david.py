@@ -6,18 +6,36 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from helpers import david_ctx
+
 from vidstill.methods import david as david_module
 from vidstill.methods import get_method
-from vidstill.methods.david import (QAgents, default_resolutions, early_iterations, greedy, partition, partitioned_set,
-                                    q_update, segment_centres, teacher_reward)
+from vidstill.methods.david import (
+    QAgents,
+    default_resolutions,
+    early_iterations,
+    greedy,
+    partition,
+    partitioned_set,
+    q_update,
+    segment_centres,
+    teacher_reward,
+)
 from vidstill.report.david import resolution_summary, resolution_table, search_cost_table
 from vidstill.synthetic_set import SyntheticSet, resize_time
 
 
-@pytest.mark.parametrize("frames,resolution,centres", [(8, 1, [4]), (8, 2, [2, 6]), (8, 4, [1, 3, 5, 7]), (8, 8, list(range(8))),
-                                                       (16, 4, [2, 6, 10, 14]), (6, 4, [0, 2, 3, 5])])
+@pytest.mark.parametrize(
+    "frames,resolution,centres",
+    [
+        (8, 1, [4]),
+        (8, 2, [2, 6]),
+        (8, 4, [1, 3, 5, 7]),
+        (8, 8, list(range(8))),
+        (16, 4, [2, 6, 10, 14]),
+        (6, 4, [0, 2, 3, 5]),
+    ],
+)
 def test_partition_round_trip_shapes(frames, resolution, centres):
     videos = torch.randn(3, frames, 3, 5, 5)
     kept = partition(videos, resolution)
@@ -94,7 +112,9 @@ def test_default_learner_on_a_hand_computed_episode():
     assert agents.q.shape == (1, 1, 3)
     agents.update(np.array([2]), np.array([0.4]))  # n = 1, α = 1: Q2 = 0.4 + 0.5 * max(0, 0, 0) = 0.4
     agents.update(np.array([0]), np.array([0.2]))  # n = 1: Q0 = 0.2 + 0.5 * 0.4 = 0.4
-    change = agents.update(np.array([2]), np.array([0.6]))  # n = 2, α = 1/2: Q2 = 0.4 + 0.5 * (0.6 + 0.5 * 0.4 - 0.4) = 0.6
+    change = agents.update(
+        np.array([2]), np.array([0.6])
+    )  # n = 2, α = 1/2: Q2 = 0.4 + 0.5 * (0.6 + 0.5 * 0.4 - 0.4) = 0.6
     np.testing.assert_allclose(agents.q[0, 0], [0.4, 0.0, 0.6])
     assert change[0] == pytest.approx(0.2) and agents.visits[0, 0].tolist() == [1, 0, 2]
     agents.update(np.array([1]), np.array([0.0]))  # n = 1: Q1 = 0 + 0.5 * 0.6 = 0.3
@@ -109,9 +129,13 @@ def test_default_learner_on_a_hand_computed_episode():
         QAgents.start(1, 3, 0.1, 0.5, 0.2, states="last")
 
 
-PLANTED = np.array([[0.50, 0.52, 0.70, 0.60],   # class 0: resolution 4 is best
-                    [0.90, 0.60, 0.55, 0.50],   # class 1: resolution 1
-                    [0.40, 0.45, 0.47, 0.49]])  # class 2: resolution 8, by a small margin
+PLANTED = np.array(
+    [
+        [0.50, 0.52, 0.70, 0.60],  # class 0: resolution 4 is best
+        [0.90, 0.60, 0.55, 0.50],  # class 1: resolution 1
+        [0.40, 0.45, 0.47, 0.49],
+    ]
+)  # class 2: resolution 8, by a small margin
 
 
 def replay(agents: QAgents, steps: int, rng: np.random.Generator, noise: float = 0.005) -> np.ndarray:
@@ -124,15 +148,19 @@ def replay(agents: QAgents, steps: int, rng: np.random.Generator, noise: float =
 
 def test_default_learner_finds_the_planted_best_resolution_on_a_replay_reward():
     """On noisy rewards with a planted best action per class, the default learner's 24 steps at p = 0.2 find every
-    class's best in almost every run, and its Q settles (the paper's literal learner does not: benchmarks/david_policy.py)."""
+    class's best in almost every run, and its Q settles (the paper's literal learner does not:
+    benchmarks/david_policy.py)."""
     hits = []
     for seed in range(40):
         agents = QAgents.start(3, 4, alpha=0.1, gamma=0.0, exploit=0.2, states="shared", schedule="visits")
         hits.append(replay(agents, 24, np.random.default_rng(seed)) == PLANTED.argmax(1))
         assert agents.q[:, 0].argmax(1).tolist() == PLANTED.argmax(1).tolist() or not hits[-1].all()
     assert np.mean(hits) >= 0.95
-    literal = [replay(QAgents.start(3, 4, 0.1, 0.5, 0.2, "resolution", "constant"), 24, np.random.default_rng(s))
-               == PLANTED.argmax(1) for s in range(40)]
+    literal = [
+        replay(QAgents.start(3, 4, 0.1, 0.5, 0.2, "resolution", "constant"), 24, np.random.default_rng(s))
+        == PLANTED.argmax(1)
+        for s in range(40)
+    ]
     assert np.mean(literal) < np.mean(hits) - 0.2  # the reason the default is not the literal learner
 
 
@@ -160,8 +188,15 @@ def test_early_iterations_round_beta_n():
         early_iterations(0.0, 100)
 
 
-@pytest.mark.parametrize("search,beta,expected", [("rl_early", 0.25, [1, 1, 1, 4]), ("rl_early", 0.5, [2, 2, 2, 4]),
-                                                  ("rl", 0.25, [4, 4, 4, 4]), ("grid", 0.25, [4, 4])])
+@pytest.mark.parametrize(
+    "search,beta,expected",
+    [
+        ("rl_early", 0.25, [1, 1, 1, 4]),
+        ("rl_early", 0.5, [2, 2, 2, 4]),
+        ("rl", 0.25, [4, 4, 4, 4]),
+        ("grid", 0.25, [4, 4]),
+    ],
+)
 def test_search_runs_dm_for_beta_n_iterations_per_action(store, teacher, monkeypatch, search, beta, expected):
     calls = []
     real = david_module.match_embeddings
@@ -183,7 +218,11 @@ def test_david_end_to_end_records_its_policy(store, teacher):
     res = s.meta["resolution_per_class"]
     assert len(res) == 3 and set(res) <= {1, 2, 4, 8}
     assert s.tensors["item_frames"].tolist() == [r for r in res for _ in range(2)]
-    assert np.array(s.meta["q_table"]).shape == (3, 1, 4) and s.meta["classes"] == ["c0", "c1", "c2"]  # one shared state
+    assert np.array(s.meta["q_table"]).shape == (3, 1, 4) and s.meta["classes"] == [
+        "c0",
+        "c1",
+        "c2",
+    ]  # one shared state
     assert s.videos([0, 5]).shape == (2, 8, 3, 48, 48)
     rewards = [h["reward"] for h in s.meta["reward_history"]]
     assert all(0 < r <= 1 for r in rewards)
@@ -197,7 +236,9 @@ def planted_rewards(monkeypatch, table: dict[int, list[float]], noise: float = 0
     rng = np.random.default_rng(123)
 
     def reward(ctx, teacher, videos, real_means):
-        return np.array([table[videos[c].shape[1]][c] for c in sorted(videos)]) + noise * rng.standard_normal(len(videos))
+        return np.array([table[videos[c].shape[1]][c] for c in sorted(videos)]) + noise * rng.standard_normal(
+            len(videos)
+        )
 
     monkeypatch.setattr(david_module, "rewards_of", reward)
 
@@ -218,7 +259,8 @@ def test_grid_search_keeps_the_best_resolution(store, teacher, monkeypatch, adap
 
 def test_rl_early_search_finds_the_planted_best_resolution(store, teacher, monkeypatch):
     planted_rewards(monkeypatch, PLANTED_BY_RES, noise=0.01)
-    # exploring only (p = 0): 24 steps try each of the 4 resolutions of every class (a miss has probability 3 x 4 x 0.75^24)
+    # exploring only (p = 0): 24 steps try each of the 4 resolutions of every class (a miss has probability
+    # 3 x 4 x 0.75^24)
     s = get_method("david").fn(david_ctx(store, teacher, rl_steps=24, iterations=1, exploit=0.0, gamma=0.0))
     assert s.meta["resolution_per_class"] == [2, 1, 8]
     history = pd.DataFrame(s.meta["reward_history"])
@@ -242,7 +284,9 @@ def test_repeated_frames_step_by_the_mean_of_their_copies_gradients(store, teach
         david_module.distil_partitioned(c, init, labels, np.array([1, 4, 8]), 1, 0)
     assert seen["mean"] == pytest.approx([1.0, 4.0, 8.0]) and seen["sum"] == pytest.approx([8.0, 8.0, 8.0])
     with pytest.raises(ValueError, match="repeats"):
-        david_module.distil_partitioned(david_ctx(store, teacher, repeats="max"), init, labels, np.array([1, 4, 8]), 1, 0)
+        david_module.distil_partitioned(
+            david_ctx(store, teacher, repeats="max"), init, labels, np.array([1, 4, 8]), 1, 0
+        )
 
 
 def test_one_resolution_for_all_classes(store, teacher):
@@ -253,8 +297,15 @@ def test_one_resolution_for_all_classes(store, teacher):
 
 def test_reports():
     meta = dict(dataset="d", ipc=1, seed=0, frames=8, classes=["A", "B", "C"], resolution_per_class=[1, 8, 4])
-    delta = pd.DataFrame({"class": ["C", "B", "A"], "delta": [0.2, 0.5, 0.0], "delta_std": [0.0] * 3, "group": [1, 1, 0],
-                          "rank": [2, 1, 3]})
+    delta = pd.DataFrame(
+        {
+            "class": ["C", "B", "A"],
+            "delta": [0.2, 0.5, 0.0],
+            "delta_std": [0.0] * 3,
+            "group": [1, 1, 0],
+            "rank": [2, 1, 3],
+        }
+    )
     table = resolution_table([meta], delta, {"A": "appearance", "B": "motion"})
     assert table["resolution"].tolist() == [1, 8, 4] and table["delta"].tolist() == [0.0, 0.5, 0.2]
     assert table["kind"].tolist() == ["appearance", "motion", ""]
@@ -265,14 +316,35 @@ def test_reports():
         resolution_table([{**meta, "classes": ["A", "B", "Z"]}], delta, {})
 
     def cost(instance, seconds, res):
-        return dict(dataset="d", ipc=1, seed=0, instance=instance, search_dm_iterations=10, synthesis_dm_iterations=5,
-                    search_seconds=seconds, wall_time=seconds + 1, resolution_per_class=res)
+        return dict(
+            dataset="d",
+            ipc=1,
+            seed=0,
+            instance=instance,
+            search_dm_iterations=10,
+            synthesis_dm_iterations=5,
+            search_seconds=seconds,
+            wall_time=seconds + 1,
+            resolution_per_class=res,
+        )
 
-    published = pd.DataFrame({"paper": ["DAViD"] * 2, "table": [3, 3], "dataset": ["HMDB51"] * 2, "ipc": [1, 1],
-                              "method": ["Grid Search", "RL Search w. Early Stage DD"], "metric": ["gpu_hours"] * 2,
-                              "mean": [96.0, 0.9], "std": [np.nan] * 2})
-    t = search_cost_table([cost("e", 1.0, [1, 8]), cost("g", 10.0, [1, 4]), cost("r", 5.0, [1, 4])],
-                          {"grid": "g", "rl": "r", "rl_early": "e"}, published)
+    published = pd.DataFrame(
+        {
+            "paper": ["DAViD"] * 2,
+            "table": [3, 3],
+            "dataset": ["HMDB51"] * 2,
+            "ipc": [1, 1],
+            "method": ["Grid Search", "RL Search w. Early Stage DD"],
+            "metric": ["gpu_hours"] * 2,
+            "mean": [96.0, 0.9],
+            "std": [np.nan] * 2,
+        }
+    )
+    t = search_cost_table(
+        [cost("e", 1.0, [1, 8]), cost("g", 10.0, [1, 4]), cost("r", 5.0, [1, 4])],
+        {"grid": "g", "rl": "r", "rl_early": "e"},
+        published,
+    )
     assert t["search"].tolist() == ["grid", "rl", "rl_early"]
     assert t["search_to_grid"].tolist() == pytest.approx([1.0, 0.5, 0.1])
     assert t["total_to_grid"].tolist() == pytest.approx([1.0, 6 / 11, 2 / 11])

@@ -6,8 +6,8 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-
 from helpers import assert_siamese, ctx, record_draws
+
 from vidstill.data.clips import ClipStore, normalize
 from vidstill.methods import get_method
 from vidstill.methods.context import DistillContext
@@ -53,13 +53,24 @@ def test_distance_through_a_network(store):
 
 def test_loop_defaults_by_ipc():
     assert [default_loops(i) for i in (1, 2, 10, 11, 20, 30, 40, 50, 100)] == [
-        (1, 1), (10, 50), (10, 50), (20, 25), (20, 25), (30, 20), (40, 15), (50, 10), (50, 10)]
+        (1, 1),
+        (10, 50),
+        (10, 50),
+        (20, 25),
+        (20, 25),
+        (30, 20),
+        (40, 15),
+        (50, 10),
+        (50, 10),
+    ]
     with pytest.raises(ValueError):
         default_loops(0)
 
 
 def test_dc_runs_outer_and_inner_loops(store):
-    s = get_method("dc").fn(ctx(store, "dc", ipc=2, iterations=2, outer_loop=2, inner_loop=2, batch_real=2, batch_train=4))
+    s = get_method("dc").fn(
+        ctx(store, "dc", ipc=2, iterations=2, outer_loop=2, inner_loop=2, batch_real=2, batch_train=4)
+    )
     assert s.tensors["videos"].shape == (6, 8, 3, 48, 48) and s.labels.tolist() == [0, 0, 1, 1, 2, 2]
     assert s.meta["method"] == "dc" and (s.meta["outer_loop"], s.meta["inner_loop"]) == (2, 2)
     assert len(s.meta["loss_curve"]) == 2 and np.isfinite(s.meta["loss_curve"]).all()
@@ -102,9 +113,16 @@ def test_inner_loop_trains_the_network_on_each_synthetic_video_with_its_own_labe
 def test_distillation_lowers_the_gradient_match_on_unseen_networks(store):
     """From noise, 50 iterations must lower the gradient distance measured on 5 networks and real batches the
     distillation never drew (measured: 701 -> 572; 0.80-0.83 of it for seeds 0-3), and the loss curve must go down."""
+
     def dc_ctx(iterations):
-        return DistillContext(store, 1, 0, torch.device("cpu"), {"method": "dc", "iterations": iterations, "lr": 30.0,
-                              "batch_real": 4, "init": "noise"}, {"arch": "convnet3d", "widths": [16, 32, 32]})
+        return DistillContext(
+            store,
+            1,
+            0,
+            torch.device("cpu"),
+            {"method": "dc", "iterations": iterations, "lr": 30.0, "batch_real": 4, "init": "noise"},
+            {"arch": "convnet3d", "widths": [16, 32, 32]},
+        )
 
     c = dc_ctx(50)
     s = get_method("dc").fn(c)
@@ -130,8 +148,9 @@ def test_static_dc_stores_one_frame_initialised_from_a_real_frame(store):
     x = s.videos([0])
     assert x.shape == (1, 8, 3, 48, 48) and all(torch.equal(x[0, t], x[0, 0]) for t in range(8))
     for item, label in enumerate(s.labels.tolist()):
-        frames = torch.cat([normalize(torch.from_numpy(np.array(store.video(i)))[None])[0]
-                            for i in store.indices_of_class(label)])
+        frames = torch.cat(
+            [normalize(torch.from_numpy(np.array(store.video(i)))[None])[0] for i in store.indices_of_class(label)]
+        )
         frames = torch.cat([frames, frames.flip(-1)])
         assert (frames == s.tensors["videos"][item, 0]).flatten(1).all(1).any()
 
@@ -145,7 +164,11 @@ def test_static_dc_distils(store):
 
 def test_reproducible_and_seed_dependent(store):
     def run(seed=0, **kw):
-        return get_method("dc").fn(ctx(store, "dc", ipc=1, seed=seed, iterations=2, batch_real=2, lr=10.0, **kw)).tensors["videos"]
+        return (
+            get_method("dc")
+            .fn(ctx(store, "dc", ipc=1, seed=seed, iterations=2, batch_real=2, lr=10.0, **kw))
+            .tensors["videos"]
+        )
 
     a = run()
     assert torch.equal(a, run()) and not torch.equal(a, run(seed=1))
@@ -153,8 +176,24 @@ def test_reproducible_and_seed_dependent(store):
 
 def test_dsa_changes_the_result_and_stays_reproducible(store):
     def run(**kw):
-        return get_method("dc").fn(ctx(store, "dc", ipc=2, iterations=2, outer_loop=2, inner_loop=1, batch_real=2,
-                                       lr=10.0, dsa_mode="multiple", **kw)).tensors["videos"]
+        return (
+            get_method("dc")
+            .fn(
+                ctx(
+                    store,
+                    "dc",
+                    ipc=2,
+                    iterations=2,
+                    outer_loop=2,
+                    inner_loop=1,
+                    batch_real=2,
+                    lr=10.0,
+                    dsa_mode="multiple",
+                    **kw,
+                )
+            )
+            .tensors["videos"]
+        )
 
     plain, dsa = run(), run(dsa=True)
     assert not torch.equal(plain, dsa) and torch.equal(dsa, run(dsa=True))
@@ -166,7 +205,9 @@ def test_siamese_dsa_gives_real_and_synthetic_clips_of_a_class_the_same_draw(sto
     from vidstill.methods import dc
 
     calls, probe = record_draws(monkeypatch, dc)
-    get_method("dc").fn(ctx(store, "dc", ipc=2, iterations=2, outer_loop=2, inner_loop=1, batch_real=2, lr=10.0, dsa=True))
+    get_method("dc").fn(
+        ctx(store, "dc", ipc=2, iterations=2, outer_loop=2, inner_loop=1, batch_real=2, lr=10.0, dsa=True)
+    )
     assert_siamese(calls, probe, pairs=2 * 2 * 3)  # iterations x outer steps x classes
 
 
@@ -211,10 +252,13 @@ def test_static_dc_on_the_image_network_matches_image_gradients(store, monkeypat
 
     monkeypatch.setattr(dc_module, "class_gradients", spy)
     start = get_method("static_dc").fn(ctx(store, "static_dc", ipc=1, iterations=0))
-    s = get_method("static_dc").fn(ctx(store, "static_dc", ipc=1, iterations=1, batch_real=2, lr=10.0, network="image",
-                                       image_widths=[4, 8]))
+    s = get_method("static_dc").fn(
+        ctx(store, "static_dc", ipc=1, iterations=1, batch_real=2, lr=10.0, network="image", image_widths=[4, 8])
+    )
     assert set(seen) == {ConvNet2D} and s.meta["network"] == "image"
-    assert s.tensors["videos"].shape == (3, 1, 3, 48, 48) and not torch.allclose(s.tensors["videos"], start.tensors["videos"])
+    assert s.tensors["videos"].shape == (3, 1, 3, 48, 48) and not torch.allclose(
+        s.tensors["videos"], start.tensors["videos"]
+    )
     seen.clear()
     get_method("static_dc").fn(ctx(store, "static_dc", ipc=1, iterations=1, batch_real=2))
     assert set(seen) == {ConvNet3D}

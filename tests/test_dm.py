@@ -4,8 +4,8 @@ reference, and distillation lowers the match on networks it never saw."""
 import numpy as np
 import pytest
 import torch
-
 from helpers import assert_siamese, ctx, record_draws
+
 from vidstill.methods import get_method
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import dm_loss, embedding_match_loss, real_batch
@@ -24,8 +24,10 @@ def test_batched_equals_per_class_loop():
     loop = sum(((real[real_labels == c].mean(0) - syn[syn_labels == c].mean(0)) ** 2).sum() for c in range(4))
     assert torch.allclose(embedding_match_loss(real, real_labels, syn, syn_labels, 4), loop)
     # a class absent from one side contributes nothing (it has no mean to match)
-    assert torch.allclose(embedding_match_loss(real, real_labels, syn[:1], syn_labels[:1], 4),
-                          ((real[real_labels == 0].mean(0) - syn[0]) ** 2).sum())
+    assert torch.allclose(
+        embedding_match_loss(real, real_labels, syn[:1], syn_labels[:1], 4),
+        ((real[real_labels == 0].mean(0) - syn[0]) ** 2).sum(),
+    )
 
 
 def test_dm_loss_batched_equals_the_per_class_loop_on_a_network():
@@ -37,17 +39,24 @@ def test_dm_loss_batched_equals_the_per_class_loop_on_a_network():
     rl, sl = torch.tensor([0, 0, 1, 1, 2, 2]), torch.tensor([0, 1, 2])
     a, b = dm_loss(net, real, rl, syn, sl, 3), dm_loss(net, real, rl, syn, sl, 3, per_class=True)
     assert torch.allclose(a, b, rtol=1e-5)
-    ga, = torch.autograd.grad(a, syn)
-    gb, = torch.autograd.grad(b, syn)
+    (ga,) = torch.autograd.grad(a, syn)
+    (gb,) = torch.autograd.grad(b, syn)
     assert torch.allclose(ga, gb, rtol=1e-4, atol=1e-7)
 
 
 def test_distillation_lowers_the_match_on_unseen_networks(store):
     """From noise (real-clip init already matches this toy data's class means), 100 iterations must lower the match
     measured on 5 networks and real batches the distillation never drew (measured: 2.69 -> 1.73)."""
+
     def dm_ctx(iterations):
-        return DistillContext(store, 1, 0, torch.device("cpu"), {"method": "dm", "iterations": iterations, "lr": 100.0,
-                              "batch_real": 4, "init": "noise"}, {"arch": "convnet3d", "widths": [16, 32, 32]})
+        return DistillContext(
+            store,
+            1,
+            0,
+            torch.device("cpu"),
+            {"method": "dm", "iterations": iterations, "lr": 100.0, "batch_real": 4, "init": "noise"},
+            {"arch": "convnet3d", "widths": [16, 32, 32]},
+        )
 
     c = dm_ctx(100)
     s = get_method("dm").fn(c)
@@ -85,7 +94,9 @@ def test_siamese_dsa_gives_real_and_synthetic_clips_of_a_class_the_same_draw(sto
     assert_siamese(calls, probe, pairs=3)
     b = get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=3, lr=10.0, batch_real=2, dsa=True))
     plain = get_method("dm").fn(ctx(store, "dm", ipc=1, iterations=3, lr=10.0, batch_real=2))
-    assert torch.equal(a.tensors["videos"], b.tensors["videos"]) and not torch.equal(a.tensors["videos"], plain.tensors["videos"])
+    assert torch.equal(a.tensors["videos"], b.tensors["videos"]) and not torch.equal(
+        a.tensors["videos"], plain.tensors["videos"]
+    )
     assert a.meta["dsa_strategy"] and plain.meta["dsa_strategy"] is None
 
 

@@ -21,8 +21,21 @@ def test_store(tmp_path_factory):
         for t in range(12):
             w.write(np.full((48, 64, 3), 40 + 150 * (i % 2), np.uint8))
         w.release()
-        rows.append(dict(id=f"v{i}", path=str(path), **{"class": f"c{i % 2}"}, label=i % 2, split="test",
-                         group=f"g{i}", frames=12, fps=25.0, width=64, height=48, error=""))
+        rows.append(
+            dict(
+                id=f"v{i}",
+                path=str(path),
+                **{"class": f"c{i % 2}"},
+                label=i % 2,
+                split="test",
+                group=f"g{i}",
+                frames=12,
+                fps=25.0,
+                width=64,
+                height=48,
+                error="",
+            )
+        )
     spec = ClipSpec(frames=8, stride=1, sampling="stride", resize=None, crop=48, max_stored=12)
     extract_clips(pd.DataFrame(rows), ["test"], spec, tmp / "t.npy", tmp / "t.parquet", progress=False)
     return ClipStore.open(tmp / "t.parquet")
@@ -47,7 +60,9 @@ def test_rows_per_run_and_architecture(test_store):
 def test_students_learn_the_sets_labels_and_are_scored_against_the_true_ones(test_store):
     """The test clips themselves as the set (class 0 dark, class 1 bright): students trained on their labels get every
     test clip right, per class too; trained on swapped labels, none."""
-    videos = torch.from_numpy(np.stack([np.ascontiguousarray(test_store.clip_uint8(i)) for i in range(len(test_store))]))
+    videos = torch.from_numpy(
+        np.stack([np.ascontiguousarray(test_store.clip_uint8(i)) for i in range(len(test_store))])
+    )
     protocol = {**PROTOCOL, "epochs": 15, "lr": 0.05, "test_passes": 1}
     right = SyntheticSet({"videos": videos}, test_store.labels.clone(), 2, 8)
     runs = evaluate_student(right, test_store, protocol, STUDENT, 0, torch.device("cpu"))

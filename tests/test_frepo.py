@@ -4,9 +4,9 @@ models after their budget of online steps, and distillation lowers the regressio
 import numpy as np
 import pytest
 import torch
+from helpers import ctx
 from torch import nn
 
-from helpers import ctx
 from vidstill.methods import get_method
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import init_from_real, real_batch
@@ -65,16 +65,23 @@ def test_pool_staggers_and_resets():
 
 
 def frepo_ctx(store, **params):
-    return DistillContext(store, 1, 0, torch.device("cpu"), {"method": "frepo", "batch_real": 4, **params},
-                          {"arch": "convnet3d", "widths": [16, 32, 32]})
+    return DistillContext(
+        store,
+        1,
+        0,
+        torch.device("cpu"),
+        {"method": "frepo", "batch_real": 4, **params},
+        {"arch": "convnet3d", "widths": [16, 32, 32]},
+    )
 
 
 @pytest.mark.parametrize("learn", [True, False])
 def test_shapes_and_labels(store, learn):
     start = get_method("frepo").fn(ctx(store, "frepo", iterations=0))
     assert torch.equal(start.labels, centred_one_hot(torch.tensor([0, 0, 1, 1, 2, 2]), 3))
-    s = get_method("frepo").fn(ctx(store, "frepo", iterations=3, lr=1e-2, label_lr=1e-2, batch_real=2, num_models=2,
-                                   learn_labels=learn))
+    s = get_method("frepo").fn(
+        ctx(store, "frepo", iterations=3, lr=1e-2, label_lr=1e-2, batch_real=2, num_models=2, learn_labels=learn)
+    )
     assert s.tensors["videos"].shape == (6, 8, 3, 48, 48) and s.tensors["videos"].dtype == torch.float32
     assert s.labels.shape == (6, 3) and s.labels.dtype == torch.float32 and s.label_loss == "mse"
     assert s.meta["method"] == "frepo" and len(s.meta["loss_curve"]) == 3
@@ -109,8 +116,10 @@ def test_bad_init(store):
 
 def test_reproducible(store):
     def run():
-        return get_method("frepo").fn(ctx(store, "frepo", ipc=1, iterations=4, lr=1e-2, batch_real=2, num_models=2,
-                                          max_online_steps=1))
+        return get_method("frepo").fn(
+            ctx(store, "frepo", ipc=1, iterations=4, lr=1e-2, batch_real=2, num_models=2, max_online_steps=1)
+        )
+
     a, b = run(), run()
     assert torch.equal(a.tensors["videos"], b.tensors["videos"]) and torch.equal(a.labels, b.labels)
     assert a.meta["loss_curve"] == b.meta["loss_curve"]

@@ -7,14 +7,14 @@ import re
 
 import pytest
 import torch
-
 from code_closure import LIBRARY, SCRIPTS, python_imports, rule_blocks, rule_scripts
 from conftest import REPO
+
 from vidstill import memory, runtime
 from vidstill.data.clips import normalize
+from vidstill.gpus import planning_device, visible_gpus
 from vidstill.methods.dm import class_means
 from vidstill.models import ConvNet3D, build_model, embed_chunked
-from vidstill.gpus import planning_device, visible_gpus
 
 # Library modules that build or run a network.
 NETWORK_MODULES = {"models.py", "train.py", "crops/detector.py"}
@@ -23,20 +23,35 @@ NETWORK_MODULES = {"models.py", "train.py", "crops/detector.py"}
 def uses_a_device(script: str) -> bool:
     """The script's code (not its strings) handles a torch device: it places a network or a batch somewhere."""
     tree = ast.parse((SCRIPTS / script).read_text())
-    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
+        n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+    }
     return "device" in names
 
 
 def network_rules() -> dict[str, str]:
     """Rules whose script imports network code and hands it a device: every one of them can run on the GPU."""
-    return {rule: script for rule, script in rule_scripts().items()
-            if python_imports(SCRIPTS / script) & NETWORK_MODULES and uses_a_device(script)}
+    return {
+        rule: script
+        for rule, script in rule_scripts().items()
+        if python_imports(SCRIPTS / script) & NETWORK_MODULES and uses_a_device(script)
+    }
 
 
 def test_the_network_rules_are_found():
     """The walk below is not vacuous: the rules that train, distil, evaluate and score are among them."""
-    assert {"teacher", "expert", "class_accuracy", "distill", "evaluate", "evaluate_full", "crop_detector", "crop_tracks",
-            "crop_scores", "idtd_redundancy"} <= set(network_rules())
+    assert {
+        "teacher",
+        "expert",
+        "class_accuracy",
+        "distill",
+        "evaluate",
+        "evaluate_full",
+        "crop_detector",
+        "crop_tracks",
+        "crop_scores",
+        "idtd_redundancy",
+    } <= set(network_rules())
 
 
 @pytest.mark.parametrize("rule", sorted(network_rules()))
@@ -47,14 +62,18 @@ def test_every_network_rule_reserves_a_gpu_and_carries_the_runtime(rule):
     resources = re.search(r"\n    resources:\n((?:        .*\n)+)", block)
     assert resources and re.search(r"^\s+gpu=GPUS,", resources.group(1), re.M), f"rule {rule} reserves no GPU"
     params = re.search(r"\n    params:\n((?:        .*\n)+)", block).group(1)
-    assert re.search(r"^\s+runtime=(RUNTIME|distill_runtime\(\)),", params, re.M), f"rule {rule} lacks the runtime param"
+    assert re.search(r"^\s+runtime=(RUNTIME|distill_runtime\(\)),", params, re.M), (
+        f"rule {rule} lacks the runtime param"
+    )
     script = (SCRIPTS / network_rules()[rule]).read_text()
-    assert "job_runtime(" in script and "write_record(" in script, f"{rule}'s script neither sets up nor records its runtime"
+    assert "job_runtime(" in script and "write_record(" in script, (
+        f"{rule}'s script neither sets up nor records its runtime"
+    )
 
 
 def test_gpus_follow_the_planning_device():
     common = (REPO / "workflow/rules/common.smk").read_text()
-    assert 'GPUS = 1 if DEVICE == "cuda" else 0' in common and "DEVICE = planning_device(config[\"device\"])" in common
+    assert 'GPUS = 1 if DEVICE == "cuda" else 0' in common and 'DEVICE = planning_device(config["device"])' in common
 
 
 def test_planning_device(monkeypatch):
@@ -105,8 +124,12 @@ def test_job_runtime_records_device_and_precision(tmp_path):
 
 def test_peak_memory_is_reset_only_by_job_setup():
     """Methods and the rest of the library read the peak; only runtime.job_runtime resets it (once per job)."""
-    offenders = [str(p.relative_to(LIBRARY)) for p in LIBRARY.rglob("*.py") if p.name != "runtime.py"
-                 and re.search(r"reset_peak_memory|reset_peak_memory_stats|reset_max_memory", p.read_text())]
+    offenders = [
+        str(p.relative_to(LIBRARY))
+        for p in LIBRARY.rglob("*.py")
+        if p.name != "runtime.py"
+        and re.search(r"reset_peak_memory|reset_peak_memory_stats|reset_max_memory", p.read_text())
+    ]
     offenders += [p.name for p in SCRIPTS.glob("*.py") if "reset_peak_memory" in p.read_text()]
     assert offenders == []
 
@@ -123,7 +146,9 @@ def test_chunked_embedding_equals_one_forward():
         parts = embed_chunked(net, clips, chunk)
         assert parts.shape == whole.shape and not parts.requires_grad
         torch.testing.assert_close(parts, whole, rtol=1e-5, atol=1e-6)
-        torch.testing.assert_close(class_means(parts, labels, 3)[0], class_means(whole, labels, 3)[0], rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(
+            class_means(parts, labels, 3)[0], class_means(whole, labels, 3)[0], rtol=1e-5, atol=1e-6
+        )
 
 
 def test_chunked_embedding_reads_the_job_setting():
@@ -155,8 +180,9 @@ def test_normalize_follows_its_input_device_and_dtype():
         assert out.device.type == "cuda" and out.shape == (2, 3, 3, 8, 8) and out.dtype == torch.float32
     x = torch.randint(0, 256, (2, 3, 8, 8, 3), dtype=torch.uint8)
     cpu = normalize(x)
-    ref = (x.permute(0, 1, 4, 2, 3).float() / 255.0 - torch.tensor([0.485, 0.456, 0.406]).view(1, 1, 3, 1, 1)) \
-        / torch.tensor([0.229, 0.224, 0.225]).view(1, 1, 3, 1, 1)
+    ref = (
+        x.permute(0, 1, 4, 2, 3).float() / 255.0 - torch.tensor([0.485, 0.456, 0.406]).view(1, 1, 3, 1, 1)
+    ) / torch.tensor([0.229, 0.224, 0.225]).view(1, 1, 3, 1, 1)
     torch.testing.assert_close(cpu, ref)
 
 
@@ -175,7 +201,9 @@ def test_memory_estimate_of_the_paper_shapes():
 
 
 def test_a_job_that_cannot_fit_stops_with_its_name_estimate_and_card():
-    with pytest.raises(MemoryError, match=r"distill miniucf dm ipc 10 seed 0: estimated peak GPU memory 60\.0 GiB .* 40\.0 GiB"):
+    with pytest.raises(
+        MemoryError, match=r"distill miniucf dm ipc 10 seed 0: estimated peak GPU memory 60\.0 GiB .* 40\.0 GiB"
+    ):
         runtime.check_card("distill miniucf dm ipc 10 seed 0", 60 * 1024, torch.device("cpu"), card_bytes=40 * 2**30)
     runtime.check_card("fits", 30 * 1024, torch.device("cpu"), card_bytes=40 * 2**30)
     runtime.check_card("cpu job", 60 * 1024, torch.device("cpu"))  # no card: nothing to check
@@ -224,9 +252,18 @@ def test_uint8_epoch_is_the_float_epoch_before_normalisation(tmp_path):
     rng = np.random.default_rng(0)
     lengths = [12, 10, 14, 11, 9]
     frames = rng.integers(0, 256, (sum(lengths), 16, 16, 3), dtype=np.uint8)
-    table = pd.DataFrame({"id": [f"v{i}" for i in range(5)], "label": [0, 1, 0, 1, 0], "class": ["a", "b", "a", "b", "a"],
-                          "length": lengths, "offset": np.cumsum([0, *lengths[:-1]])})
-    store = ClipStore(frames, table, ClipSpec(frames=4, stride=1, sampling="stride", resize=None, crop=16, max_stored=16), 2)
+    table = pd.DataFrame(
+        {
+            "id": [f"v{i}" for i in range(5)],
+            "label": [0, 1, 0, 1, 0],
+            "class": ["a", "b", "a", "b", "a"],
+            "length": lengths,
+            "offset": np.cumsum([0, *lengths[:-1]]),
+        }
+    )
+    store = ClipStore(
+        frames, table, ClipSpec(frames=4, stride=1, sampling="stride", resize=None, crop=16, max_stored=16), 2
+    )
     source = RealClips(store)
     floats = list(source.epoch(2, np.random.default_rng(3)))
     raw = list(source.epoch_uint8(2, np.random.default_rng(3)))

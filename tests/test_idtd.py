@@ -5,12 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from helpers import ctx
-from vidstill.methods.idtd_temporal_augment import temporal_interval
+
 from vidstill.data.clips import normalize
 from vidstill.methods import get_method
 from vidstill.methods.idtd import diversity_loss, fuse, initial_fusor, initial_selectors, select, stitch, stitch_indices
+from vidstill.methods.idtd_temporal_augment import temporal_interval
 from vidstill.synthetic_set import SyntheticSet
 
 
@@ -115,8 +115,20 @@ def test_diversity_loss_is_a_bounded_hinge_that_pushes_segments_apart():
 
 
 def idtd_ctx(store, **params):
-    return ctx(store, "idtd", ipc=1, **{"iterations": 2, "batch_real": 2, "segments": 2, "init": "real",
-                                        "fusor_init": "sample", "lr": 0.01, **params})
+    return ctx(
+        store,
+        "idtd",
+        ipc=1,
+        **{
+            "iterations": 2,
+            "batch_real": 2,
+            "segments": 2,
+            "init": "real",
+            "fusor_init": "sample",
+            "lr": 0.01,
+            **params,
+        },
+    )
 
 
 @pytest.mark.parametrize("modules", ["idtd", "segments_fusor", "pool_selectors"])
@@ -183,7 +195,14 @@ def test_alpha_div_weights_the_diversity_term_and_alpha_video_the_video_term(sto
     monkeypatch.setattr(idtd_module, "idtd_loss", spy)
     # real clips are already as diverse as real data (the hinge is 0): plant a diversity term that is not
     real_div = idtd_module.diversity_loss
-    monkeypatch.setattr(idtd_module, "diversity_loss", lambda emb, margins: (real_div(emb, margins)[0] + 0.25 * emb.abs().mean() / emb.abs().mean().detach(), real_div(emb, margins)[1]))
+    monkeypatch.setattr(
+        idtd_module,
+        "diversity_loss",
+        lambda emb, margins: (
+            real_div(emb, margins)[0] + 0.25 * emb.abs().mean() / emb.abs().mean().detach(),
+            real_div(emb, margins)[1],
+        ),
+    )
     get_method("idtd").fn(idtd_ctx(store, iterations=1, segment_weight=0.5, alpha_div=0.3, alpha_video=7.0))
     t = seen[0]
     assert t["diversity"] > 0 and t["video"] > 0 and t["diversity"] != pytest.approx(t["video"], rel=0.1)
@@ -211,8 +230,8 @@ def test_redundancy_variances_are_over_frames_and_over_clips(store, monkeypatch)
 
 
 def test_redundancy_features_and_per_class_table(store):
-    from vidstill.models import ConvNet3D
     from vidstill.analysis.redundancy import class_redundancy, clip_features, correlations, redundancy_gain_table
+    from vidstill.models import ConvNet3D
 
     torch.manual_seed(0)
     net = ConvNet3D(3, 8, 48, widths=(4, 8, 8)).eval()

@@ -43,7 +43,7 @@ def write_video(path: Path, n: int, size: tuple[int, int] = (64, 48), fps: float
     for i in range(n):
         frame = np.full((h, w, 3), 30, np.uint8)
         x = (3 * i) % (w - 8)
-        frame[h // 4:h // 4 + 8, x:x + 8] = (0, 200, 255)
+        frame[h // 4 : h // 4 + 8, x : x + 8] = (0, 200, 255)
         writer.write(frame)
     writer.release()
     return path
@@ -156,7 +156,8 @@ def test_miniucf_is_ucf101_split1_restricted(ucf_root):
     assert (sub["class"].map(full_label) == sub["parent_label"]).all()
     vdsd = pd.read_csv(SPLITS / "miniucf_splits1.csv", dtype=str)
     assert set(zip(sub["id"], sub["class"], sub["split"])) == set(
-        zip(vdsd["folder_name"], vdsd["label"], vdsd["split"]))
+        zip(vdsd["folder_name"], vdsd["label"], vdsd["split"])
+    )
     assert len(sub) == len(vdsd) == 6523
 
 
@@ -268,10 +269,17 @@ def make_small_ucf(root: Path, videos: dict[str, Path]) -> dict[str, Path]:
     """Three classes; train/test lines naming good, bad, short and missing videos; one unlisted video on disk."""
     write_crlf(root / "ucfTrainTestlist" / "classInd.txt", ["1 Alpha", "2 Beta", "3 Gamma"])
     plan = {  # (class, gNN, cNN, split, source)
-        ("Alpha", 2, 1, "train", "avi"), ("Alpha", 2, 2, "train", "truncated"), ("Alpha", 1, 1, "test", "avi"),
-        ("Beta", 2, 1, "train", "avi"), ("Beta", 2, 2, "train", "empty"), ("Beta", 2, 3, "train", "text"),
-        ("Beta", 1, 1, "test", "short"), ("Beta", 1, 2, "test", None),
-        ("Gamma", 3, 1, "train", "avi"), ("Gamma", 3, 2, "train", "zero"), ("Gamma", 1, 1, "test", "avi"),
+        ("Alpha", 2, 1, "train", "avi"),
+        ("Alpha", 2, 2, "train", "truncated"),
+        ("Alpha", 1, 1, "test", "avi"),
+        ("Beta", 2, 1, "train", "avi"),
+        ("Beta", 2, 2, "train", "empty"),
+        ("Beta", 2, 3, "train", "text"),
+        ("Beta", 1, 1, "test", "short"),
+        ("Beta", 1, 2, "test", None),
+        ("Gamma", 3, 1, "train", "avi"),
+        ("Gamma", 3, 2, "train", "zero"),
+        ("Gamma", 1, 1, "test", "avi"),
     }
     ids = {"Alpha": 1, "Beta": 2, "Gamma": 3}
     train, test, paths = [], [], {}
@@ -296,7 +304,12 @@ def test_build_index_errors_and_logging(tmp_path, videos, caplog):
         df = build_index("synthetic", root, split=1, threads=2, min_frames=8)
     assert tuple(df.columns) == INDEX_COLUMNS
     assert {c: str(t) for c, t in df.dtypes.items() if c in ("label", "frames", "fps", "width", "height")} == {
-        "label": "int64", "frames": "int64", "fps": "float64", "width": "int64", "height": "int64"}
+        "label": "int64",
+        "frames": "int64",
+        "fps": "float64",
+        "width": "int64",
+        "height": "int64",
+    }
     assert all(pd.api.types.is_string_dtype(df[c]) for c in ("id", "path", "class", "split", "group", "error"))
     assert len(df) == 11 and "v_Alpha_g09_c01" not in set(df["id"])
     err = dict(zip(df["path"], df["error"]))
@@ -315,8 +328,10 @@ def test_build_index_errors_and_logging(tmp_path, videos, caplog):
     for path, reason in zip(df.loc[df["error"] != "", "path"], df.loc[df["error"] != "", "error"]):
         assert any(path in m and reason in m for m in warnings), f"no warning naming {path}"
     assert any("'Beta' has no usable test video" in m for m in warnings)
-    assert any("train 3 usable / 4 skipped" in r.getMessage() and "test 2 usable / 2 skipped" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "train 3 usable / 4 skipped" in r.getMessage() and "test 2 usable / 2 skipped" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 def test_min_frames_is_inclusive(tmp_path, videos):
@@ -392,8 +407,11 @@ def test_kinetics400_layout(tmp_path, videos):
     assert Path(by_id.loc["kkk111lll22_000030_000040", "path"]).parent.name == "air_drumming"
 
 
-SSV2_LABELS = {"Pushing something from left to right": "0", "Putting something on a surface": "1",
-               "Holding something next to something": "2"}
+SSV2_LABELS = {
+    "Pushing something from left to right": "0",
+    "Putting something on a surface": "1",
+    "Holding something next to something": "2",
+}
 SSV2_ENTRIES = {  # id: (template, split, on disk?)
     "78687": ("Holding [something] next to [something]", "train", True),
     "42326": ("Pushing [something] from left to right", "train", True),
@@ -408,8 +426,11 @@ def make_ssv2(root: Path, clip: Path, labels_dir: str = "") -> None:
     ann.mkdir(parents=True, exist_ok=True)
     (ann / "something-something-v2-labels.json").write_text(json.dumps(SSV2_LABELS, indent=1))
     for split in ("train", "validation"):
-        items = [{"id": vid, "label": "a bottle", "template": t, "placeholders": ["a bottle"]}
-                 for vid, (t, s, _) in SSV2_ENTRIES.items() if s == split]
+        items = [
+            {"id": vid, "label": "a bottle", "template": t, "placeholders": ["a bottle"]}
+            for vid, (t, s, _) in SSV2_ENTRIES.items()
+            if s == split
+        ]
         (ann / f"something-something-v2-{split}.json").write_text(json.dumps(items))
     videos = root / "20bn-something-something-v2"
     videos.mkdir(parents=True, exist_ok=True)

@@ -36,8 +36,16 @@ def test_lazy_dynamic_and_parent_package_imports_count(tmp_path):
     (tmp_path / "named.py").write_text("")
     (tmp_path / "a.py").write_text(
         "import importlib\nfrom vidstill.pkg.deep import x\n"
-        "def f():\n    import vidstill.lazy\n    importlib.import_module('vidstill.named')\n")
-    assert library_modules("a.py", tmp_path) == ["__init__.py", "a.py", "lazy.py", "named.py", "pkg/__init__.py", "pkg/deep.py"]
+        "def f():\n    import vidstill.lazy\n    importlib.import_module('vidstill.named')\n"
+    )
+    assert library_modules("a.py", tmp_path) == [
+        "__init__.py",
+        "a.py",
+        "lazy.py",
+        "named.py",
+        "pkg/__init__.py",
+        "pkg/deep.py",
+    ]
     script = tmp_path.parent / "script.py"  # a workflow script outside the library: not listed itself
     script.write_text("from vidstill.lazy import y\n")
     assert library_modules(script, tmp_path) == ["__init__.py", "lazy.py"]

@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
 from helpers import EXPERT_CFG, STUDENT, mtt_ctx
-from vidstill.experts import (check_experts, expert_info, expert_summary, flat_parameters, train_expert,
-                              trajectory_rows)
+
+from vidstill.experts import check_experts, expert_info, expert_summary, flat_parameters, train_expert, trajectory_rows
 from vidstill.methods import get_method
 from vidstill.methods.mtt import trajectory_loss, unflatten, unrolled_sgd
 from vidstill.models import ConvNet3D
@@ -33,7 +32,9 @@ def test_unrolled_steps_equal_manual_sgd_steps():
         with torch.no_grad():
             for p in manual.parameters():
                 p -= 0.1 * p.grad
-    theta = unrolled_sgd(net, flat_parameters(net), x, y, torch.tensor(0.1), steps=2, batch=5, rng=np.random.default_rng(0))
+    theta = unrolled_sgd(
+        net, flat_parameters(net), x, y, torch.tensor(0.1), steps=2, batch=5, rng=np.random.default_rng(0)
+    )
     assert torch.allclose(theta, flat_parameters(manual), atol=1e-6)
 
 
@@ -71,8 +72,14 @@ def test_experts_keep_every_epoch(experts, store):
 
 
 def test_expert_check_flags_weak_experts():
-    s = expert_summary([{"expert": 0, "seed": 1, "epochs": 5, "top1": 0.5, "top5": 1.0, "wall_time": 1.0},
-                        {"expert": 1, "seed": 2, "epochs": 5, "top1": 0.2, "top5": 1.0, "wall_time": 1.0}], 0.5, 0.8)
+    s = expert_summary(
+        [
+            {"expert": 0, "seed": 1, "epochs": 5, "top1": 0.5, "top5": 1.0, "wall_time": 1.0},
+            {"expert": 1, "seed": 2, "epochs": 5, "top1": 0.2, "top5": 1.0, "wall_time": 1.0},
+        ],
+        0.5,
+        0.8,
+    )
     assert s["weak"].tolist() == [False, True]
     assert "1 of 2 experts" in check_experts(s, 0.8, strict=False, source="x")
     with pytest.raises(RuntimeError, match="x: 1 of 2 experts"):

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 import torch
-
 from conftest import REPO
+
 from vidstill.optim import SGD, Adam, AdamW
 
 
@@ -25,14 +25,17 @@ def run(opt_cls, kwargs, steps=6):
     return [p.detach().clone() for p in net.parameters()]
 
 
-@pytest.mark.parametrize("ours,theirs,kwargs", [
-    (SGD, torch.optim.SGD, dict(lr=0.1)),
-    (SGD, torch.optim.SGD, dict(lr=0.1, momentum=0.9, weight_decay=5e-4)),
-    (Adam, torch.optim.Adam, dict(lr=0.01)),
-    (Adam, torch.optim.Adam, dict(lr=0.01, weight_decay=1e-3)),
-    (AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.5)),
-    (AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.0)),
-])
+@pytest.mark.parametrize(
+    "ours,theirs,kwargs",
+    [
+        (SGD, torch.optim.SGD, dict(lr=0.1)),
+        (SGD, torch.optim.SGD, dict(lr=0.1, momentum=0.9, weight_decay=5e-4)),
+        (Adam, torch.optim.Adam, dict(lr=0.01)),
+        (Adam, torch.optim.Adam, dict(lr=0.01, weight_decay=1e-3)),
+        (AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.5)),
+        (AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.0)),
+    ],
+)
 def test_matches_torch_optim(ours, theirs, kwargs):
     for a, b in zip(run(ours, kwargs), run(theirs, kwargs)):
         assert torch.allclose(a, b, atol=1e-6, rtol=1e-5)
@@ -57,7 +60,10 @@ def test_state_dict_round_trip_continues_identically():
 
 
 def test_training_does_not_import_dynamo():
-    code = ("import sys; sys.path.insert(0, 'workflow'); import torch; from vidstill.train import TrainConfig, make_optimizer;"
-            "m = torch.nn.Linear(2, 2); o = make_optimizer(m.parameters(), TrainConfig(epochs=1));"
-            "m(torch.ones(1, 2)).sum().backward(); o.step(); assert 'torch._dynamo' not in sys.modules")
+    code = (
+        "import sys; sys.path.insert(0, 'workflow'); import torch; "
+        "from vidstill.train import TrainConfig, make_optimizer;"
+        "m = torch.nn.Linear(2, 2); o = make_optimizer(m.parameters(), TrainConfig(epochs=1));"
+        "m(torch.ones(1, 2)).sum().backward(); o.step(); assert 'torch._dynamo' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)

@@ -18,12 +18,11 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import fake_roots
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-import fake_roots
 from conftest import REPO
 from helpers import planned_jobs
 
@@ -33,21 +32,58 @@ SEEDS = PAPER.get("seeds", [0])
 CORES = max(THREADS.values())  # so that no rule's threads are capped by --cores
 
 # Rules that train or run a network: each reserves a GPU (DESIGN.md: GPU rules declare gpu=1) and threads.train.
-GPU_RULES = {"teacher", "class_accuracy", "expert", "distill", "evaluate", "evaluate_labels", "evaluate_full", "crop_detector",
-             "crop_scores", "idtd_redundancy", "crop_tracks"}  # crop_tracks: YOLO runs on the job's device
+GPU_RULES = {
+    "teacher",
+    "class_accuracy",
+    "expert",
+    "distill",
+    "evaluate",
+    "evaluate_labels",
+    "evaluate_full",
+    "crop_detector",
+    "crop_scores",
+    "idtd_redundancy",
+    "crop_tracks",
+}  # crop_tracks: YOLO runs on the job's device
 # Rules that must not hold a GPU while they read files, decode videos or write tables.
-CPU_RULES = {"index", "subset_index", "extract_clips", "subset_clips", "crop_summary", "expert_check",
-             "delta", "table", "table_groups", "storage", "accuracy_figures", "distilled_strip", "cost", "david_resolution",
-             "david_search_cost", "prism_keyframes", "claims", "export", "all"}
-RULE_THREADS = {**{rule: THREADS["train"] for rule in GPU_RULES}, "index": THREADS["index"], "extract_clips": THREADS["extract"],
-                "crop_tracks": THREADS["crops"]}
+CPU_RULES = {
+    "index",
+    "subset_index",
+    "extract_clips",
+    "subset_clips",
+    "crop_summary",
+    "expert_check",
+    "delta",
+    "table",
+    "table_groups",
+    "storage",
+    "accuracy_figures",
+    "distilled_strip",
+    "cost",
+    "david_resolution",
+    "david_search_cost",
+    "prism_keyframes",
+    "claims",
+    "export",
+    "all",
+}
+RULE_THREADS = {
+    **{rule: THREADS["train"] for rule in GPU_RULES},
+    "index": THREADS["index"],
+    "extract_clips": THREADS["extract"],
+    "crop_tracks": THREADS["crops"],
+}
 
 TABLE_TARGETS = {name: f"results/tables/{name}.csv" for name in PAPER["tables"]}
-TARGETS = {**TABLE_TARGETS, "storage": "results/tables/storage.csv",
-           "idtd_redundancy": "results/tables/idtd_redundancy.csv",
-           "david_resolution": "results/tables/david_resolution.csv",
-           "david_search_cost": "results/tables/david_search_cost.csv", "claims": "results/tables/claims.csv",
-           "default": None}
+TARGETS = {
+    **TABLE_TARGETS,
+    "storage": "results/tables/storage.csv",
+    "idtd_redundancy": "results/tables/idtd_redundancy.csv",
+    "david_resolution": "results/tables/david_resolution.csv",
+    "david_search_cost": "results/tables/david_search_cost.csv",
+    "claims": "results/tables/claims.csv",
+    "default": None,
+}
 ROOTS = {"ucf101": "UCF101", "hmdb51": "HMDB51", "kinetics400": "Kinetics400", "ssv2": "SSv2"}
 
 
@@ -122,8 +158,15 @@ def parse_jobs(text: str) -> list[dict]:
         fields = dict(line.strip().split(": ", 1) for line in m.group(2).splitlines() if ": " in line)
         resources = dict(kv.split("=", 1) for kv in fields.get("resources", "").split(", ") if "=" in kv)
         wildcards = dict(kv.split("=", 1) for kv in fields.get("wildcards", "").split(", ") if "=" in kv)
-        jobs.append({"rule": m.group(1), "wildcards": wildcards, "output": fields.get("output", ""),
-                     "threads": int(fields.get("threads", 1)), "resources": resources})
+        jobs.append(
+            {
+                "rule": m.group(1),
+                "wildcards": wildcards,
+                "output": fields.get("output", ""),
+                "threads": int(fields.get("threads", 1)),
+                "resources": resources,
+            }
+        )
     return jobs
 
 
@@ -174,12 +217,18 @@ def test_plan_resources(plans, name):
         rule, res = job["rule"], job["resources"]
         if rule in GPU_RULES:
             assert res.get("gpu") == "1", f"{rule} {job['wildcards']}: no gpu=1 in {res}"
-            assert res.get("cpus_per_gpu") == str(RULE_THREADS[rule]) and int(res["mem_mb"]) >= 4000 and int(res["runtime"]) >= 60, res
+            assert (
+                res.get("cpus_per_gpu") == str(RULE_THREADS[rule])
+                and int(res["mem_mb"]) >= 4000
+                and int(res["runtime"]) >= 60
+            ), res
         if rule in CPU_RULES:
             assert "gpu" not in res, f"{rule} holds a GPU: {res}"
         if rule in RULE_THREADS:
             assert job["threads"] == RULE_THREADS[rule], f"{rule}: threads {job['threads']} != {RULE_THREADS[rule]}"
-        assert rule in GPU_RULES | CPU_RULES | {"generate_synthetic", "class_strip"}, f"{rule}: neither a GPU nor a CPU rule here"
+        assert rule in GPU_RULES | CPU_RULES | {"generate_synthetic", "class_strip"}, (
+            f"{rule}: neither a GPU nor a CPU rule here"
+        )
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -192,15 +241,18 @@ def expected_table_cells(spec):
 
 def vdsd_stills_cells(table_cells):
     """VDSD's stage 1: the stills instance at 2 x IPC, once per dataset and IPC."""
-    return {(d, PAPER["methods"][m].get("stills", "vdsd_stills"), 2 * ipc) for d, m, ipc in table_cells
-            if "stills" in needs(m)}
+    return {
+        (d, PAPER["methods"][m].get("stills", "vdsd_stills"), 2 * ipc)
+        for d, m, ipc in table_cells
+        if "stills" in needs(m)
+    }
 
 
 @pytest.mark.planning
 @pytest.mark.parametrize("name", list(TABLE_TARGETS))
 def test_table_plans(plans, name):
-    """Every (dataset, method, IPC) of the table is distilled and evaluated exactly once (plus VDSD's stills at 2 x IPC),
-    every dataset gets its Full Dataset row, and the data stages run once per base dataset."""
+    """Every (dataset, method, IPC) of the table is distilled and evaluated exactly once (plus VDSD's stills at 2 x
+    IPC), every dataset gets its Full Dataset row, and the data stages run once per base dataset."""
     spec = PAPER["tables"][name]
     jobs, n = plan(plans, name)
     want = expected_table_cells(spec)
@@ -221,15 +273,16 @@ def test_table_plans(plans, name):
     mtt = {d for d, m, _ in want if "experts" in needs(m)}
     assert n.get("expert", 0) == PAPER["experts"]["count"] * len(mtt) and n.get("expert_check", 0) == len(mtt)
     # a teacher per dataset (and teacher variant) that a method of the table needs
-    teachers = {(d, PAPER["methods"][m].get("teacher", PAPER["teacher"]["arch"])) for d, m, _ in want
-                if "teacher" in needs(m)}
+    teachers = {
+        (d, PAPER["methods"][m].get("teacher", PAPER["teacher"]["arch"])) for d, m, _ in want if "teacher" in needs(m)
+    }
     planned = {tuple(j["output"].split(",")[0].split("/")[1::2]) for j in jobs if j["rule"] == "teacher"}
     assert {(d, f"{t}.safetensors") for d, t in teachers} <= planned
 
 
 @pytest.mark.planning
 def test_table2_kinetics_ssv2(plans):
-    """IDTD / DAViD Table 2: K400 and SSv2 at IPC 1 and 5, seven methods, top-5, the published numbers of both papers."""
+    """IDTD / DAViD Table 2: K400 and SSv2 at IPC 1 and 5, seven methods, top-5, both papers' published numbers."""
     spec = PAPER["tables"]["table2"]
     assert spec["datasets"] == ["kinetics400", "ssv2"] and spec["ipc"] == [1, 5] and spec["metric"] == "top5"
     jobs, n = plan(plans, "table2")
@@ -239,7 +292,9 @@ def test_table2_kinetics_ssv2(plans):
     assert n["evaluate_full"] == 2 and n["index"] == 2 and n["extract_clips"] == 4
     # DAViD needs its dataset's teacher (the reward); nothing else here does, and the table needs no Δ-ranking
     assert {j["output"].split(",")[0] for j in jobs if j["rule"] == "teacher"} == {
-        "results/kinetics400/teacher/convnet3d.safetensors", "results/ssv2/teacher/convnet3d.safetensors"}
+        "results/kinetics400/teacher/convnet3d.safetensors",
+        "results/ssv2/teacher/convnet3d.safetensors",
+    }
     assert "delta" not in n and "crop_tracks" not in n
     # the published rows: every cell has one under a name the method answers to, in both papers' Table 2 except
     # IDTD's and DAViD's own rows and DM+VDSD (DAViD's table lists only MTT+VDSD, as "VDSD")
@@ -269,7 +324,10 @@ def test_table2_kinetics_ssv2(plans):
             names = published_names(method, PAPER["methods"], spec.get("published"))
             for ipc in spec["ipc"]:
                 assert published_number(everything, name, names, ipc, spec["metric"], spec.get("published")), (
-                    dataset, method, ipc)
+                    dataset,
+                    method,
+                    ipc,
+                )
 
 
 @pytest.mark.parametrize("table", ["idtd_ablation_modules", "idtd_ablation_losses", "david_ablation"])
@@ -283,20 +341,29 @@ def test_ablation_tables_compare_with_their_own_published_table(table):
     for dataset in spec["datasets"]:
         name = PAPER["datasets"][dataset]["published_as"]
         for method in spec["methods"]:
-            found = published_number(everything, name, published_names(method, PAPER["methods"], source), spec["ipc"][0],
-                                     "top1", source)
+            found = published_number(
+                everything, name, published_names(method, PAPER["methods"], source), spec["ipc"][0], "top1", source
+            )
             row = everything.query("paper == @source['paper'] and table == @source['table'] and dataset == @name")
             assert found is not None and found[0] in row["mean"].tolist(), (table, method)
     if table == "david_ablation":
-        assert published_number(everything, "TR-UCF", published_names("david_none", PAPER["methods"], source), 1, "top1", source)[0] == 15.4
+        assert (
+            published_number(
+                everything, "TR-UCF", published_names("david_none", PAPER["methods"], source), 1, "top1", source
+            )[0]
+            == 15.4
+        )
 
 
 @pytest.mark.planning
 def test_table1_and_david_table1_plans(plans):
     jobs, n = plan(plans, "table1")
     # what a scheduler is asked for grows with IPC (config cluster: per_ipc) for the same dataset and method
-    asked = {(j["wildcards"]["dataset"], j["wildcards"]["method"], j["wildcards"]["ipc"]): j["resources"] for j in jobs
-             if j["rule"] == "distill"}
+    asked = {
+        (j["wildcards"]["dataset"], j["wildcards"]["method"], j["wildcards"]["ipc"]): j["resources"]
+        for j in jobs
+        if j["rule"] == "distill"
+    }
     for key in ("mem_mb", "runtime"):
         assert int(asked[("miniucf", "dm", "5")][key]) > int(asked[("miniucf", "dm", "1")][key]), key
     assert {j["wildcards"]["dataset"] for j in jobs if j["rule"] == "subset_index"} == {"miniucf"}
@@ -305,8 +372,9 @@ def test_table1_and_david_table1_plans(plans):
     assert n["crop_summary"] == 2 and n["crop_scores"] == 2
     # the default teacher and TSGF's BatchNorm teacher, on each dataset
     teachers = {j["output"].split(",")[0] for j in jobs if j["rule"] == "teacher"}
-    assert teachers == {f"results/{d}/teacher/{t}.safetensors" for d in ("miniucf", "hmdb51")
-                        for t in ("convnet3d", "convnet3d_bn")}
+    assert teachers == {
+        f"results/{d}/teacher/{t}.safetensors" for d in ("miniucf", "hmdb51") for t in ("convnet3d", "convnet3d_bn")
+    }
     jobs, n = plan(plans, "david_table1")
     # TR-UCF from UCF101's Δ-ranking: 3 seeds of full and static training (seed 0's full run is the teacher)
     assert n["delta"] == 1 and n["class_accuracy"] == 5
@@ -318,14 +386,17 @@ def test_table1_and_david_table1_plans(plans):
 def test_our_ablation_plans(plans):
     """OptDistill's and TSGF's ablations on MiniUCF at IPC 5, beside DM."""
     jobs, n = plan(plans, "optdistill_ablation")
-    assert cells(jobs, "evaluate") == per_seed(("miniucf", m, 5) for m in
-                                               ("dm", "optdistill", "optdistill_realism", "optdistill_hard"))
+    assert cells(jobs, "evaluate") == per_seed(
+        ("miniucf", m, 5) for m in ("dm", "optdistill", "optdistill_realism", "optdistill_hard")
+    )
     assert n["crop_tracks"] == 32 and n["crop_scores"] == 1 and n["teacher"] == 1  # UCF101's tracks, scored on MiniUCF
     jobs, n = plan(plans, "tsgf_ablation")
     # TSGF's BN teacher, and the default teacher that labels the soft protocol's batches (evaluation.label_protocols)
     assert n["distill"] == n["evaluate"] == 6 and n["teacher"] == 2
     assert sorted(j["output"].split(",")[0] for j in jobs if j["rule"] == "teacher") == [
-        "results/miniucf/teacher/convnet3d.safetensors", "results/miniucf/teacher/convnet3d_bn.safetensors"]
+        "results/miniucf/teacher/convnet3d.safetensors",
+        "results/miniucf/teacher/convnet3d_bn.safetensors",
+    ]
     for name in ("optdistill_realism", "optdistill_hard", "tsgf_no_o", "tsgf_no_a", "tsgf_uni_level", "tsgf_soft"):
         cfg = PAPER["methods"][name]
         parent = PAPER["methods"][cfg["method"]]
@@ -347,8 +418,9 @@ def test_analysis_plans(plans):
     jobs, n = plan(plans, "david_search_cost")
     spec = PAPER["david_search_cost"]
     assert n["david_search_cost"] == 1 and n["teacher"] == 1 and "evaluate" not in n
-    assert set(cells(jobs, "distill")) == {(spec["dataset"], m, ipc) for m in spec["searches"].values()
-                                           for ipc in spec["ipc"]}
+    assert set(cells(jobs, "distill")) == {
+        (spec["dataset"], m, ipc) for m in spec["searches"].values() for ipc in spec["ipc"]
+    }
     jobs, n = plan(plans, "storage")
     assert n["storage"] == 1 and n["table"] == 1  # table1's runs
 
@@ -383,23 +455,33 @@ def test_claims_plan(plans):
     DAViD's resolution and PRISM's key-frame reports, and no ablation table; every claim has rows that can run."""
     from vidstill.report.claims import plan_claims
 
-    rows = plan_claims(PAPER["claims"]["statements"], PAPER["tables"], PAPER["claims"]["tables"], PAPER["david_resolution"],
-                       PAPER["methods"], PAPER["datasets"], PAPER["prism_keyframes"])
+    rows = plan_claims(
+        PAPER["claims"]["statements"],
+        PAPER["tables"],
+        PAPER["claims"]["tables"],
+        PAPER["david_resolution"],
+        PAPER["methods"],
+        PAPER["datasets"],
+        PAPER["prism_keyframes"],
+    )
     assert {r["table"] for r in rows} == {"table1", "table2", "david_table1", "david_resolution", "prism_keyframes"}
     assert {r["claim"] for r in rows if r["table"]} == set(PAPER["claims"]["statements"])
     assert {r["metric"] for r in rows if r["table"] == "table2"} == {"top5"}
     gain = [r for r in rows if r["kind"] == "gain"]
     assert {r["table"] for r in gain} == {"david_table1"} and len(gain) == 2
     beats = [r for r in rows if r["claim"] == "beats_random"]
-    assert len(beats) == len(PAPER["claims"]["statements"]["beats_random"]["methods"]) * 2 * 2 and all(r["table"] == "table1" for r in beats)
+    assert len(beats) == len(PAPER["claims"]["statements"]["beats_random"]["methods"]) * 2 * 2 and all(
+        r["table"] == "table1" for r in beats
+    )
     jobs, n = plan(plans, "claims")
     assert n["claims"] == 1 and n["table"] == 3 and n["david_resolution"] == 1 and n["prism_keyframes"] == 1
     assert {j["wildcards"]["table"] for j in jobs if j["rule"] == "table"} == {"table1", "table2", "david_table1"}
 
 
 @pytest.mark.planning
-@pytest.mark.parametrize("missing, target", [("HMDB51", "results/tables/table1.csv"),
-                                             ("SSv2", "results/tables/table2.csv")])
+@pytest.mark.parametrize(
+    "missing, target", [("HMDB51", "results/tables/table1.csv"), ("SSv2", "results/tables/table2.csv")]
+)
 def test_missing_root_stops_planning(roots, tmp_path, missing, target):
     """A missing dataset root stops planning, naming the path (the other roots are there)."""
     work = new_work(tmp_path / "work", roots, without=missing)
@@ -415,18 +497,28 @@ def test_missing_root_stops_planning(roots, tmp_path, missing, target):
 def test_kinetics_and_ssv2_config_is_the_references():
     """REFERENCE.md: 8 frames at 64 x 64, K400 around the temporal middle, SSv2 spread uniformly; the reference squashes
     frames to 64 x 64 (no crop) and flips neither."""
-    for dataset, layout, root, published, sampling in (("kinetics400", "kinetics400", "Kinetics400", "K400", "middle"),
-                                                       ("ssv2", "ssv2", "SSv2", "SSv2", "uniform")):
+    for dataset, layout, root, published, sampling in (
+        ("kinetics400", "kinetics400", "Kinetics400", "K400", "middle"),
+        ("ssv2", "ssv2", "SSv2", "SSv2", "uniform"),
+    ):
         ds = PAPER["datasets"][dataset]
         assert (ds["layout"], ds["root"], ds["published_as"]) == (layout, f"resources/datasets/{root}", published)
         clips = ds["clips"]
         assert (clips["frames"], clips["sampling"], clips["resize"], clips["crop"], clips["flip"]) == (
-            8, sampling, [64, 64], 64, False)
+            8,
+            sampling,
+            [64, 64],
+            64,
+            False,
+        )
 
 
 K400_CLASSES = ["abseiling", "massaging person's head", "passing American football (in game)"]
-SSV2_CLASSES = ["Pushing something from left to right", "Putting number of something onto something",
-                "Touching (without moving) part of something"]
+SSV2_CLASSES = [
+    "Pushing something from left to right",
+    "Putting number of something onto something",
+    "Touching (without moving) part of something",
+]
 # Frames of the videos linked to the annotation rows in turn: a long and a short usable one (K400: full stride, and
 # stride n // 8), and every fifth row a video too short for 8 frames (one train row per dataset).
 LENGTHS = {"kinetics400": [100, 40, 100, 40, 5], "ssv2": [45, 30, 45, 30, 5]}
@@ -448,40 +540,56 @@ def test_kinetics_and_ssv2_index_and_clips_run(tmp_path):
     """The paper's index and clip extraction of Kinetics-400 and SSv2, run through Snakemake on tiny fake roots: the
     index lists every annotation row (missing clips and too-short videos as errors, labels by the sorted class list /
     the labels JSON), and the stores hold 8 frames of 64 x 64 per usable video, the frames the sampling asks for."""
-    # the frames the paper's clips settings ask for (100 frames: the middle 85 at stride 12; not uniform's 0, 14, ..., 99)
+    # the frames the paper's clips settings ask for (100 frames: the middle 85 at stride 12; not uniform's 0, 14,
+    # ..., 99)
     assert expected_indices(100, PAPER["datasets"]["kinetics400"]["clips"]) == [7, 19, 31, 43, 55, 67, 79, 91]
     assert expected_indices(45, PAPER["datasets"]["ssv2"]["clips"]) == [0, 6, 13, 19, 25, 31, 38, 44]
     work = new_work(tmp_path / "work")
     (work / "config").unlink()
     (work / "config").mkdir()
     videos = {  # K400: mp4 at 30 fps, 16:9; SSv2: VP8 WebM at 12 fps
-        "kinetics400": [fake_roots.write_video(tmp_path / f"k{n}.mp4", n, (96, 54), 30.0, "mp4v")
-                        for n in LENGTHS["kinetics400"]],
-        "ssv2": [fake_roots.write_video(tmp_path / f"s{n}.webm", n, (80, 60), 12.0, "VP80")
-                 for n in LENGTHS["ssv2"]],
+        "kinetics400": [
+            fake_roots.write_video(tmp_path / f"k{n}.mp4", n, (96, 54), 30.0, "mp4v") for n in LENGTHS["kinetics400"]
+        ],
+        "ssv2": [fake_roots.write_video(tmp_path / f"s{n}.webm", n, (80, 60), 12.0, "VP80") for n in LENGTHS["ssv2"]],
     }
     dirs = {d: work / "resources/datasets" / ROOTS[d] for d in videos}
     k400 = fake_roots.kinetics400(dirs["kinetics400"], videos["kinetics400"], K400_CLASSES, 2, 1)
     ssv2 = fake_roots.ssv2(dirs["ssv2"], videos["ssv2"], SSV2_CLASSES, 2, 1)
-    cfg = {k: v for k, v in PAPER.items() if k not in ("tables", "idtd_redundancy", "david_resolution",
-                                                         "david_search_cost", "claims")}
+    cfg = {
+        k: v
+        for k, v in PAPER.items()
+        if k not in ("tables", "idtd_redundancy", "david_resolution", "david_search_cost", "claims")
+    }
     cfg["datasets"] = {d: PAPER["datasets"][d] for d in videos}
     (work / "config/paper_k400_ssv2.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     targets = [f"results/{d}/clips/{s}.parquet" for d in videos for s in ("train", "test")]
-    proc = subprocess.run(snakemake_cmd(*targets, configfile="config/paper_k400_ssv2.yaml", cores=2), cwd=work,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        snakemake_cmd(*targets, configfile="config/paper_k400_ssv2.yaml", cores=2),
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
     from vidstill.data.clips import ClipStore, read_frames
 
     expected_rows = {
         "kinetics400": {s: [(fake_roots.k400_stem(r), r["label"]) for r in rows] for s, rows in k400.items()},
-        "ssv2": {s: [(e["id"], e["template"].replace("[", "").replace("]", "")) for e in rows]
-                 for s, rows in ssv2.items()},
+        "ssv2": {
+            s: [(e["id"], e["template"].replace("[", "").replace("]", "")) for e in rows] for s, rows in ssv2.items()
+        },
     }
-    classes = {"kinetics400": sorted(K400_CLASSES),
-               "ssv2": [c for c, _ in sorted(json.loads((dirs["ssv2"] / "something-something-v2-labels.json")
-                                                        .read_text()).items(), key=lambda kv: int(kv[1]))]}
+    classes = {
+        "kinetics400": sorted(K400_CLASSES),
+        "ssv2": [
+            c
+            for c, _ in sorted(
+                json.loads((dirs["ssv2"] / "something-something-v2-labels.json").read_text()).items(),
+                key=lambda kv: int(kv[1]),
+            )
+        ],
+    }
     for dataset, clips in ((d, PAPER["datasets"][d]["clips"]) for d in videos):
         index = pd.read_parquet(work / f"results/{dataset}/index.parquet")
         for split in ("train", "test"):
@@ -508,7 +616,7 @@ def test_kinetics_and_ssv2_index_and_clips_run(tmp_path):
                 path = want.set_index("id").at[row["id"], "path"]
                 n = int(want.set_index("id").at[row["id"], "frames"])
                 levels = source_levels(read_frames, path)
-                stored = store.frames[row["offset"]: row["offset"] + 8, 20:44, 20:44].reshape(8, -1).mean(1)
+                stored = store.frames[row["offset"] : row["offset"] + 8, 20:44, 20:44].reshape(8, -1).mean(1)
                 kept = [int(np.argmin(np.abs(levels - s))) for s in stored]
                 assert kept == expected_indices(n, clips), (dataset, row["id"], n)
 
@@ -523,5 +631,5 @@ def source_levels(read_frames, path: str) -> np.ndarray:
     if key not in _LEVELS:
         frames, _ = read_frames(path, lambda n: np.arange(n))
         h, w = frames.shape[1:3]
-        _LEVELS[key] = frames[:, h // 3: 2 * h // 3, w // 3: 2 * w // 3].reshape(len(frames), -1).mean(1)
+        _LEVELS[key] = frames[:, h // 3 : 2 * h // 3, w // 3 : 2 * w // 3].reshape(len(frames), -1).mean(1)
     return _LEVELS[key]

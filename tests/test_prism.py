@@ -4,11 +4,11 @@ round trip (only key frames stored, the same videos back), the schedule, and a r
 import numpy as np
 import pytest
 import torch
-
 from helpers import ctx
-from vidstill.methods.prism_keyframes import interpolation_weights, pack, render, unpack
+
 from vidstill.methods import get_method
 from vidstill.methods.prism import KeyFrameVideos, insertion_rule, schedule
+from vidstill.methods.prism_keyframes import interpolation_weights, pack, render, unpack
 from vidstill.synthetic_set import SyntheticSet
 
 
@@ -18,8 +18,8 @@ def mask_of(*rows):
 
 def test_a_frame_disagreeing_with_both_neighbouring_keys_becomes_a_key():
     """Keys at 0 and 4. Frame 2's gradient points against both keys' (cosine −0.7 with each): inserted. Frame 1
-    disagrees with key 0 (−0.7) but agrees with key 4 (+0.7): not inserted. Frame 3 is orthogonal to key 0 (cosine 0, not < 0)
-    and opposed to key 4: not inserted."""
+    disagrees with key 0 (−0.7) but agrees with key 4 (+0.7): not inserted. Frame 3 is orthogonal to key 0 (cosine 0,
+    not < 0) and opposed to key 4: not inserted."""
     e = torch.eye(3)
     grad = torch.stack([e[0], e[1] - e[0], -e[0] - e[1], -e[1], e[1]])[None]  # (1, 5, 3)
     mask = mask_of([1, 0, 0, 0, 1])
@@ -85,7 +85,11 @@ def test_insertion_keeps_the_video_and_happens_only_in_its_phase():
     model = KeyFrameVideos(torch.randn(2, 5, 3), iterations=10, eps=0.0, warmup=0.2, insertion=0.6, every=1)
     before = model.videos(np.random.default_rng(0))
     grad = torch.zeros(2, 5, 3)
-    grad[:, 0], grad[:, 4], grad[:, 2] = torch.tensor([1.0, 0, 0]), torch.tensor([1.0, 0, 0]), torch.tensor([-1.0, 0, 0])
+    grad[:, 0], grad[:, 4], grad[:, 2] = (
+        torch.tensor([1.0, 0, 0]),
+        torch.tensor([1.0, 0, 0]),
+        torch.tensor([-1.0, 0, 0]),
+    )
     before.backward(grad)
     model.after_step(1)  # warm-up: nothing inserted
     assert model.mask.sum().item() == 4
@@ -99,6 +103,8 @@ def test_prism_runs_with_dm_loss_and_reports_key_frames_per_class(store):
     counts = s.tensors["item_frames"]
     assert len(s) == 6 and counts.min() >= 2 and counts.max() <= 8 and s.tensors["frames"].shape[0] == counts.sum()
     assert len(s.meta["keyframes_per_class"]) == 3 and s.meta["insertion_phase"] == [2, 8]
-    assert s.meta["keyframes_per_class"] == pytest.approx([float(counts[s.labels == c].float().mean()) for c in range(3)])
+    assert s.meta["keyframes_per_class"] == pytest.approx(
+        [float(counts[s.labels == c].float().mean()) for c in range(3)]
+    )
     assert np.isfinite(s.meta["loss_curve"]).all() and s.videos([0, 1]).shape == (2, 8, 3, 48, 48)
     assert set(s.meta["classes"]) == {"c0", "c1", "c2"}

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPO
 from snakemake.utils import update_config
 
-from conftest import REPO
 from vidstill.methods import catalogue
 
 HEADER = "| setting | paper | reference code | config/paper.yaml | default | why they differ |"
@@ -139,7 +139,9 @@ def mismatches(all_cards: dict[str, list[list[str]]], default: dict, paper: dict
                 want = lookup(config, path)
                 if not same(parse_cell(cell), want):
                     shown = "absent" if want is ABSENT else repr(want)
-                    problems.append(f"{source}: `{path}`: the card's {column} cell says {cell!r}, the config has {shown}")
+                    problems.append(
+                        f"{source}: `{path}`: the card's {column} cell says {cell!r}, the config has {shown}"
+                    )
     return problems
 
 
@@ -193,7 +195,9 @@ def test_a_wrong_value_an_absent_key_and_a_bad_header_are_caught(tmp_path):
     bad = {"x.md": card_rows(CARD.replace("| 30 | 100 | budget |", "| 30 | 1e2 | budget |"), "x.md")}
     assert mismatches(bad, default, paper) == []  # 1e2 is 100: numbers compare as numbers
     bad = {"x.md": card_rows(CARD.replace("| 30 | 100 | budget |", "| 30 | 10 | budget |"), "x.md")}
-    assert mismatches(bad, default, paper) == ["x.md: `methods.dm.lr`: the card's default cell says '10', the config has 100.0"]
+    assert mismatches(bad, default, paper) == [
+        "x.md: `methods.dm.lr`: the card's default cell says '10', the config has 100.0"
+    ]
     bad = {"x.md": card_rows(CARD.replace("| real | — | default", "| real | real | default"), "x.md")}
     assert "the config has absent" in mismatches(bad, default, paper)[0]
     bad = {"x.md": card_rows(CARD.replace("| [] | [] |", "| [] | [r3d_18] |"), "x.md")}

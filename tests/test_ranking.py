@@ -20,7 +20,9 @@ def test_delta_is_the_mean_of_per_seed_differences_with_spread():
     assert d.loc["MotionA", "delta"] == pytest.approx(0.7)
     assert d.loc["Appear", "delta"] == pytest.approx(-0.05)
     assert d.loc["MotionB", "delta_std"] == pytest.approx(np.std([0.5, 0.8], ddof=1))
-    assert d.loc["MotionA", "rank"] == 1 and d.loc["MotionB", "rank"] == 2 and d.loc["Appear", "rank"] == 4  # Δ 0.7 > 0.65
+    assert (
+        d.loc["MotionA", "rank"] == 1 and d.loc["MotionB", "rank"] == 2 and d.loc["Appear", "rank"] == 4
+    )  # Δ 0.7 > 0.65
     assert d.loc["Appear", "group"] == 0 and d.loc["Mixed", "group"] == 0 and d.loc["MotionA", "group"] == 1
 
 
@@ -44,12 +46,16 @@ def test_top_k():
 
 def test_group_accuracy_maps_subset_labels_through_class_names():
     d = delta_table([acc([0.9, 0.6, 0.9, 0.9])], [acc([0.9, 0.5, 0.1, 0.2])], groups=2)
-    runs = pd.DataFrame([
-        dict(dataset="tr", method="dm", ipc=1, per_class=[0.2, 0.4]),  # tr's labels: MotionA, MotionB
-        dict(dataset="tr", method="dm", ipc=1, per_class=[0.4, 0.6]),
-    ])
+    runs = pd.DataFrame(
+        [
+            dict(dataset="tr", method="dm", ipc=1, per_class=[0.2, 0.4]),  # tr's labels: MotionA, MotionB
+            dict(dataset="tr", method="dm", ipc=1, per_class=[0.4, 0.6]),
+        ]
+    )
     out = group_accuracy(runs, {"tr": ["MotionA", "MotionB"]}, {"tr": d})
-    assert out.to_dict("records") == [dict(dataset="tr", method="dm", ipc=1, group=1, accuracy=pytest.approx(40.0), classes=2, runs=2)]
+    assert out.to_dict("records") == [
+        dict(dataset="tr", method="dm", ipc=1, group=1, accuracy=pytest.approx(40.0), classes=2, runs=2)
+    ]
 
 
 def test_mismatched_runs_are_an_error():

@@ -13,7 +13,10 @@ from vidstill.report.figures import nonempty_png, plot_accuracy_vs_ipc, plot_acc
 from vidstill.report.strips import distilled_frames, item_classes, plot_strip, strip_classes
 from vidstill.synthetic_set import SyntheticSet
 
-BENCHMARK = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n12.95\t0:00:12\t893.65\t4959.37\t588.70\t704.61\t7.90\t2.55\t88.82\t11.96\n"
+BENCHMARK = (
+    "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    "12.95\t0:00:12\t893.65\t4959.37\t588.70\t704.61\t7.90\t2.55\t88.82\t11.96\n"
+)
 
 
 def test_benchmark_file_is_read_and_a_broken_one_is_named(tmp_path):
@@ -31,10 +34,35 @@ def test_costs_keep_unmeasured_jobs_and_read_the_gpu_peak(tmp_path):
     (tmp_path / "e.tsv").write_text(BENCHMARK.replace("12.95", "3.00"))
     save_tensors({"x": torch.zeros(1)}, tmp_path / "set.safetensors", {"meta": {"gpu_peak_memory_bytes": 3 * 2**20}})
     jobs = [
-        dict(stage="evaluate", dataset="a", method="dm", ipc=1, seed=0, job="", benchmark=str(tmp_path / "e.tsv"), artifact=None),
-        dict(stage="distill", dataset="a", method="dm", ipc=1, seed=0, job="", benchmark=str(tmp_path / "d.tsv"),
-             artifact=str(tmp_path / "set.safetensors")),
-        dict(stage="teacher", dataset="a", method="", ipc=None, seed=None, job="convnet3d", benchmark=str(tmp_path / "none.tsv")),
+        dict(
+            stage="evaluate",
+            dataset="a",
+            method="dm",
+            ipc=1,
+            seed=0,
+            job="",
+            benchmark=str(tmp_path / "e.tsv"),
+            artifact=None,
+        ),
+        dict(
+            stage="distill",
+            dataset="a",
+            method="dm",
+            ipc=1,
+            seed=0,
+            job="",
+            benchmark=str(tmp_path / "d.tsv"),
+            artifact=str(tmp_path / "set.safetensors"),
+        ),
+        dict(
+            stage="teacher",
+            dataset="a",
+            method="",
+            ipc=None,
+            seed=None,
+            job="convnet3d",
+            benchmark=str(tmp_path / "none.tsv"),
+        ),
     ]
     costs = gather_costs(jobs)
     assert costs["stage"].tolist() == ["teacher", "distill", "evaluate"]  # pipeline order
@@ -79,13 +107,34 @@ def test_distilled_frames_are_what_students_see_in_image_range(tmp_path):
 def cells():
     rows = []
     for dataset in ("d1", "d2"):
-        rows.append(dict(dataset=dataset, ipc=1, method="full", label="Full Dataset", mean=50.0, std=1.0, published_mean=55.0,
-                         published_std=0.5, storage_mb=100.0))
+        rows.append(
+            dict(
+                dataset=dataset,
+                ipc=1,
+                method="full",
+                label="Full Dataset",
+                mean=50.0,
+                std=1.0,
+                published_mean=55.0,
+                published_std=0.5,
+                storage_mb=100.0,
+            )
+        )
         for method, label, base in (("dm", "DM", 10.0), ("david", "DAViD", 14.0)):
             for ipc in (1, 5):
-                rows.append(dict(dataset=dataset, ipc=ipc, method=method, label=label, mean=base + ipc, std=0.5,
-                                 published_mean=base + ipc + 1 if method == "dm" else np.nan, published_std=0.2,
-                                 storage_mb=ipc * (1.0 if method == "dm" else 0.3)))
+                rows.append(
+                    dict(
+                        dataset=dataset,
+                        ipc=ipc,
+                        method=method,
+                        label=label,
+                        mean=base + ipc,
+                        std=0.5,
+                        published_mean=base + ipc + 1 if method == "dm" else np.nan,
+                        published_std=0.2,
+                        storage_mb=ipc * (1.0 if method == "dm" else 0.3),
+                    )
+                )
     return pd.DataFrame(rows)
 
 
@@ -112,7 +161,14 @@ def test_strip_shows_each_methods_frames_per_class_and_marks_the_missing(tmp_pat
     assert nonempty_png(tmp_path / "strip.png")
     axes = np.array(figures[0].axes).reshape(2, 4)  # 2 rows x (2 classes x 2 frames)
     shown = {(r, k): ax.images[0].get_array() if ax.images else None for (r, k), ax in np.ndenumerate(axes)}
-    for (r, k), expected in {(0, 0): a[0], (0, 1): a[1], (1, 0): b[0], (1, 1): b[1], (1, 2): a[0], (1, 3): a[1]}.items():
+    for (r, k), expected in {
+        (0, 0): a[0],
+        (0, 1): a[1],
+        (1, 0): b[0],
+        (1, 1): b[1],
+        (1, 2): a[0],
+        (1, 3): a[1],
+    }.items():
         assert np.allclose(shown[r, k], expected)
     assert shown[0, 2] is None and axes[0, 2].texts[0].get_text() == "none"
     assert [axes[0, 0].get_title(loc="left"), axes[0, 2].get_title(loc="left")] == ["x", "y"]
@@ -121,6 +177,7 @@ def test_strip_shows_each_methods_frames_per_class_and_marks_the_missing(tmp_pat
 
 def plotted(ax):
     """The (x, y) of every line of one panel with more than one point (horizontal lines included)."""
+
     def values(v):
         return tuple(round(float(a), 6) for a in np.asarray(v, dtype=float))
 
@@ -149,6 +206,15 @@ def test_accuracy_figures_plot_the_cells(tmp_path, monkeypatch):
     assert [t.get_text() for t in ipc_fig.axes[0].get_xticklabels()] == ["1", "5"]
     for ax, shift in zip(storage_fig.axes[:2], (0, 20)):
         assert ax.get_xscale() == "log"
-        points = {(round(float(l.get_xdata()[0]), 6), round(float(l.get_ydata()[0]), 6)) for l in ax.lines if len(l.get_xdata()) == 1
-                  and l.get_marker() not in ("_", "|", "None", None, "")}
-        assert {(1.0, 11 + shift), (5.0, 15 + shift), (0.3, 15 + shift), (1.5, 19 + shift), (100.0, 50 + shift)} <= points
+        points = {
+            (round(float(line.get_xdata()[0]), 6), round(float(line.get_ydata()[0]), 6))
+            for line in ax.lines
+            if len(line.get_xdata()) == 1 and line.get_marker() not in ("_", "|", "None", None, "")
+        }
+        assert {
+            (1.0, 11 + shift),
+            (5.0, 15 + shift),
+            (0.3, 15 + shift),
+            (1.5, 19 + shift),
+            (100.0, 50 + shift),
+        } <= points

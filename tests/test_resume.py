@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 import torch
-
 from helpers import ctx, david_ctx, mtt_ctx
+
 from vidstill.methods import get_method
 from vidstill.optim import SGD
 from vidstill.resume import IterationCheckpoint
@@ -32,8 +32,7 @@ CASES = {  # method -> settings of a 6-iteration run
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_killed_distillation_resumes_to_the_uninterrupted_result(store, experts, teacher, tmp_path, monkeypatch,
-                                                                  name):
+def test_killed_distillation_resumes_to_the_uninterrupted_result(store, experts, teacher, tmp_path, monkeypatch, name):
     def make():
         if name in ("mtt", "sfvd", "sfvd_t"):
             return mtt_ctx(store, experts, method=name, **CASES[name])
@@ -64,7 +63,9 @@ def test_killed_distillation_resumes_to_the_uninterrupted_result(store, experts,
         assert torch.equal(resumed.tensors[key], whole.tensors[key]), key
     if name == "prism":  # key frames were inserted both before and after the kill
         assert resumed.meta["insertions"] == whole.meta["insertions"]
-        assert {it for it, _ in whole.meta["insertions"]} & {0, 1, 2, 3} and {it for it, _ in whole.meta["insertions"]} & {4, 5}
+        assert {it for it, _ in whole.meta["insertions"]} & {0, 1, 2, 3} and {
+            it for it, _ in whole.meta["insertions"]
+        } & {4, 5}
 
 
 def test_a_checkpoint_of_other_tensors_is_an_error_naming_it(tmp_path):

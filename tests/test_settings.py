@@ -13,11 +13,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO
+
 from vidstill.methods import catalogue
 from vidstill.methods.settings import SETTINGS, DMSettings, instance_settings, method_settings
-from vidstill.settings import EvaluationSettings, ExpertsSettings, SettingsError, StudentSettings, TrainingSettings, check_config
+from vidstill.settings import (
+    EvaluationSettings,
+    ExpertsSettings,
+    SettingsError,
+    StudentSettings,
+    TrainingSettings,
+    check_config,
+)
 
 CONFIGS = ["config/config.yaml", "config/paper.yaml", "config/smoke.yaml"]
 
@@ -87,17 +94,20 @@ def test_misspelt_student_key():
     stops(config, "student.width", "widths")
 
 
-@pytest.mark.parametrize("section, key, bad, words", [
-    ("methods.dm", "iterations", "many", ["expected integer"]),
-    ("methods.dm", "lr", True, ["expected number"]),
-    ("methods.dm", "init", "zeros", ["must be one of real, noise"]),
-    ("methods.tsgf", "alpha", [0.25, "half", 0.25], ["methods.tsgf.alpha[1]"]),
-    ("methods.dm_vdsd", "lr_dynamic", {1: "fast"}, ["methods.dm_vdsd.lr_dynamic"]),
-    ("evaluation", "selection", "best", ["must be one of final, best_on_test"]),
-    ("evaluation", "cross_arch", "r3d_18", ["expected list"]),
-    ("teacher", "standardize", 1, ["expected boolean"]),
-    ("student", "widths", [16, "32"], ["student.widths[1]"]),
-])
+@pytest.mark.parametrize(
+    "section, key, bad, words",
+    [
+        ("methods.dm", "iterations", "many", ["expected integer"]),
+        ("methods.dm", "lr", True, ["expected number"]),
+        ("methods.dm", "init", "zeros", ["must be one of real, noise"]),
+        ("methods.tsgf", "alpha", [0.25, "half", 0.25], ["methods.tsgf.alpha[1]"]),
+        ("methods.dm_vdsd", "lr_dynamic", {1: "fast"}, ["methods.dm_vdsd.lr_dynamic"]),
+        ("evaluation", "selection", "best", ["must be one of final, best_on_test"]),
+        ("evaluation", "cross_arch", "r3d_18", ["expected list"]),
+        ("teacher", "standardize", 1, ["expected boolean"]),
+        ("student", "widths", [16, "32"], ["student.widths[1]"]),
+    ],
+)
 def test_wrong_type_names_the_key(section, key, bad, words):
     config = default_config()
     node = config
@@ -107,16 +117,19 @@ def test_wrong_type_names_the_key(section, key, bad, words):
     stops(config, f"{section}.{key}", *words)
 
 
-@pytest.mark.parametrize("section, key, bad, words", [
-    ("methods.dm", "iterations", -1, ["at least 0"]),
-    ("methods.dm", "batch_real", 0, ["at least 1"]),
-    ("methods.dm", "lr", -1.0, ["at least 0"]),  # 0 is allowed: it freezes the pixels
-    ("methods.david", "exploit", 1.5, ["at most 1"]),
-    ("methods.tsgf", "floor", -0.1, ["at least 0"]),
-    ("evaluation", "runs", 0, ["at least 1"]),
-    ("evaluation", "dd_ranking_weight", 2.0, ["at most 1"]),
-    ("teacher", "lr", -0.001, ["greater than 0"]),
-])
+@pytest.mark.parametrize(
+    "section, key, bad, words",
+    [
+        ("methods.dm", "iterations", -1, ["at least 0"]),
+        ("methods.dm", "batch_real", 0, ["at least 1"]),
+        ("methods.dm", "lr", -1.0, ["at least 0"]),  # 0 is allowed: it freezes the pixels
+        ("methods.david", "exploit", 1.5, ["at most 1"]),
+        ("methods.tsgf", "floor", -0.1, ["at least 0"]),
+        ("evaluation", "runs", 0, ["at least 1"]),
+        ("evaluation", "dd_ranking_weight", 2.0, ["at most 1"]),
+        ("teacher", "lr", -0.001, ["greater than 0"]),
+    ],
+)
 def test_out_of_range_names_the_key(section, key, bad, words):
     config = default_config()
     node = config
@@ -129,7 +142,9 @@ def test_out_of_range_names_the_key(section, key, bad, words):
 def test_unknown_method_and_generic_keys():
     with pytest.raises(SettingsError, match="methods.mine.method: unknown method 'dmm'"):
         instance_settings("mine", {"method": "dmm"})
-    s = instance_settings("mine", {"method": "dm", "label": "Mine", "published_as": ["A", "B"], "evaluation": {"epochs": 5}})
+    s = instance_settings(
+        "mine", {"method": "dm", "label": "Mine", "published_as": ["A", "B"], "evaluation": {"epochs": 5}}
+    )
     assert s.published_as == ("A", "B") and s.evaluation.epochs == 5 and s.iterations == 5000
     assert instance_settings("dm", None) == DMSettings()
 
@@ -148,7 +163,9 @@ def test_a_distill_job_builds_its_settings_once():
 
     from vidstill.methods.context import DistillContext
 
-    ctx = DistillContext(None, 1, 0, torch.device("cpu"), {"method": "dm", "lr": 3}, {"arch": "convnet3d", "widths": [4]})
+    ctx = DistillContext(
+        None, 1, 0, torch.device("cpu"), {"method": "dm", "lr": 3}, {"arch": "convnet3d", "widths": [4]}
+    )
     assert isinstance(ctx.params, DMSettings) and ctx.params.lr == 3.0 and ctx.student.widths == (4,)
     assert method_settings(ctx.params) is ctx.params
     with pytest.raises(SettingsError, match="methods.dm.lrr"):
@@ -161,10 +178,10 @@ def test_choices_match_the_code():
     import typing
 
     from vidstill import augment
-    from vidstill.methods import vdsd_static_dynamic as static_dynamic
     from vidstill.crops import scoring
-    from vidstill.methods import dc, david, idtd, optdistill
+    from vidstill.methods import david, dc, idtd, optdistill
     from vidstill.methods import settings as ms
+    from vidstill.methods import vdsd_static_dynamic as static_dynamic
     from vidstill.settings import hints
 
     def choices(cls, name):
@@ -214,17 +231,27 @@ def test_readme_tables_are_generated_from_the_classes():
 
     text = (REPO / "config/README.md").read_text()
     assert settings_doc.BEGIN in text and settings_doc.END in text
-    assert settings_doc.replaced(text) == text, "config/README.md is stale: run `python -m vidstill.settings_doc --write` in workflow/"
+    assert settings_doc.replaced(text) == text, (
+        "config/README.md is stale: run `python -m vidstill.settings_doc --write` in workflow/"
+    )
 
 
 def test_building_settings_imports_no_torch():
     """Planning builds every section: that must stay torch-free (and method-module-free)."""
-    code = ("import sys, yaml; from vidstill.settings import check_config; "
-            "check_config(yaml.safe_load(open('config/config.yaml'))); "
-            "bad = [m for m in sys.modules if m == 'torch' or m.startswith('vidstill.methods.') and m != 'vidstill.methods.settings']; "
-            "print(bad); sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
-                            env={"PYTHONPATH": str(REPO / "workflow"), "PATH": ""})
+    code = (
+        "import sys, yaml; from vidstill.settings import check_config; "
+        "check_config(yaml.safe_load(open('config/config.yaml'))); "
+        "bad = [m for m in sys.modules if m == 'torch' "
+        "or m.startswith('vidstill.methods.') and m != 'vidstill.methods.settings']; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO / "workflow"), "PATH": ""},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -234,8 +261,24 @@ def test_dry_run_stops_on_a_misspelt_key(tmp_path):
     config["methods"]["dm"]["iteratons"] = config["methods"]["dm"].pop("iterations")
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(copy.deepcopy(config)))
-    result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--nolock", "--cores", "1", "--configfile", str(path),
-                             "--directory", str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-n",
+            "--nolock",
+            "--cores",
+            "1",
+            "--configfile",
+            str(path),
+            "--directory",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0
     out = result.stdout + result.stderr
     assert "config: methods.dm.iteratons: unknown key (did you mean 'iterations'?)" in out, out[-3000:]

@@ -4,8 +4,8 @@ channel reshaping layer starts as the identity on the still and learns to use th
 import numpy as np
 import pytest
 import torch
-
 from helpers import mtt_ctx
+
 from vidstill.methods import get_method
 from vidstill.methods.sfvd import ChannelReshape, duplicated
 
@@ -35,7 +35,9 @@ def test_channel_reshape_starts_as_the_still_and_reaches_the_real_clip():
 
 @pytest.mark.parametrize("name", ["sfvd", "sfvd_t"])
 def test_sfvd_stores_one_frame_per_video_and_trains_on_its_repetition(store, experts, name):
-    s = get_method(name).fn(mtt_ctx(store, experts, method=name, iterations=3, **({"lr_reshape": 1e-2} if name == "sfvd_t" else {})))
+    s = get_method(name).fn(
+        mtt_ctx(store, experts, method=name, iterations=3, **({"lr_reshape": 1e-2} if name == "sfvd_t" else {}))
+    )
     assert s.tensors["videos"].shape == (3, 1, 3, 48, 48) and s.labels.tolist() == [0, 1, 2]
     assert s.storage_bytes() == 3 * 3 * 48 * 48 * 4 + 3 * 8  # one float frame per video and its label
     v = s.videos([0, 2])

@@ -7,10 +7,10 @@ import time
 
 import pandas as pd
 import pytest
-import yaml
-
 import slurm_cluster
+import yaml
 from conftest import REPO
+
 from vidstill.synthetic_set import SyntheticSet
 
 pytestmark = pytest.mark.slurm
@@ -49,10 +49,30 @@ def workdir(tmp_path_factory):
 
 
 def snakemake_on_slurm(cluster, workdir, *targets, extra=()):
-    cmd = [sys.executable, "-m", "snakemake", *targets, "--workflow-profile", "profiles/slurm", "--configfile",
-           "config/slurm.yaml", "--jobs", "4", "--slurm-status-command", "squeue", "--slurm-no-account",
-           "--slurm-init-seconds-before-status-checks", "2", "--latency-wait", "5",
-           "--default-resources", "slurm_partition=debug", "mem_mb=1000", "runtime=30", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        *targets,
+        "--workflow-profile",
+        "profiles/slurm",
+        "--configfile",
+        "config/slurm.yaml",
+        "--jobs",
+        "4",
+        "--slurm-status-command",
+        "squeue",
+        "--slurm-no-account",
+        "--slurm-init-seconds-before-status-checks",
+        "2",
+        "--latency-wait",
+        "5",
+        "--default-resources",
+        "slurm_partition=debug",
+        "mem_mb=1000",
+        "runtime=30",
+        *extra,
+    ]
     return subprocess.run(cmd, cwd=workdir, env=cluster.env, capture_output=True, text=True, timeout=1200)
 
 
@@ -64,7 +84,9 @@ def test_smoke_table_through_slurm(cluster, workdir):
     # every job was a SLURM job: SLURM's own list (finished jobs stay listed, MinJobAge) has each rule's jobs, completed
     jobs = [line.split() for line in cluster.run("squeue", "-h", "-t", "all", "-o", "%k %T").splitlines()]
     rules = {comment.removeprefix("rule_").split("_wildcards_")[0] for comment, _ in jobs}  # rule_<rule>_wildcards_...
-    assert {"generate_synthetic", "index", "extract_clips", "distill", "evaluate", "evaluate_full", "table"} <= rules, rules
+    assert {"generate_synthetic", "index", "extract_clips", "distill", "evaluate", "evaluate_full", "table"} <= rules, (
+        rules
+    )
     assert {state for _, state in jobs} == {"COMPLETED"}, jobs
 
 
@@ -73,17 +95,41 @@ def test_requeued_distillation_resumes_from_its_checkpoint(cluster, workdir):
     rerun resumes from the checkpoint its first run left, and the set is complete."""
     target = "results/synthetic/distilled/dm_long/ipc1/seed0.safetensors"
     checkpoint = workdir / "results/checkpoints/distill/synthetic/dm_long_ipc1_seed0.pt"
-    cmd = [sys.executable, "-m", "snakemake", target, "--workflow-profile", "profiles/slurm", "--configfile",
-           "config/slurm.yaml", "--jobs", "2", "--slurm-status-command", "squeue", "--slurm-no-account",
-           "--slurm-init-seconds-before-status-checks", "2", "--latency-wait", "5",
-           "--default-resources", "slurm_partition=debug", "mem_mb=1000", "runtime=30"]
-    run = subprocess.Popen(cmd, cwd=workdir, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        target,
+        "--workflow-profile",
+        "profiles/slurm",
+        "--configfile",
+        "config/slurm.yaml",
+        "--jobs",
+        "2",
+        "--slurm-status-command",
+        "squeue",
+        "--slurm-no-account",
+        "--slurm-init-seconds-before-status-checks",
+        "2",
+        "--latency-wait",
+        "5",
+        "--default-resources",
+        "slurm_partition=debug",
+        "mem_mb=1000",
+        "runtime=30",
+    ]
+    run = subprocess.Popen(
+        cmd, cwd=workdir, env=cluster.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     deadline = time.monotonic() + 300
     while not checkpoint.exists() and time.monotonic() < deadline and run.poll() is None:
         time.sleep(0.5)
     assert checkpoint.exists(), "the distill job never checkpointed"
-    job = [line.split()[0] for line in cluster.run("squeue", "-h", "-t", "running", "-o", "%i %k").splitlines()
-           if "dm_long" in line]
+    job = [
+        line.split()[0]
+        for line in cluster.run("squeue", "-h", "-t", "running", "-o", "%i %k").splitlines()
+        if "dm_long" in line
+    ]
     assert len(job) == 1, job
     cluster.run("scontrol", "requeue", job[0])
     # SLURM holds a requeued job back for about two minutes (its begin time); a test need not wait for that

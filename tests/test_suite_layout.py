@@ -25,12 +25,13 @@ def imported_modules(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
 def test_no_test_module_imports_another(path):
     others = {p.stem for p in MODULES}
-    assert not imported_modules(path) & others, f"{path.name} imports a test module: move what it shares to " \
-                                                 "conftest.py (fixtures) or helpers.py (plain functions)"
+    assert not imported_modules(path) & others, (
+        f"{path.name} imports a test module: move what it shares to "
+        "conftest.py (fixtures) or helpers.py (plain functions)"
+    )
 
 
 def test_the_check_sees_imports(tmp_path):
     bad = tmp_path / "test_bad.py"
     bad.write_text("import test_x.sub\nfrom test_y import z\n\ndef f():\n    from test_w import v\n")
     assert {"test_x", "test_y", "test_w"} <= imported_modules(bad)
-

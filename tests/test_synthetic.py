@@ -19,8 +19,15 @@ from vidstill.data.synthetic import (
     write_class_strip,
 )
 
-SMALL = dict(classes=["RedDisc", "SlideUp", "SlideDown", "Grow"], groups=4, clips_per_group=2, test_groups=1,
-             min_frames=20, max_frames=28, seed=3)
+SMALL = dict(
+    classes=["RedDisc", "SlideUp", "SlideDown", "Grow"],
+    groups=4,
+    clips_per_group=2,
+    test_groups=1,
+    min_frames=20,
+    max_frames=28,
+    seed=3,
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +44,12 @@ def read(path):
 def test_ucf101_layout(root):
     lists = root / "ucfTrainTestlist"
     class_ind = read(lists / "classInd.txt").decode()
-    assert class_ind.endswith("\r\n") and class_ind.split("\r\n")[:4] == ["1 Grow", "2 RedDisc", "3 SlideDown", "4 SlideUp"]
+    assert class_ind.endswith("\r\n") and class_ind.split("\r\n")[:4] == [
+        "1 Grow",
+        "2 RedDisc",
+        "3 SlideDown",
+        "4 SlideUp",
+    ]
     for k in (1, 2, 3):
         train = [line.split(" ") for line in read(lists / f"trainlist0{k}.txt").decode().split("\r\n") if line]
         test = [line for line in read(lists / f"testlist0{k}.txt").decode().split("\r\n") if line]
@@ -86,7 +98,10 @@ def test_single_frame_statistics_do_not_separate_motion_classes():
         plans = [plan_clip(c, g, k, seed=0, min_frames=64, max_frames=64) for g in range(1, 11) for k in range(1, 9)]
         per_frame[c] = np.concatenate([np.stack([p.cx, p.cy, p.r, p.flash != 0], 1)[p.t0 :] for p in plans])
         per_step[c] = np.concatenate([np.diff(np.stack([p.cx, p.cy], 1)[p.t0 :], axis=0) for p in plans])
-    pooled_mean, pooled_std = np.concatenate(list(per_frame.values())).mean(0), np.concatenate(list(per_frame.values())).std(0)
+    pooled_mean, pooled_std = (
+        np.concatenate(list(per_frame.values())).mean(0),
+        np.concatenate(list(per_frame.values())).std(0),
+    )
     for c in motion:
         # every per-frame marginal within 0.35 pooled std of the pooled mean: a still actor gives one position per
         # clip, so 80 clips leave a standard error of ~0.11 std; 0.35 is ~3 standard errors
@@ -150,11 +165,14 @@ def test_class_strip_shows_each_classs_frames_and_names_it(root, tmp_path, monke
             assert np.array_equal(np.asarray(axes[r, k].images[0].get_array()), frames[k])
 
 
-@pytest.mark.parametrize("bad,match", [
-    (dict(classes=["Nope"]), "Nope"),
-    (dict(test_groups=4), "test_groups"),
-    (dict(min_frames=40, max_frames=30), "min_frames"),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (dict(classes=["Nope"]), "Nope"),
+        (dict(test_groups=4), "test_groups"),
+        (dict(min_frames=40, max_frames=30), "min_frames"),
+    ],
+)
 def test_bad_arguments_name_the_argument(tmp_path, bad, match):
     with pytest.raises(ValueError, match=match):
         generate_synthetic(tmp_path / "x", **{**SMALL, **bad})
@@ -251,9 +269,18 @@ def _samples(classes, clips=240):
             dx, dy, dr = np.diff(p.cx[idx]), np.diff(p.cy[idx]), np.diff(p.r[idx])
             fl = p.flash[idx]
             order = np.sum((fl[:-1] == 1) & (fl[1:] == 2)) - np.sum((fl[:-1] == 2) & (fl[1:] == 1))
-            w.append([np.median(dx), np.median(dy), np.median(np.abs(dx)), np.median(np.abs(dy)), np.median(dr),
-                      np.median(np.angle(np.exp(1j * np.diff(p.angle[idx])))), order,
-                      np.sum(np.diff(np.sign(dx[dx != 0])) != 0)])
+            w.append(
+                [
+                    np.median(dx),
+                    np.median(dy),
+                    np.median(np.abs(dx)),
+                    np.median(np.abs(dy)),
+                    np.median(dr),
+                    np.median(np.angle(np.exp(1j * np.diff(p.angle[idx])))),
+                    order,
+                    np.sum(np.diff(np.sign(dx[dx != 0])) != 0),
+                ]
+            )
             g_.append(g)
         frame[c], window[c], group[c] = np.array(f), np.array(w), np.array(g_)
     return frame, window, group
@@ -293,14 +320,17 @@ def test_single_frame_distributions_match_across_motion_classes_but_clips_differ
     assert _nearest_centroid({c: window[c] for c in motion}, group, motion) > 0.9
 
 
-@pytest.mark.parametrize("bad,match", [
-    (dict(groups=1, test_groups=0), "groups"),
-    (dict(clips_per_group=0), "clips_per_group"),
-    (dict(classes=["RedDisc", "RedDisc"]), "RedDisc"),
-    (dict(width=40, height=48), "width"),
-    (dict(fps=0), "fps"),
-    (dict(seed=-1), "seed"),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (dict(groups=1, test_groups=0), "groups"),
+        (dict(clips_per_group=0), "clips_per_group"),
+        (dict(classes=["RedDisc", "RedDisc"]), "RedDisc"),
+        (dict(width=40, height=48), "width"),
+        (dict(fps=0), "fps"),
+        (dict(seed=-1), "seed"),
+    ],
+)
 def test_more_bad_arguments_name_the_argument(tmp_path, bad, match):
     with pytest.raises(ValueError, match=match):
         generate_synthetic(tmp_path / "x", **{**SMALL, **bad})

@@ -8,8 +8,15 @@ from vidstill.synthetic_set import SyntheticSet, resize_time
 
 
 def test_save_load_round_trip(tmp_path):
-    s = SyntheticSet({"videos": torch.randn(4, 8, 3, 48, 48)}, torch.tensor([0, 0, 1, 1]), 2, 8, lr=0.02,
-                     label_loss="mse", meta={"method": "x", "loss_curve": [1.0, 0.5]})
+    s = SyntheticSet(
+        {"videos": torch.randn(4, 8, 3, 48, 48)},
+        torch.tensor([0, 0, 1, 1]),
+        2,
+        8,
+        lr=0.02,
+        label_loss="mse",
+        meta={"method": "x", "loss_curve": [1.0, 0.5]},
+    )
     s.save(tmp_path / "s.safetensors")
     t = SyntheticSet.load(tmp_path / "s.safetensors")
     assert torch.equal(s.tensors["videos"], t.tensors["videos"]) and torch.equal(s.labels, t.labels)
@@ -62,5 +69,7 @@ def test_a_diverged_set_is_refused_naming_the_job_and_the_tensor():
     s.check_finite("distill synthetic dm ipc 1 seed 0")  # finite: no error
     videos[1, 2, 0, 3, 3] = float("nan")
     videos[0, 0, 0, 0, 0] = float("inf")
-    with pytest.raises(ValueError, match=r"distill synthetic dm ipc 1 seed 0: .*diverged: 2 of 1536 values of 'videos'"):
+    with pytest.raises(
+        ValueError, match=r"distill synthetic dm ipc 1 seed 0: .*diverged: 2 of 1536 values of 'videos'"
+    ):
         s.check_finite("distill synthetic dm ipc 1 seed 0")

@@ -60,12 +60,14 @@ def test_evaluate_counts_per_class_by_the_true_label_and_top5_apart_from_top1():
     fifth (3/4); clip 2's class 6 ranks last. Per true class: class 0 (clips 0, 1) 1/2, class 3 (clip 3) 1, class 6
     (clip 2) 0, the others unseen (NaN). Counted by the predicted class instead, class 1 would be 0/1 and class 6
     unseen."""
-    table = torch.tensor([
-        [9.0, 1, 2, 3, 4, 5, 0],  # true 0, predicted 0
-        [5.0, 9, 8, 7, 6, 1, 0],  # true 0, predicted 1; class 0 ranks 5th
-        [9.0, 8, 7, 6, 5, 4, 0],  # true 6, predicted 0; class 6 ranks last
-        [0.0, 1, 2, 9, 3, 4, 5],  # true 3, predicted 3
-    ])
+    table = torch.tensor(
+        [
+            [9.0, 1, 2, 3, 4, 5, 0],  # true 0, predicted 0
+            [5.0, 9, 8, 7, 6, 1, 0],  # true 0, predicted 1; class 0 ranks 5th
+            [9.0, 8, 7, 6, 5, 4, 0],  # true 6, predicted 0; class 6 ranks last
+            [0.0, 1, 2, 9, 3, 4, 5],  # true 3, predicted 3
+        ]
+    )
     labels = torch.tensor([0, 0, 6, 3])
     x = torch.arange(4).float().view(4, 1, 1, 1, 1).expand(4, 2, 1, 1, 1).contiguous()
     acc = evaluate(Lookup(table), lambda rng: iter([(x, labels)]), 7, DEV, passes=2, standardize_inputs=False)
@@ -90,8 +92,12 @@ class Recorder(torch.nn.Module):
 
 @pytest.mark.parametrize("standardize_inputs", [True, False])
 def test_train_standardizes_each_batch_only_when_asked(standardize_inputs):
-    data = SyntheticSet({"videos": 5.0 + 3.0 * torch.randn(8, 2, 3, 4, 4, generator=torch.Generator().manual_seed(0))},
-                        torch.tensor([0, 1] * 4), 2, 2)
+    data = SyntheticSet(
+        {"videos": 5.0 + 3.0 * torch.randn(8, 2, 3, 4, 4, generator=torch.Generator().manual_seed(0))},
+        torch.tensor([0, 1] * 4),
+        2,
+        2,
+    )
     model = Recorder()
     train(model, data, TrainConfig(epochs=2, lr=0.01, batch_size=4, standardize=standardize_inputs), DEV)
     means, stds = np.array(model.seen).T

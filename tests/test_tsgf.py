@@ -5,16 +5,21 @@ augments static regions and spares moving ones, and the method end to end (hard 
 import numpy as np
 import pytest
 import torch
+from helpers import ctx
 from torch import nn
 
-from helpers import ctx
 from vidstill.augment import DSAParams
 from vidstill.methods import get_method
 from vidstill.methods.dm import init_from_real
 from vidstill.methods.settings import TSGFSettings
 from vidstill.methods.tsgf import BNStatistics, pixel_optimizer, saliency_scaled_step, uni_level_loss
-from vidstill.methods.tsgf_saliency import (SaliencyParams, frame_differences, gradient_scale, saliency_guided_augment,
-                                            temporal_saliency)
+from vidstill.methods.tsgf_saliency import (
+    SaliencyParams,
+    frame_differences,
+    gradient_scale,
+    saliency_guided_augment,
+    temporal_saliency,
+)
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.teacher import build_from_architecture, save_teacher, teacher_architecture
 
@@ -128,7 +133,9 @@ def test_saliency_guided_augment_spares_the_moving_square():
     change = (out - clips).abs()
     assert change[1].mean() > 0.01  # the static clip gets the whole colour augmentation
     # On the moving square the augmentation enters with weight 1 − S < 0.1.
-    full = saliency_guided_augment(clips, seed=3, strategy="color", params=SaliencyParams(eps=1e9), dsa=DSAParams(mode="multiple"))
+    full = saliency_guided_augment(
+        clips, seed=3, strategy="color", params=SaliencyParams(eps=1e9), dsa=DSAParams(mode="multiple")
+    )
     assert (change[0][on_square] <= 0.1 * (full - clips).abs()[0][on_square] + 1e-5).all()
     # Geometric ops apply to the whole clip: a flip mirrors every frame, moving ones included.
     flipped = saliency_guided_augment(clips, seed=0, strategy="flip", dsa=DSAParams(mode="multiple", prob_flip=1.0))
@@ -137,8 +144,14 @@ def test_saliency_guided_augment_spares_the_moving_square():
 
 def test_saliency_augment_expansion_round_trips(tmp_path):
     video, _ = moving_square()
-    s = SyntheticSet({"videos": video.repeat(2, 1, 1, 1, 1)}, torch.tensor([0, 1]), 2, 8, "saliency_augment",
-                     {"window": 3, "alpha": [0.25, 0.5, 0.25], "eps": 0.05, "strategy": "color_cutout", "dsa_mode": "single"})
+    s = SyntheticSet(
+        {"videos": video.repeat(2, 1, 1, 1, 1)},
+        torch.tensor([0, 1]),
+        2,
+        8,
+        "saliency_augment",
+        {"window": 3, "alpha": [0.25, 0.5, 0.25], "eps": 0.05, "strategy": "color_cutout", "dsa_mode": "single"},
+    )
     s.save(tmp_path / "s.safetensors")
     loaded = SyntheticSet.load(tmp_path / "s.safetensors")
     torch.testing.assert_close(loaded.videos([0, 1]), video.repeat(2, 1, 1, 1, 1))  # no generator: as stored
@@ -184,20 +197,27 @@ def test_tsgf_options_soft_labels_and_no_saliency(store, bn_teacher):
     """Soft labels are the teacher's softmax (at the temperature) on the final stored videos, item by item."""
     from vidstill.teacher import load_teacher
 
-    s = get_method("tsgf").fn(tsgf_ctx(store, bn_teacher, labels="soft", saliency_augmentation=False, saliency_optimization=False))
+    s = get_method("tsgf").fn(
+        tsgf_ctx(store, bn_teacher, labels="soft", saliency_augmentation=False, saliency_optimization=False)
+    )
     assert s.soft_labels and s.labels.shape == (6, 3)
     teacher = load_teacher(bn_teacher)
     with torch.no_grad():
         logits = teacher(s.tensors["videos"])  # this teacher was saved with standardize false
     torch.testing.assert_close(s.labels, torch.softmax(logits, 1))
-    hot = get_method("tsgf").fn(tsgf_ctx(store, bn_teacher, labels="soft", temperature=4.0, saliency_augmentation=False,
-                                         saliency_optimization=False))
+    hot = get_method("tsgf").fn(
+        tsgf_ctx(
+            store, bn_teacher, labels="soft", temperature=4.0, saliency_augmentation=False, saliency_optimization=False
+        )
+    )
     torch.testing.assert_close(hot.labels, torch.softmax(logits / 4.0, 1))
     assert not torch.allclose(hot.labels, s.labels)
     assert s.expansion == "stored"
     c = tsgf_ctx(store, bn_teacher, iterations=0)
     real, _ = init_from_real(c, np.random.default_rng(c.seed))
-    torch.testing.assert_close(get_method("tsgf").fn(c).tensors["videos"], real)  # no iteration: the real clips it starts from
+    torch.testing.assert_close(
+        get_method("tsgf").fn(c).tensors["videos"], real
+    )  # no iteration: the real clips it starts from
 
 
 def test_tsgf_needs_a_batchnorm_teacher(store, tmp_path):
@@ -217,4 +237,6 @@ def test_uni_level_loss_weights_the_bn_term(store, bn_teacher):
         ce = torch.nn.functional.cross_entropy(teacher(x), y)
     bn = stats.loss()
     assert bn > 0
-    assert uni_level_loss(teacher, x, y, 0.5, standardize_inputs=False).item() == pytest.approx((ce + 0.5 * bn).item(), rel=1e-5)
+    assert uni_level_loss(teacher, x, y, 0.5, standardize_inputs=False).item() == pytest.approx(
+        (ce + 0.5 * bn).item(), rel=1e-5
+    )

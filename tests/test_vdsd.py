@@ -4,8 +4,8 @@ maps, re-drawn per epoch), the hallucinator, stage 2 leaving the stage-1 stills 
 import numpy as np
 import pytest
 import torch
-
 from helpers import ctx
+
 from vidstill.methods import get_method
 from vidstill.methods.vdsd import by_ipc
 from vidstill.methods.vdsd_static_dynamic import PER_ITEM, hallucinate, initial_hallucinator, pair_indices
@@ -64,8 +64,12 @@ def stills(store, tmp_path_factory):
 
 def vdsd_ctx(store, stills, name, experts=None, **params):
     # batch_real: the real clips of the DM / FRePo losses (MTT+VDSD has none: its settings do not accept it)
-    c = ctx(store, name, ipc=1, **{**({} if name == "mtt_vdsd" else {"batch_real": 2}), "lr_dynamic": 100.0, "lr_hallucinator": 1e-2,
-                                  **params})
+    c = ctx(
+        store,
+        name,
+        ipc=1,
+        **{**({} if name == "mtt_vdsd" else {"batch_real": 2}), "lr_dynamic": 100.0, "lr_hallucinator": 1e-2, **params},
+    )
     c.artifacts["stills"] = stills
     if experts is not None:
         c.artifacts["experts"] = experts
@@ -120,7 +124,9 @@ def known_memory(n=8, frames=8, size=4):
     """Still k is the constant k; map j at frame t is 100 j + 10 t; a hallucinator whose centre taps add the map to
     every channel of the still, bias 0.5 c: the video of (still k, map j) is k + 100 j + 10 t + 0.5 c everywhere."""
     stills = torch.arange(n).float().view(n, 1, 1, 1).expand(n, 3, size, size).contiguous()
-    maps = (100 * torch.arange(n).float().view(n, 1, 1, 1, 1) + 10 * torch.arange(frames).float().view(1, frames, 1, 1, 1))
+    maps = 100 * torch.arange(n).float().view(n, 1, 1, 1, 1) + 10 * torch.arange(frames).float().view(
+        1, frames, 1, 1, 1
+    )
     maps = maps.expand(n, frames, 1, size, size).contiguous()
     weight = torch.zeros(3, 4, 3, 3, 3)
     weight[torch.arange(3), torch.arange(3), 1, 1, 1] = 1.0
@@ -141,8 +147,14 @@ def test_the_vdsd_set_rebuilds_each_video_from_one_of_its_own_stills_and_maps(tm
     video of one still and one map the item owns (item i of class c: stills and maps 4c + 2i and 4c + 2i + 1), all
     four pairings occur over epochs, and without a generator the first of each."""
     stills, maps, weight, bias = known_memory()
-    SyntheticSet({"stills": stills, "dynamics": maps, "hallucinator.weight": weight, "hallucinator.bias": bias},
-                 torch.tensor([0, 0, 1, 1]), 2, 8, expansion="vdsd", expansion_args={"ipc": 2}).save(tmp_path / "v.safetensors")
+    SyntheticSet(
+        {"stills": stills, "dynamics": maps, "hallucinator.weight": weight, "hallucinator.bias": bias},
+        torch.tensor([0, 0, 1, 1]),
+        2,
+        8,
+        expansion="vdsd",
+        expansion_args={"ipc": 2},
+    ).save(tmp_path / "v.safetensors")
     s = SyntheticSet.load(tmp_path / "v.safetensors")
     t, c = torch.arange(8).float().view(8, 1, 1, 1), torch.tensor([0.0, 0.5, 1.0]).view(1, 3, 1, 1)
     pairs = [set() for _ in range(4)]

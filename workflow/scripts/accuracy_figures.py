@@ -13,7 +13,9 @@ with job_log(snakemake.log[0]) as log:
     p = snakemake.params
     cells = pd.DataFrame(read_parquet_metadata(snakemake.input.runs)["cells"])  # the table's cells, published beside
     storage = storage_table(pd.read_parquet(snakemake.input.runs), p.spec, p.methods)
-    cells = cells.merge(storage[["dataset", "ipc", "method", "storage_mb"]], on=["dataset", "ipc", "method"], validate="one_to_one")
+    cells = cells.merge(
+        storage[["dataset", "ipc", "method", "storage_mb"]], on=["dataset", "ipc", "method"], validate="one_to_one"
+    )
     metric = p.spec.get("metric", "top1")
     plot_accuracy_vs_ipc(cells, snakemake.output.ipc, metric)
     plot_accuracy_vs_storage(cells, snakemake.output.storage, metric)

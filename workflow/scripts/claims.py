@@ -13,8 +13,17 @@ with job_log(snakemake.log[0]) as log:
     runs = dict(zip(p.tables, map(pd.read_parquet, snakemake.input.runs), strict=True))
     resolution = pd.read_csv(snakemake.input.resolution) if "resolution" in snakemake.input.keys() else None
     keyframes = pd.read_csv(snakemake.input.keyframes) if "keyframes" in snakemake.input.keys() else None
-    claims = evaluate_claims(p.plan, runs, resolution, p.arch, p.labels, p.settings["alpha"], p.settings["permutations"],
-                             p.settings["seed"], keyframes=keyframes)
+    claims = evaluate_claims(
+        p.plan,
+        runs,
+        resolution,
+        p.arch,
+        p.labels,
+        p.settings["alpha"],
+        p.settings["permutations"],
+        p.settings["seed"],
+        keyframes=keyframes,
+    )
     log.info("verdicts: %s", claims["verdict"].value_counts().to_dict() if len(claims) else {})
     with atomic_path(snakemake.output.csv) as tmp:
         claims.to_csv(tmp, index=False)

@@ -14,8 +14,12 @@ with job_log(snakemake.log[0]) as log:
     device = rt.device
     check_card(f"class_accuracy {w.dataset} {w.mode} seed {w.seed}", snakemake.resources.get("gpu_mem_mb"), device)
     train, test = ClipStore.open(snakemake.input.train), ClipStore.open(snakemake.input.test)
-    _, arch, result, acc = train_teacher(train, test, p.training, device, checkpoint=p.checkpoint,
-                                         static=w.mode == "static", test_passes=p.test_passes)
+    _, arch, result, acc = train_teacher(
+        train, test, p.training, device, checkpoint=p.checkpoint, static=w.mode == "static", test_passes=p.test_passes
+    )
     log.info("%s seed %s: top1 %.4f (%.1fs)", w.mode, w.seed, acc.top1, result.wall_time)
-    write_parquet(per_class_table(acc, test), snakemake.output[0], metadata={**arch, "top1": acc.top1, "seed": int(w.seed),
-                                                                                  **rt.write_record(snakemake.log[0])})
+    write_parquet(
+        per_class_table(acc, test),
+        snakemake.output[0],
+        metadata={**arch, "top1": acc.top1, "seed": int(w.seed), **rt.write_record(snakemake.log[0])},
+    )

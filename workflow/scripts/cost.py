@@ -12,8 +12,10 @@ with job_log(snakemake.log[0]) as log:
         log.warning("no benchmark file for %s %s %s: %s", row.stage, row.dataset, row.method or row.job, row.benchmark)
     with atomic_path(snakemake.output.csv) as tmp:
         costs.to_csv(tmp, index=False)
-    note = ("Measured on this run's machine: wall and CPU time and peak RSS from each job's Snakemake benchmark file; "
-            "device, precision and peak GPU memory as every job that runs a network recorded them beside its log.")
+    note = (
+        "Measured on this run's machine: wall and CPU time and peak RSS from each job's Snakemake benchmark file; "
+        "device, precision and peak GPU memory as every job that runs a network recorded them beside its log."
+    )
     with atomic_path(snakemake.output.markdown) as tmp:
         tmp.write_text(render_cost_markdown(costs, snakemake.params.labels, note))
     log.info("%d jobs, %.0f s of job time", len(costs), costs["wall_s"].sum())

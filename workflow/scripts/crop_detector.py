@@ -19,9 +19,19 @@ with job_log(snakemake.log[0]) as log:
     boxes = pd.read_parquet(Path(snakemake.input.videos) / "boxes.parquet")
     cfg = p.train
     with tempfile.TemporaryDirectory(prefix="vidstill-yolo-") as tmp:
-        data = write_yolo_dataset(index, boxes, Path(tmp) / "data", {"train": cfg["train_frames"], "val": cfg["val_frames"]},
-                                  p.seed, p.resize)
-        state, meta = train_detector(data, cfg, Path(tmp) / "runs", p.seed, "0" if device.type == "cuda" else "cpu", snakemake.threads)
-    log.info("detector %s: held-out mAP50 %.3f mAP50-95 %.3f (precision %.3f recall %.3f, %d frames)", meta["model"],
-             meta["map50"], meta["map50_95"], meta["precision"], meta["recall"], meta["held_out_frames"])
+        data = write_yolo_dataset(
+            index, boxes, Path(tmp) / "data", {"train": cfg["train_frames"], "val": cfg["val_frames"]}, p.seed, p.resize
+        )
+        state, meta = train_detector(
+            data, cfg, Path(tmp) / "runs", p.seed, "0" if device.type == "cuda" else "cpu", snakemake.threads
+        )
+    log.info(
+        "detector %s: held-out mAP50 %.3f mAP50-95 %.3f (precision %.3f recall %.3f, %d frames)",
+        meta["model"],
+        meta["map50"],
+        meta["map50_95"],
+        meta["precision"],
+        meta["recall"],
+        meta["held_out_frames"],
+    )
     save_detector(state, {**meta, **rt.write_record(snakemake.log[0])}, snakemake.output.weights)

@@ -18,8 +18,14 @@ with job_log(snakemake.log[0]) as log:
     speeds = [read_parquet_metadata(f) for f in snakemake.input.tracks]
     if snakemake.input.get("boxes"):
         boxes = pd.read_parquet(Path(snakemake.input.boxes) / "boxes.parquet")
-        tracks["iou"] = ground_truth_iou(tracks, boxes, pd.read_parquet(snakemake.input.index), ClipSpec.from_config(p.clips))
-    detector = read_tensors_metadata(snakemake.input.detector) if str(snakemake.input.detector).endswith(".safetensors") else {}
+        tracks["iou"] = ground_truth_iou(
+            tracks, boxes, pd.read_parquet(snakemake.input.index), ClipSpec.from_config(p.clips)
+        )
+    detector = (
+        read_tensors_metadata(snakemake.input.detector)
+        if str(snakemake.input.detector).endswith(".safetensors")
+        else {}
+    )
     summary = summarise(per_video, tracks, speeds, detector)
     for key, value in summary.items():
         log.info("%s: %s", key, value)

@@ -21,10 +21,17 @@ with job_log(snakemake.log[0]) as log:
     mine = videos.iloc[shard::shards]
     log.info("shard %d of %d: %d of %d preselected training videos", shard, shards, len(mine), len(videos))
     det = crops["detector"]
-    detector = load_detector(snakemake.input.detector, det["class"], det["conf"], "0" if device.type == "cuda" else "cpu")
+    detector = load_detector(
+        snakemake.input.detector, det["class"], det["conf"], "0" if device.type == "cuda" else "cpu"
+    )
     tracks, per_video, speed = track_videos(mine, detector, spec, crops, crops["seed"], threads=snakemake.threads)
-    log.info("%d crop frames from %d tracks in %.1fs (%.1f crops/s)", len(tracks), int(per_video["tracks"].sum()) if len(per_video) else 0,
-             speed["seconds"], speed["crops_per_s"])
+    log.info(
+        "%d crop frames from %d tracks in %.1fs (%.1f crops/s)",
+        len(tracks),
+        int(per_video["tracks"].sum()) if len(per_video) else 0,
+        speed["seconds"],
+        speed["crops_per_s"],
+    )
     meta = {**speed, **rt.write_record(snakemake.log[0])}
     write_parquet(per_video, snakemake.output.videos, metadata=meta)
     write_parquet(tracks, snakemake.output.tracks, metadata=meta)

@@ -15,7 +15,9 @@ with job_log(snakemake.log[0]) as log:
     w, p = snakemake.wildcards, snakemake.params
     rt = job_runtime(p.runtime, snakemake.threads)
     device = rt.device
-    check_card(f"distill {w.dataset} {w.method} ipc {w.ipc} seed {w.seed}", snakemake.resources.get("gpu_mem_mb"), device)
+    check_card(
+        f"distill {w.dataset} {w.method} ipc {w.ipc} seed {w.seed}", snakemake.resources.get("gpu_mem_mb"), device
+    )
     inputs = dict(snakemake.input.items())
     ctx = DistillContext(
         train=ClipStore.open(inputs.pop("train")),
@@ -32,9 +34,24 @@ with job_log(snakemake.log[0]) as log:
     )
     start = time.perf_counter()
     synthetic = get_method(p.method).fn(ctx)
-    synthetic.meta.update(method=p.method, instance=w.method, dataset=w.dataset, ipc=int(w.ipc), seed=int(w.seed),
-                          settings=dict(p.settings), wall_time=time.perf_counter() - start, **rt.write_record(snakemake.log[0]))
-    log.info("%s ipc %s seed %s: %d items, %d bytes, %.1fs", w.method, w.ipc, w.seed, len(synthetic),
-             synthetic.storage_bytes(), synthetic.meta["wall_time"])
+    synthetic.meta.update(
+        method=p.method,
+        instance=w.method,
+        dataset=w.dataset,
+        ipc=int(w.ipc),
+        seed=int(w.seed),
+        settings=dict(p.settings),
+        wall_time=time.perf_counter() - start,
+        **rt.write_record(snakemake.log[0]),
+    )
+    log.info(
+        "%s ipc %s seed %s: %d items, %d bytes, %.1fs",
+        w.method,
+        w.ipc,
+        w.seed,
+        len(synthetic),
+        synthetic.storage_bytes(),
+        synthetic.meta["wall_time"],
+    )
     synthetic.check_finite(f"distill {w.dataset} {w.method} ipc {w.ipc} seed {w.seed} ({snakemake.output[0]})")
     synthetic.save(snakemake.output[0])

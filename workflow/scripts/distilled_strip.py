@@ -16,6 +16,10 @@ with job_log(snakemake.log[0]) as log:
     rows = [("real (train)", [real_frames(train, c, frames) for c in labels])]
     for label, path in zip(p.labels, snakemake.input.sets, strict=True):
         rows.append((label, [distilled_frames(SyntheticSet.load(path), c, frames) for c in labels]))
-    plot_strip(rows, [str(names.get(c, c)) for c in labels], snakemake.output[0],
-               title=f"{w.table}: {w.dataset}, IPC {p.ipc}, seed {p.seed} (as students see them)")
+    plot_strip(
+        rows,
+        [str(names.get(c, c)) for c in labels],
+        snakemake.output[0],
+        title=f"{w.table}: {w.dataset}, IPC {p.ipc}, seed {p.seed} (as students see them)",
+    )
     log.info("classes %s, %d methods", labels, len(rows) - 1)

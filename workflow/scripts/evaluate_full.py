@@ -16,8 +16,20 @@ with job_log(snakemake.log[0]):
     device = rt.device
     check_card(f"evaluate_full {w.dataset} seed {w.seed}", snakemake.resources.get("gpu_mem_mb"), device)
     train = ClipStore.open(snakemake.input.train)
-    runs = evaluate_student(RealClips(train), ClipStore.open(snakemake.input.test), p.protocol, p.student, int(w.seed), device)
+    runs = evaluate_student(
+        RealClips(train), ClipStore.open(snakemake.input.test), p.protocol, p.student, int(w.seed), device
+    )
     frames_bytes = int(train.table["length"].sum()) * int(np.prod(train.frames.shape[1:]))
-    runs = runs.assign(dataset=w.dataset, method="full", ipc=0, distill_seed=int(w.seed), storage_bytes=frames_bytes,
-                       soft_labels=False, expansion="real", distill_seconds=0.0, device=device.type, precision=rt.precision)
+    runs = runs.assign(
+        dataset=w.dataset,
+        method="full",
+        ipc=0,
+        distill_seed=int(w.seed),
+        storage_bytes=frames_bytes,
+        soft_labels=False,
+        expansion="real",
+        distill_seconds=0.0,
+        device=device.type,
+        precision=rt.precision,
+    )
     write_parquet(runs, snakemake.output[0], metadata={"protocol": p.protocol, **rt.write_record(snakemake.log[0])})

@@ -13,8 +13,18 @@ with job_log(snakemake.log[0]):
     experts = ExpertsSettings.from_mapping(p.experts, "experts")
     rt = job_runtime(p.runtime, snakemake.threads)
     device = rt.device
-    check_card(f"expert {snakemake.wildcards.dataset} {snakemake.wildcards.expert}", snakemake.resources.get("gpu_mem_mb"), device)
-    trajectory, info = train_expert(ClipStore.open(snakemake.input.train), ClipStore.open(snakemake.input.test),
-                                    experts, p.student, int(snakemake.wildcards.expert), device,
-                                    test_passes=experts.test_passes)
+    check_card(
+        f"expert {snakemake.wildcards.dataset} {snakemake.wildcards.expert}",
+        snakemake.resources.get("gpu_mem_mb"),
+        device,
+    )
+    trajectory, info = train_expert(
+        ClipStore.open(snakemake.input.train),
+        ClipStore.open(snakemake.input.test),
+        experts,
+        p.student,
+        int(snakemake.wildcards.expert),
+        device,
+        test_passes=experts.test_passes,
+    )
     save_expert(trajectory, {**info, **rt.write_record(snakemake.log[0])}, snakemake.output[0])

@@ -13,8 +13,14 @@ with job_log(snakemake.log[0]) as log:
     full_top1 = float(pd.concat([pd.read_parquet(f) for f in snakemake.input.full])["top1"].mean())
     summary = expert_summary([expert_info(e) for e in snakemake.input.experts], full_top1, p.min_ratio)
     for row in summary.itertuples():
-        log.info("expert %d: top1 %.4f = %.2f of the full-data %.4f%s", row.expert, row.top1, row.ratio, full_top1,
-                 " (weak)" if row.weak else "")
+        log.info(
+            "expert %d: top1 %.4f = %.2f of the full-data %.4f%s",
+            row.expert,
+            row.top1,
+            row.ratio,
+            full_top1,
+            " (weak)" if row.weak else "",
+        )
     warning = check_experts(summary, p.min_ratio, p.strict, f"experts of {snakemake.wildcards.dataset}")
     if warning:
         log.warning(warning)

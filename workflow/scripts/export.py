@@ -17,7 +17,9 @@ with job_log(snakemake.log[0]) as log:
     entries = []
     for cell, path in zip(p.cells, snakemake.input.sets, strict=True):
         out = root / cell["dataset"] / cell["method"] / f"ipc{cell['ipc']}" / f"seed{cell['seed']}"
-        info = write_export(SyntheticSet.load(path), out, names[cell["dataset"]], p.student, preview=True, evaluation=p.protocol)
+        info = write_export(
+            SyntheticSet.load(path), out, names[cell["dataset"]], p.student, preview=True, evaluation=p.protocol
+        )
         entries.append({**cell, "path": out, "info": info})
         log.info("%s: %d items, %d distinct frames", out, info["items"], info["portable"]["distinct_frames"])
     write_index(entries, snakemake.output.index, snakemake.wildcards.table)

@@ -17,7 +17,9 @@ from vidstill.teacher import load_teacher
 with job_log(snakemake.log[0]):
     rt = job_runtime(snakemake.params.runtime, snakemake.threads)
     device = rt.device
-    redundancy = class_redundancy(load_teacher(snakemake.input.teacher, device), ClipStore.open(snakemake.input.train), device)
+    redundancy = class_redundancy(
+        load_teacher(snakemake.input.teacher, device), ClipStore.open(snakemake.input.train), device
+    )
     rt.write_record(snakemake.log[0])  # the csv has no metadata: the record beside the log is the result's
     runs = {k: pd.concat([pd.read_parquet(p) for p in snakemake.input[k]]) for k in ("method", "baseline")}
     table = redundancy_gain_table(redundancy, runs["method"], runs["baseline"], snakemake.params.labels)
@@ -26,5 +28,8 @@ with job_log(snakemake.log[0]):
         table.to_csv(tmp, index=False)
     s = snakemake.params.settings
     labels = snakemake.params.labels
-    plot_redundancy_gain(table, snakemake.output.figure,
-                         f"{labels['method']} − {labels['baseline']} per class ({s['dataset']}, IPC {s['ipc']})")
+    plot_redundancy_gain(
+        table,
+        snakemake.output.figure,
+        f"{labels['method']} − {labels['baseline']} per class ({s['dataset']}, IPC {s['ipc']})",
+    )

@@ -18,9 +18,19 @@ with job_log(snakemake.log[0]) as log:
     sets = [load_tensors(path)[1]["meta"] for path in snakemake.input.sets]
     deltas = dict(zip(p.bases, map(pd.read_parquet, snakemake.input.delta), strict=True))
     kinds = {name: spec.kind for name, spec in CLASS_SPECS.items()}  # the synthetic benchmark's classes declare one
-    table = pd.concat([resolution_table([m for m in sets if m["dataset"] == d], deltas[b], kinds if synthetic else {},
-                                        field=p.field, column=p.column)
-                       for d, b, synthetic in zip(p.datasets, p.bases, p.synthetic, strict=True)], ignore_index=True)
+    table = pd.concat(
+        [
+            resolution_table(
+                [m for m in sets if m["dataset"] == d],
+                deltas[b],
+                kinds if synthetic else {},
+                field=p.field,
+                column=p.column,
+            )
+            for d, b, synthetic in zip(p.datasets, p.bases, p.synthetic, strict=True)
+        ],
+        ignore_index=True,
+    )
     summary = resolution_summary(table, column=p.column)
     log.info("%s by kind and its Spearman correlation with Δ:\n%s", p.column, summary.to_string(index=False))
     with atomic_path(snakemake.output.csv) as tmp:

@@ -17,4 +17,8 @@ with job_log(snakemake.log[0]) as log:
         classes = read_class_list(source)
     subset = restrict_to_classes(pd.read_parquet(snakemake.input.parent), classes, source=source)
     log.info("%d classes from %s: %s; %d videos", len(classes), source, classes, len(subset))
-    write_parquet(subset, snakemake.output[0], metadata={"subset_of": snakemake.input.parent, "classes": classes, "source": source})
+    write_parquet(
+        subset,
+        snakemake.output[0],
+        metadata={"subset_of": snakemake.input.parent, "classes": classes, "source": source},
+    )

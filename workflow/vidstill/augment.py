@@ -117,10 +117,17 @@ def sample_draw(strategy: str, groups: int, seed: int, params: DSAParams = DSAPa
     rotation = torch.stack([torch.stack([cos, sin]), torch.stack([-sin, cos])]).permute(2, 0, 1)
     theta = torch.cat([scale @ rotation, torch.zeros(groups, 2, 1)], dim=2)
     return DSADraw(
-        color=on["color"], brightness=brightness, saturation=saturation, contrast=contrast,
+        color=on["color"],
+        brightness=brightness,
+        saturation=saturation,
+        contrast=contrast,
         flip=on["flip"] & flip,
-        affine=on["scale"] | on["rotate"] | on["crop"], theta=theta, shift=torch.where(on["crop"][:, None], shift, 0.0),
-        cutout=on["cutout"], centre=centre, ratio_cutout=params.ratio_cutout,
+        affine=on["scale"] | on["rotate"] | on["crop"],
+        theta=theta,
+        shift=torch.where(on["crop"][:, None], shift, 0.0),
+        cutout=on["cutout"],
+        centre=centre,
+        ratio_cutout=params.ratio_cutout,
     )
 
 
@@ -138,8 +145,21 @@ def apply_draw(x: torch.Tensor, group: torch.Tensor, draw: DSADraw) -> torch.Ten
     """Augment clips x (B, T, C, H, W): clip i with the draw of group[i], identically on all its frames."""
     t, h, w = x.shape[1], x.shape[3], x.shape[4]
     group = group.to("cpu", torch.long)
-    d = {k: getattr(draw, k)[group] for k in
-         ("color", "brightness", "saturation", "contrast", "flip", "affine", "theta", "shift", "cutout", "centre")}
+    d = {
+        k: getattr(draw, k)[group]
+        for k in (
+            "color",
+            "brightness",
+            "saturation",
+            "contrast",
+            "flip",
+            "affine",
+            "theta",
+            "shift",
+            "cutout",
+            "centre",
+        )
+    }
     d = {k: v.to(x.device, x.dtype) if v.is_floating_point() else v.to(x.device) for k, v in d.items()}
 
     def color(v: torch.Tensor, i: torch.Tensor) -> torch.Tensor:

@@ -53,7 +53,9 @@ def load_config(path: str | Path) -> dict[str, Any]:
 def eval_protocol(config: dict[str, Any], runs: int | None) -> dict[str, Any]:
     """The settings of a distilled-set evaluation: `evaluation` without the Full Dataset row's own `full` block and
     without what shapes only tables (workflow/rules/common.smk's protocol())."""
-    protocol = {k: v for k, v in config["evaluation"].items() if k not in ("full", "label_protocols", "dd_ranking_weight")}
+    protocol = {
+        k: v for k, v in config["evaluation"].items() if k not in ("full", "label_protocols", "dd_ranking_weight")
+    }
     if runs is not None:
         if runs < 1:
             raise CliError(f"--runs must be at least 1, got {runs}")
@@ -82,9 +84,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     if Path(args.configfile).is_file():
         config = load_config(args.configfile)
         student, evaluation = config["student"], eval_protocol(config, None)
-    written = write_export(synthetic, args.out, names, student, preview=args.preview, overwrite=args.force, evaluation=evaluation)
-    print(f"{args.out}: {written['items']} items of {written['num_classes']} classes, {written['labels']['kind']} labels, "
-          f"{written['portable']['distinct_frames']} distinct frames ({written['method'] or 'unknown method'})")
+    written = write_export(
+        synthetic, args.out, names, student, preview=args.preview, overwrite=args.force, evaluation=evaluation
+    )
+    print(
+        f"{args.out}: {written['items']} items of {written['num_classes']} classes, "
+        f"{written['labels']['kind']} labels, "
+        f"{written['portable']['distinct_frames']} distinct frames ({written['method'] or 'unknown method'})"
+    )
     return 0
 
 
@@ -105,16 +112,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         name = protocol.get("soft", {}).get("teacher") or config["teacher"]["arch"]
         teacher = results / args.dataset / "teacher" / f"{name}.safetensors"
         if not teacher.is_file():
-            raise CliError(f"{teacher}: the soft protocol's teacher is missing (build it: snakemake --cores all {teacher})")
+            raise CliError(
+                f"{teacher}: the soft protocol's teacher is missing (build it: snakemake --cores all {teacher})"
+            )
     seed = args.seed if args.seed is not None else int(info.get("seed") or 0)
     device = job_device(args.device or config["device"], args.threads or config["threads"]["train"])
-    runs = evaluate_set(synthetic, test, protocol, config["student"], seed, device, labels=args.protocol, teacher=teacher)
-    runs = runs.assign(dataset=args.dataset, method=info.get("instance") or info.get("method"), set=str(set_file(args.set)))
-    out = Path(args.out) if args.out else set_file(args.set).with_name(f"{set_file(args.set).stem}.eval_{args.dataset}_{args.protocol}.parquet")
+    runs = evaluate_set(
+        synthetic, test, protocol, config["student"], seed, device, labels=args.protocol, teacher=teacher
+    )
+    runs = runs.assign(
+        dataset=args.dataset, method=info.get("instance") or info.get("method"), set=str(set_file(args.set))
+    )
+    out = (
+        Path(args.out)
+        if args.out
+        else set_file(args.set).with_name(f"{set_file(args.set).stem}.eval_{args.dataset}_{args.protocol}.parquet")
+    )
     write_parquet(runs, out, metadata={"protocol": protocol, "labels": args.protocol, "seed": seed, "set": info})
     top1 = runs["top1"] * 100
-    print(f"{args.set} on {args.dataset} ({args.protocol} labels, {len(runs)} runs, seed {seed}): "
-          f"top-1 {top1.mean():.2f} ± {top1.std(ddof=0):.2f} % (mean ± population std, as the tables)  -> {out}")
+    print(
+        f"{args.set} on {args.dataset} ({args.protocol} labels, {len(runs)} runs, seed {seed}): "
+        f"top-1 {top1.mean():.2f} ± {top1.std(ddof=0):.2f} % (mean ± population std, as the tables)  -> {out}"
+    )
     return 0
 
 
@@ -134,21 +153,28 @@ def cmd_import_vdsd(args: argparse.Namespace) -> int:
     if args.dataset:
         synthetic.meta["dataset"] = args.dataset
     written = write_export(synthetic, args.out, names, None, preview=args.preview, overwrite=args.force)
-    print(f"{args.out}: {written['items']} reference videos of {written['num_classes']} classes "
-          f"({written['frames']} frames of {written['clip']['height']}x{written['clip']['width']})")
+    print(
+        f"{args.out}: {written['items']} reference videos of {written['num_classes']} classes "
+        f"({written['frames']} frames of {written['clip']['height']}x{written['clip']['width']})"
+    )
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vidstill", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="vidstill", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--configfile", default="config/config.yaml", help="the workflow's config (default: %(default)s)")
+    common.add_argument(
+        "--configfile", default="config/config.yaml", help="the workflow's config (default: %(default)s)"
+    )
     common.add_argument("--results", default="results", help="the workflow's results directory (default: %(default)s)")
     sub = p.add_subparsers(dest="command", required=True)
 
     e = sub.add_parser("export", parents=[common], help="write a distilled set as portable safetensors + JSON")
-    e.add_argument("set", help="a distilled set: results/{dataset}/distilled/{method}/ipc{ipc}/seed{seed}.safetensors or an export")
+    e.add_argument(
+        "set", help="a distilled set: results/{dataset}/distilled/{method}/ipc{ipc}/seed{seed}.safetensors or an export"
+    )
     e.add_argument("--out", required=True, help="the directory to write (set.safetensors, set.json, preview/)")
     e.add_argument("--dataset", help="name the classes from this dataset's test split (default: the set's own dataset)")
     e.add_argument("--preview", action="store_true", help="also write one GIF per class and a contact sheet PNG")
@@ -157,12 +183,20 @@ def parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("evaluate", parents=[common], help="train students on a set and test them on a dataset")
     v.add_argument("set", help="an exported set (directory or set.safetensors) or a workflow artifact")
-    v.add_argument("--dataset", required=True, help="the dataset whose test split is used (results/{dataset}/clips/test.*)")
-    v.add_argument("--protocol", choices=("native", "hard", "soft"), default="native",
-                   help="labels: the set's own (native, the workflow's table), one-hot classes (hard), or the teacher's "
-                        "softmax at evaluation.soft.temperature (soft). Default: %(default)s")
+    v.add_argument(
+        "--dataset", required=True, help="the dataset whose test split is used (results/{dataset}/clips/test.*)"
+    )
+    v.add_argument(
+        "--protocol",
+        choices=("native", "hard", "soft"),
+        default="native",
+        help="labels: the set's own (native, the workflow's table), one-hot classes (hard), or the teacher's "
+        "softmax at evaluation.soft.temperature (soft). Default: %(default)s",
+    )
     v.add_argument("--runs", type=int, help="students to train (default: evaluation.runs of the config)")
-    v.add_argument("--seed", type=int, help="base seed of the runs (default: the set's distillation seed, as the workflow)")
+    v.add_argument(
+        "--seed", type=int, help="base seed of the runs (default: the set's distillation seed, as the workflow)"
+    )
     v.add_argument("--device", help="cpu, cuda or auto (default: the config's device)")
     v.add_argument("--threads", type=int, help="torch threads (default: threads.train of the config)")
     v.add_argument("--out", help="the runs' parquet (default: beside the set)")

@@ -54,8 +54,13 @@ def evaluate_student(
     for arch in [student.arch, *protocol.cross_arch]:
         for run in range(protocol.runs):
             run_seed = epoch_seed(seed, 1000 + run)
-            cfg = TrainConfig.from_config(protocol, seed=run_seed, lr=lr if lr is not None else protocol.lr,
-                                          epochs=epochs if epochs is not None else protocol.epochs, label_loss=label_loss)
+            cfg = TrainConfig.from_config(
+                protocol,
+                seed=run_seed,
+                lr=lr if lr is not None else protocol.lr,
+                epochs=epochs if epochs is not None else protocol.epochs,
+                label_loss=label_loss,
+            )
             torch.manual_seed(run_seed)
             model = build_model(arch, test_store.num_classes, spec.frames, spec.crop, widths=tuple(student.widths))
             best: dict[str, Any] = {"top1": -1.0}
@@ -63,7 +68,15 @@ def evaluate_student(
             def track_best(epoch: int, m: torch.nn.Module) -> dict | None:
                 if selection != "best_on_test" or epoch % protocol.eval_every and epoch != cfg.epochs:
                     return None
-                acc = evaluate(m, test, test_store.num_classes, device, passes=passes, seed=run_seed, standardize_inputs=cfg.standardize)
+                acc = evaluate(
+                    m,
+                    test,
+                    test_store.num_classes,
+                    device,
+                    passes=passes,
+                    seed=run_seed,
+                    standardize_inputs=cfg.standardize,
+                )
                 if acc.top1 > best["top1"]:
                     best.update(top1=acc.top1, top5=acc.top5, per_class=acc.per_class, epoch=epoch)
                 return {"test_top1": acc.top1}
@@ -72,13 +85,45 @@ def evaluate_student(
             if selection == "best_on_test":
                 top1, top5, per_class, at = best["top1"], best["top5"], best["per_class"], best["epoch"]
             else:
-                acc = evaluate(model, test, test_store.num_classes, device, passes=passes, seed=run_seed, standardize_inputs=cfg.standardize)
+                acc = evaluate(
+                    model,
+                    test,
+                    test_store.num_classes,
+                    device,
+                    passes=passes,
+                    seed=run_seed,
+                    standardize_inputs=cfg.standardize,
+                )
                 top1, top5, per_class, at = acc.top1, acc.top5, acc.per_class, cfg.epochs
-            log.info("%s run %d: top1 %.4f top5 %.4f (%s, epoch %d, %.1fs)", arch, run, top1, top5, selection, at, result.wall_time)
+            log.info(
+                "%s run %d: top1 %.4f top5 %.4f (%s, epoch %d, %.1fs)",
+                arch,
+                run,
+                top1,
+                top5,
+                selection,
+                at,
+                result.wall_time,
+            )
             rows.append(
-                dict(arch=arch, run=run, seed=run_seed, top1=top1, top5=top5, per_class=per_class, selection=selection, label_loss=label_loss,
-                     selected_epoch=at, epochs=cfg.epochs, lr=cfg.lr, optimizer=cfg.optimizer, schedule=cfg.schedule, test_passes=passes, train_seconds=result.wall_time,
-                     final_loss=result.curve[-1]["loss"] if result.curve else float("nan"))
+                dict(
+                    arch=arch,
+                    run=run,
+                    seed=run_seed,
+                    top1=top1,
+                    top5=top5,
+                    per_class=per_class,
+                    selection=selection,
+                    label_loss=label_loss,
+                    selected_epoch=at,
+                    epochs=cfg.epochs,
+                    lr=cfg.lr,
+                    optimizer=cfg.optimizer,
+                    schedule=cfg.schedule,
+                    test_passes=passes,
+                    train_seconds=result.wall_time,
+                    final_loss=result.curve[-1]["loss"] if result.curve else float("nan"),
+                )
             )
     return pd.DataFrame(rows)
 
@@ -138,7 +183,9 @@ def evaluate_set(
         if teacher is None:
             raise ValueError("the soft protocol needs a teacher (results/{dataset}/teacher/<arch>.safetensors)")
         temperature = protocol.soft.temperature
-        source = TeacherLabelled(synthetic, load_teacher(teacher, device), device, teacher_standardizes(teacher), temperature)
+        source = TeacherLabelled(
+            synthetic, load_teacher(teacher, device), device, teacher_standardizes(teacher), temperature
+        )
         label_loss = "ce"
     runs = evaluate_student(source, test_store, protocol, student, seed, device, lr=synthetic.lr, label_loss=label_loss)
     return runs.assign(protocol=labels)

@@ -62,12 +62,33 @@ def train_expert(
         snapshots.append(flat_parameters(m))
 
     result = train(model, RealClips(train_store), tc, device, on_epoch_end=keep)
-    acc = evaluate(model, RealClips(test_store).test_batches(), test_store.num_classes, device, passes=test_passes,
-                   seed=seed, standardize_inputs=tc.standardize)
-    log.info("expert %d: test top1 %.4f top5 %.4f after %d epochs (%.1fs)", expert, acc.top1, acc.top5, tc.epochs,
-             result.wall_time)
-    info = {"expert": expert, "seed": seed, "epochs": tc.epochs, "top1": acc.top1, "top5": acc.top5,
-            "wall_time": result.wall_time, "curve": result.curve, "standardize": tc.standardize}
+    acc = evaluate(
+        model,
+        RealClips(test_store).test_batches(),
+        test_store.num_classes,
+        device,
+        passes=test_passes,
+        seed=seed,
+        standardize_inputs=tc.standardize,
+    )
+    log.info(
+        "expert %d: test top1 %.4f top5 %.4f after %d epochs (%.1fs)",
+        expert,
+        acc.top1,
+        acc.top5,
+        tc.epochs,
+        result.wall_time,
+    )
+    info = {
+        "expert": expert,
+        "seed": seed,
+        "epochs": tc.epochs,
+        "top1": acc.top1,
+        "top5": acc.top5,
+        "wall_time": result.wall_time,
+        "curve": result.curve,
+        "standardize": tc.standardize,
+    }
     return torch.stack(snapshots), info
 
 
@@ -113,9 +134,11 @@ def check_experts(summary: pd.DataFrame, min_ratio: float, strict: bool, source:
     weak = summary[summary["weak"]]
     if weak.empty:
         return None
-    msg = (f"{source}: {len(weak)} of {len(summary)} experts reach less than {min_ratio:.0%} of the full-data accuracy "
-           f"{summary['full_top1'].iloc[0]:.3f} (expert top-1 {', '.join(f'{a:.3f}' for a in weak['top1'])}); "
-           "MTT matching weak experts distils poor sets — train them longer or with a higher lr (config experts:)")
+    msg = (
+        f"{source}: {len(weak)} of {len(summary)} experts reach less than {min_ratio:.0%} of the full-data accuracy "
+        f"{summary['full_top1'].iloc[0]:.3f} (expert top-1 {', '.join(f'{a:.3f}' for a in weak['top1'])}); "
+        "MTT matching weak experts distils poor sets — train them longer or with a higher lr (config experts:)"
+    )
     if strict:
         raise RuntimeError(msg)
     return msg

@@ -44,7 +44,10 @@ PORTABLE_NOTES = {
     "temporal_interval": "the stored frames; students see a random temporal interval of them each epoch (IDTD's tau)",
     "saliency_augment": "the stored frames; students see a saliency-guided DSA draw of them each epoch (TSGF_A)",
     "partitioned": "each item's distinct frames (its own temporal resolution, DAViD)",
-    "vdsd": "one deterministic pairing of stills and dynamic maps through the hallucinator; students see a fresh pairing each epoch (VDSD)",
+    "vdsd": (
+        "one deterministic pairing of stills and dynamic maps through the hallucinator; "
+        "students see a fresh pairing each epoch (VDSD)"
+    ),
     "mosaic_regions": "each mosaic region scaled to the clip size; the mosaics themselves are stored.mosaics",
 }
 
@@ -88,8 +91,14 @@ def library_version() -> dict[str, str]:
     return {"package": version, "library_sha256": digest.hexdigest()[:16]}
 
 
-def describe(s: SyntheticSet, frames: torch.Tensor, counts: torch.Tensor, class_names: list[str] | None,
-             student: dict[str, Any] | None, evaluation: dict[str, Any] | None = None) -> dict[str, Any]:
+def describe(
+    s: SyntheticSet,
+    frames: torch.Tensor,
+    counts: torch.Tensor,
+    class_names: list[str] | None,
+    student: dict[str, Any] | None,
+    evaluation: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The JSON description of an exported set with portable view (frames, counts) (README "Taking a distilled set
     away" documents every field); `evaluation`: the protocol the set was evaluated under in the workflow, if known."""
     meta = dict(s.meta)
@@ -100,22 +109,32 @@ def describe(s: SyntheticSet, frames: torch.Tensor, counts: torch.Tensor, class_
         "num_classes": s.num_classes,
         "class_names": class_names,
         "items": len(s),
-        "labels": {"kind": "soft" if s.soft_labels else "hard", "loss": s.label_loss,
-                   "shape": list(s.labels.shape)},
+        "labels": {"kind": "soft" if s.soft_labels else "hard", "loss": s.label_loss, "shape": list(s.labels.shape)},
         "frames": s.frames,
         "clip": {"frames": s.frames, "height": int(frames.shape[1]), "width": int(frames.shape[2]), "channels": 3},
-        "normalisation": {"scale": 1 / 255, "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD),
-                          "then": "per-batch standardisation (x - mean(x)) / std(x) of every training and test batch"
-                          if standardize else "nothing (evaluation.standardize is off)"},
+        "normalisation": {
+            "scale": 1 / 255,
+            "mean": list(IMAGENET_MEAN),
+            "std": list(IMAGENET_STD),
+            "then": "per-batch standardisation (x - mean(x)) / std(x) of every training and test batch"
+            if standardize
+            else "nothing (evaluation.standardize is off)",
+        },
         "student": student,
         "evaluation": evaluation,
         "lr": s.lr,
-        "portable": {"frames": "uint8 (F_total, H, W, 3) RGB", "item_frames": "int64 (N,)",
-                     "expand": "item i at time t shows frames[o_i + t * item_frames[i] // T]",
-                     "content": PORTABLE_NOTES.get(s.expansion, s.expansion), "distinct_frames": int(counts.sum())},
+        "portable": {
+            "frames": "uint8 (F_total, H, W, 3) RGB",
+            "item_frames": "int64 (N,)",
+            "expand": "item i at time t shows frames[o_i + t * item_frames[i] // T]",
+            "content": PORTABLE_NOTES.get(s.expansion, s.expansion),
+            "distinct_frames": int(counts.sum()),
+        },
         "expansion": s.expansion,
         "expansion_args": s.expansion_args,
-        "stored": {k: {"dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape)} for k, v in s.tensors.items()},
+        "stored": {
+            k: {"dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape)} for k, v in s.tensors.items()
+        },
         "storage_bytes": s.storage_bytes(),
         "method": meta.pop("method", None),
         "instance": meta.pop("instance", None),
@@ -128,9 +147,15 @@ def describe(s: SyntheticSet, frames: torch.Tensor, counts: torch.Tensor, class_
     }
 
 
-def write_export(s: SyntheticSet, out: str | Path, class_names: list[str] | None = None,
-                 student: dict[str, Any] | None = None, preview: bool = False, overwrite: bool = False,
-                 evaluation: dict[str, Any] | None = None) -> dict[str, Any]:
+def write_export(
+    s: SyntheticSet,
+    out: str | Path,
+    class_names: list[str] | None = None,
+    student: dict[str, Any] | None = None,
+    preview: bool = False,
+    overwrite: bool = False,
+    evaluation: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Write `out/set.safetensors`, `out/set.json` (and with `preview`, `out/preview/`) into a temporary directory
     beside `out`, then rename it into place: an interrupted export leaves no half set."""
     out = Path(out)
@@ -143,7 +168,12 @@ def write_export(s: SyntheticSet, out: str | Path, class_names: list[str] | None
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        tensors = {**{f"stored.{k}": v for k, v in s.tensors.items()}, "labels": s.labels, "frames": frames, "item_frames": counts}
+        tensors = {
+            **{f"stored.{k}": v for k, v in s.tensors.items()},
+            "labels": s.labels,
+            "frames": frames,
+            "item_frames": counts,
+        }
         save_tensors(tensors, tmp / SET_FILE, info)
         write_json(info, tmp / SIDECAR)
         if preview:
@@ -195,12 +225,16 @@ def _check_labels(file: Path, labels: torch.Tensor, items: int, num_classes: int
         if labels.ndim != 1 or (items and (labels.min() < 0 or labels.max() >= num_classes)):
             raise SetFormatError(f"{file}: hard labels must be one class index in [0, {num_classes}) per item")
     elif not labels.is_floating_point() or labels.ndim != 2 or labels.shape[1] != num_classes:
-        raise SetFormatError(f"{file}: label vectors must be float (items, {num_classes}); got {labels.dtype} {tuple(labels.shape)}")
+        raise SetFormatError(
+            f"{file}: label vectors must be float (items, {num_classes}); got {labels.dtype} {tuple(labels.shape)}"
+        )
 
 
 def _from_export(file: Path, tensors: dict[str, torch.Tensor], info: dict[str, Any]) -> SyntheticSet:
     if int(info.get("format_version", 0)) > FORMAT_VERSION:
-        raise SetFormatError(f"{file}: format version {info['format_version']} is newer than this vidstill reads ({FORMAT_VERSION})")
+        raise SetFormatError(
+            f"{file}: format version {info['format_version']} is newer than this vidstill reads ({FORMAT_VERSION})"
+        )
     for key in ("num_classes", "frames"):
         if not isinstance(info.get(key), int) or info[key] < 1:
             raise SetFormatError(f"{file}: the description's {key!r} must be a positive integer, got {info.get(key)!r}")
@@ -213,8 +247,17 @@ def _from_export(file: Path, tensors: dict[str, torch.Tensor], info: dict[str, A
     stored = {k.removeprefix("stored."): v for k, v in tensors.items() if k.startswith("stored.")}
     if stored and info.get("expansion"):
         try:
-            s = SyntheticSet(stored, labels, info["num_classes"], info["frames"], info["expansion"], info.get("expansion_args", {}),
-                             info.get("lr"), label_loss, {})
+            s = SyntheticSet(
+                stored,
+                labels,
+                info["num_classes"],
+                info["frames"],
+                info["expansion"],
+                info.get("expansion_args", {}),
+                info.get("lr"),
+                label_loss,
+                {},
+            )
         except ValueError as e:
             raise SetFormatError(f"{file}: {e}") from e
     else:
@@ -225,43 +268,72 @@ def _from_export(file: Path, tensors: dict[str, torch.Tensor], info: dict[str, A
     return s
 
 
-def portable_set(file: Path, tensors: dict[str, torch.Tensor], labels: torch.Tensor, num_classes: int, frames: int,
-                 label_loss: str = "ce", lr: float | None = None) -> SyntheticSet:
+def portable_set(
+    file: Path,
+    tensors: dict[str, torch.Tensor],
+    labels: torch.Tensor,
+    num_classes: int,
+    frames: int,
+    label_loss: str = "ce",
+    lr: float | None = None,
+) -> SyntheticSet:
     """A set from the portable view alone (a set made elsewhere): its distinct frames, normalised, expanded as DAViD's
     partitioned frames are (each repeated in order up to the clip length)."""
     for key in ("frames", "item_frames"):
         if key not in tensors:
-            raise SetFormatError(f"{file}: no {key!r} tensor (a set without stored.* tensors needs frames and item_frames)")
+            raise SetFormatError(
+                f"{file}: no {key!r} tensor (a set without stored.* tensors needs frames and item_frames)"
+            )
     pixels, counts = tensors["frames"], tensors["item_frames"]
     if pixels.dtype != torch.uint8 or pixels.ndim != 4 or pixels.shape[-1] != 3:
         raise SetFormatError(f"{file}: 'frames' must be uint8 (F, H, W, 3); got {pixels.dtype} {tuple(pixels.shape)}")
     if counts.ndim != 1 or (counts < 1).any() or int(counts.sum()) != pixels.shape[0]:
-        raise SetFormatError(f"{file}: 'item_frames' must be positive counts summing to the {pixels.shape[0]} frames; "
-                             f"got {counts.numel()} counts summing to {int(counts.sum())}")
+        raise SetFormatError(
+            f"{file}: 'item_frames' must be positive counts summing to the {pixels.shape[0]} frames; "
+            f"got {counts.numel()} counts summing to {int(counts.sum())}"
+        )
     stored = {"frames": normalize(pixels[None])[0], "item_frames": counts.long()}
     return SyntheticSet(stored, labels, num_classes, frames, "partitioned", {}, lr, label_loss, {})
 
 
-def check_against_dataset(file: str | Path, s: SyntheticSet, info: dict[str, Any], class_names: list[str],
-                          frames: int, size: int) -> None:
+def check_against_dataset(
+    file: str | Path, s: SyntheticSet, info: dict[str, Any], class_names: list[str], frames: int, size: int
+) -> None:
     """A set and a test split must agree on the classes (names, when the set has them, in label order) and the clip
     shape the student is built for; otherwise the accuracy would be meaningless."""
     file = set_file(file)
     if s.num_classes != len(class_names):
-        raise SetFormatError(f"{file}: the set has {s.num_classes} classes, the dataset's test split {len(class_names)}")
+        raise SetFormatError(
+            f"{file}: the set has {s.num_classes} classes, the dataset's test split {len(class_names)}"
+        )
     names = info.get("class_names")
     if names and list(names) != list(class_names):
         missing = [n for n in names if n not in class_names]
-        why = f"classes not in the dataset: {', '.join(missing[:5])}" if missing else "the same classes in another order"
+        why = (
+            f"classes not in the dataset: {', '.join(missing[:5])}" if missing else "the same classes in another order"
+        )
         raise SetFormatError(f"{file}: the set's classes differ from the dataset's ({why})")
     with torch.no_grad():
         clip = s.videos(torch.arange(min(1, len(s))))
     if len(s) and (clip.shape[1] != frames or tuple(clip.shape[-2:]) != (size, size)):
-        raise SetFormatError(f"{file}: the set's clips are {clip.shape[1]} frames of {clip.shape[-2]}x{clip.shape[-1]}, "
-                             f"the dataset's test clips {frames} frames of {size}x{size}")
+        raise SetFormatError(
+            f"{file}: the set's clips are {clip.shape[1]} frames of {clip.shape[-2]}x{clip.shape[-1]}, "
+            f"the dataset's test clips {frames} frames of {size}x{size}"
+        )
 
 
-
-__all__ = ["FORMAT", "FORMAT_VERSION", "SET_FILE", "SIDECAR", "SetFormatError", "check_against_dataset", "describe",
-           "load_any_set", "portable_frames", "portable_set", "set_file", "to_uint8_frames", "write_export"]
-
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "SET_FILE",
+    "SIDECAR",
+    "SetFormatError",
+    "check_against_dataset",
+    "describe",
+    "load_any_set",
+    "portable_frames",
+    "portable_set",
+    "set_file",
+    "to_uint8_frames",
+    "write_export",
+]

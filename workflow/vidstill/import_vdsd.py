@@ -30,7 +30,9 @@ def load_tensor_file(path: str | Path, what: str) -> torch.Tensor:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - unreadable, or holds objects weights_only refuses: both are "not a tensor file"
-        raise SetFormatError(f"{path}: not a torch tensor file readable without executing code ({type(e).__name__}: {e})") from e
+        raise SetFormatError(
+            f"{path}: not a torch tensor file readable without executing code ({type(e).__name__}: {e})"
+        ) from e
     if isinstance(obj, dict) and len(obj) == 1:
         obj = next(iter(obj.values()))
     if not isinstance(obj, torch.Tensor):
@@ -44,10 +46,14 @@ def reference_set(videos_path: str | Path, num_classes: int, labels_path: str | 
     float tensor is kept bit for bit."""
     videos = load_tensor_file(videos_path, "videos (N, T, C, H, W)")
     if videos.ndim == 4:
-        raise SetFormatError(f"{videos_path}: a 4-D tensor {tuple(videos.shape)} is a set of stills (VDSD's static memory); "
-                             "only the reference's video sets (N, T, C, H, W) convert")
+        raise SetFormatError(
+            f"{videos_path}: a 4-D tensor {tuple(videos.shape)} is a set of stills (VDSD's static memory); "
+            "only the reference's video sets (N, T, C, H, W) convert"
+        )
     if videos.ndim != 5 or videos.shape[2] != 3 or not videos.is_floating_point():
-        raise SetFormatError(f"{videos_path}: expected float videos (N, T, 3, H, W), got {videos.dtype} {tuple(videos.shape)}")
+        raise SetFormatError(
+            f"{videos_path}: expected float videos (N, T, 3, H, W), got {videos.dtype} {tuple(videos.shape)}"
+        )
     if not torch.isfinite(videos).all():
         raise SetFormatError(f"{videos_path}: the videos hold NaN or infinite values")
     n = videos.shape[0]
@@ -60,10 +66,18 @@ def reference_set(videos_path: str | Path, num_classes: int, labels_path: str | 
             raise SetFormatError(f"{labels_path}: {labels.shape[0]} labels for the {n} videos of {videos_path}")
     else:
         if n % num_classes:
-            raise SetFormatError(f"{videos_path}: {n} videos do not split into {num_classes} classes of equal size "
-                                 "(the reference stores classes × IPC, class-major); pass the labels file")
+            raise SetFormatError(
+                f"{videos_path}: {n} videos do not split into {num_classes} classes of equal size "
+                "(the reference stores classes × IPC, class-major); pass the labels file"
+            )
         labels = torch.arange(n) * num_classes // n
     label_loss = "mse" if labels.is_floating_point() else "ce"  # FRePo's learned labels are regressed, as FRePo does
-    meta = {"method": "reference", "instance": Path(videos_path).stem, "ipc": n // num_classes,
-            "settings": {"source": str(videos_path), "labels": str(labels_path) if labels_path else "class-major"}}
-    return SyntheticSet({"videos": videos.float()}, labels, num_classes, int(videos.shape[1]), "stored", {}, None, label_loss, meta)
+    meta = {
+        "method": "reference",
+        "instance": Path(videos_path).stem,
+        "ipc": n // num_classes,
+        "settings": {"source": str(videos_path), "labels": str(labels_path) if labels_path else "class-major"},
+    }
+    return SyntheticSet(
+        {"videos": videos.float()}, labels, num_classes, int(videos.shape[1]), "stored", {}, None, label_loss, meta
+    )

@@ -70,7 +70,9 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-def save_tensors(tensors: Mapping[str, torch.Tensor], path: str | Path, metadata: Mapping[str, Any] | None = None) -> None:
+def save_tensors(
+    tensors: Mapping[str, torch.Tensor], path: str | Path, metadata: Mapping[str, Any] | None = None
+) -> None:
     """safetensors with a JSON metadata blob under the key 'vidstill' (safetensors metadata is str -> str)."""
     from safetensors.torch import save_file
 
@@ -91,7 +93,9 @@ def read_tensors_metadata(path: str | Path) -> dict[str, Any]:
     return json.loads((header.get("__metadata__") or {}).get("vidstill", "{}"))
 
 
-def load_tensors(path: str | Path, device: str | torch.device = "cpu") -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def load_tensors(
+    path: str | Path, device: str | torch.device = "cpu"
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     from safetensors import safe_open
 
     tensors: dict[str, torch.Tensor] = {}

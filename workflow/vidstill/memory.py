@@ -87,15 +87,26 @@ def embedding_chunk_bytes(shape: ClipShape, widths: tuple[int, ...], clips: int,
     return n * nograd_bytes_per_clip(shape, widths)
 
 
-def distill_estimate(method: str, settings: Mapping[str, Any] | MethodSettings, shape: ClipShape, widths: tuple[int, ...], classes: int, ipc: int,
-                     chunk: int) -> Estimate | None:
+def distill_estimate(
+    method: str,
+    settings: Mapping[str, Any] | MethodSettings,
+    shape: ClipShape,
+    widths: tuple[int, ...],
+    classes: int,
+    ipc: int,
+    chunk: int,
+) -> Estimate | None:
     """DM-family / FRePo distillation: real batch + chunked real embedding + the synthetic set's graph."""
     if method not in EMBEDDING_METHODS:
         return None
     from vidstill.methods.settings import MethodSettings, settings_class
     from vidstill.settings import build
 
-    typed = settings if isinstance(settings, MethodSettings) else build(settings_class(method), settings, f"methods.{method}")
+    typed = (
+        settings
+        if isinstance(settings, MethodSettings)
+        else build(settings_class(method), settings, f"methods.{method}")
+    )
     real = classes * int(typed.batch_real)  # type: ignore[attr-defined]  # every EMBEDDING_METHODS class has one
     syn = classes * ipc
     parts = {
@@ -142,9 +153,23 @@ def check_fits(job: str, estimate: Estimate | None, card_bytes: int | None) -> N
     """Stop before a job that cannot fit: names the job, the estimate (with its parts) and the card's memory."""
     if estimate is None or card_bytes is None or estimate.total <= card_bytes:
         return
-    raise MemoryError(f"{job}: estimated peak GPU memory {estimate.total / 2**30:.1f} GiB ({estimate.describe()}) exceeds "
-                      f"the card's {card_bytes / 2**30:.1f} GiB; lower embed_chunk or the method's batch_real, or use a larger card")
+    raise MemoryError(
+        f"{job}: estimated peak GPU memory {estimate.total / 2**30:.1f} GiB ({estimate.describe()}) exceeds "
+        f"the card's {card_bytes / 2**30:.1f} GiB; lower embed_chunk or the method's batch_real, or use a larger card"
+    )
 
 
-__all__ = ["ClipShape", "EMBEDDING_METHODS", "Estimate", "check_fits", "convnet_layers", "dataset_classes", "dataset_shape",
-           "distill_estimate", "embedding_chunk_bytes", "graph_bytes_per_clip", "nograd_bytes_per_clip", "training_estimate"]
+__all__ = [
+    "ClipShape",
+    "EMBEDDING_METHODS",
+    "Estimate",
+    "check_fits",
+    "convnet_layers",
+    "dataset_classes",
+    "dataset_shape",
+    "distill_estimate",
+    "embedding_chunk_bytes",
+    "graph_bytes_per_clip",
+    "nograd_bytes_per_clip",
+    "training_estimate",
+]

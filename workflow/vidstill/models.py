@@ -67,13 +67,19 @@ class ConvNet2D(nn.Module):
     classifier on the flattened features. Reference width 128, depth 3. Takes (B, T, C, H, W) like every vidstill
     network and reads the first frame only: a still repeated over time is one image."""
 
-    def __init__(self, num_classes: int, size: int, widths: tuple[int, ...] = (128, 128, 128), channels: int = 3) -> None:
+    def __init__(
+        self, num_classes: int, size: int, widths: tuple[int, ...] = (128, 128, 128), channels: int = 3
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         in_ch, h = channels, size
         for width in widths:
-            layers += [nn.Conv2d(in_ch, width, 3, padding=1), nn.GroupNorm(width, width, affine=True), nn.ReLU(inplace=True),
-                       nn.AvgPool2d(2, 2)]
+            layers += [
+                nn.Conv2d(in_ch, width, 3, padding=1),
+                nn.GroupNorm(width, width, affine=True),
+                nn.ReLU(inplace=True),
+                nn.AvgPool2d(2, 2),
+            ]
             in_ch, h = width, h // 2
         if h < 1:
             raise ValueError(f"ConvNet2D needs images larger than {size}x{size} for {len(widths)} blocks")
@@ -186,6 +192,8 @@ def embed_chunked(net: nn.Module, clips: torch.Tensor, chunk: int | None = None)
     if size >= len(clips):
         return net.embed(clips)
     if any(isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in net.modules()):
-        raise ValueError("embed_chunked: a BatchNorm network in training mode normalises by its batch; chunks would change "
-                         "the embeddings (put it in eval mode or set embed_chunk: 0)")
+        raise ValueError(
+            "embed_chunked: a BatchNorm network in training mode normalises by its batch; chunks would change "
+            "the embeddings (put it in eval mode or set embed_chunk: 0)"
+        )
     return torch.cat([net.embed(part) for part in clips.split(size)])

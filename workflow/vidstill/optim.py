@@ -52,7 +52,9 @@ class Optimizer:
 class SGD(Optimizer):
     """torch.optim.SGD: d = g + wd·p; buf = d at the first step, then momentum·buf + d; p -= lr·buf."""
 
-    def __init__(self, params: Iterable[torch.Tensor], lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
+    def __init__(
+        self, params: Iterable[torch.Tensor], lr: float, momentum: float = 0.0, weight_decay: float = 0.0
+    ) -> None:
         super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay})
 
     @torch.no_grad()

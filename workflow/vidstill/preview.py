@@ -43,8 +43,14 @@ def write_gif(clips: Sequence[np.ndarray], path: Path, scale: int = 2, fps: floa
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
 
 
-def write_previews(frames: torch.Tensor, counts: torch.Tensor, s: SyntheticSet, class_names: list[str] | None,
-                   out: Path, sheet_frames: int = 8) -> list[Path]:
+def write_previews(
+    frames: torch.Tensor,
+    counts: torch.Tensor,
+    s: SyntheticSet,
+    class_names: list[str] | None,
+    out: Path,
+    sheet_frames: int = 8,
+) -> list[Path]:
     """`out/<class>.gif` for every class with items, and `out/contact_sheet.png`; returns the files written."""
     out.mkdir(parents=True, exist_ok=True)
     names = class_names or [f"class_{k}" for k in range(s.num_classes)]
@@ -59,6 +65,10 @@ def write_previews(frames: torch.Tensor, counts: torch.Tensor, s: SyntheticSet, 
             write_gif(mine, path)
             written.append(path)
     method = s.meta.get("instance") or s.meta.get("method") or "set"
-    plot_strip([(name, [clip]) for name, clip in zip(names, per_class)], [str(method)], out / CONTACT_SHEET,
-               title=f"{method}: first item of every class, frames spread over the clip")
+    plot_strip(
+        [(name, [clip]) for name, clip in zip(names, per_class)],
+        [str(method)],
+        out / CONTACT_SHEET,
+        title=f"{method}: first item of every class, frames spread over the clip",
+    )
     return [*written, out / CONTACT_SHEET]

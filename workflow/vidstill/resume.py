@@ -47,14 +47,17 @@ class IterationCheckpoint:
         return [p for opt in optimizers for group in opt.param_groups for p in group["params"]]
 
     def restore(self, optimizers: Sequence) -> tuple[int, Any]:
-        """Load the last checkpoint into the optimizers' parameters and states: (iterations done, loss curve as saved); (0, [])
-        when there is none. A checkpoint of another shape (settings changed since) is an error naming the file."""
+        """Load the last checkpoint into the optimizers' parameters and states: (iterations done, loss curve as saved);
+        (0, []) when there is none. A checkpoint of another shape (settings changed since) is an error naming the
+        file."""
         if self.path is None or not self.path.exists():
             return 0, []
         state = torch.load(self.path, map_location="cpu", weights_only=True)
         params = self._params(optimizers)
         if len(state["params"]) != len(params) or any(a.shape != b.shape for a, b in zip(state["params"], params)):
-            raise ValueError(f"{self.path}: checkpoint does not match this run's tensors (settings changed?); delete it")
+            raise ValueError(
+                f"{self.path}: checkpoint does not match this run's tensors (settings changed?); delete it"
+            )
         with torch.no_grad():
             for p, saved in zip(params, state["params"]):
                 p.copy_(saved.to(p.device))
@@ -69,20 +72,28 @@ class IterationCheckpoint:
         log.info("resumed from %s at iteration %d", self.path, state["iteration"])
         return int(state["iteration"]), state["curve"]
 
-    def maybe_save(self, done: int, optimizers: Sequence, curve: Any,
-                   extra: Callable[[], dict[str, Any]] | None = None) -> None:
+    def maybe_save(
+        self, done: int, optimizers: Sequence, curve: Any, extra: Callable[[], dict[str, Any]] | None = None
+    ) -> None:
         """`save` when `every_s` seconds have passed since the last write."""
         if self.path is not None and time.monotonic() - self._last >= self.every_s:
             self.save(done, optimizers, curve, extra)
 
-    def save(self, done: int, optimizers: Sequence, curve: Any, extra: Callable[[], dict[str, Any]] | None = None) -> None:
+    def save(
+        self, done: int, optimizers: Sequence, curve: Any, extra: Callable[[], dict[str, Any]] | None = None
+    ) -> None:
         """Write the state after `done` iterations (or epochs); `extra()` (tensors, numbers, lists; called only when
         writing) travels with it and comes back as `self.extra`."""
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        state = {"iteration": done, "curve": curve, "params": [p.detach().cpu() for p in self._params(optimizers)],
-                 "optimizers": [opt.state_dict() for opt in optimizers], "extra": extra() if extra else {}}
+        state = {
+            "iteration": done,
+            "curve": curve,
+            "params": [p.detach().cpu() for p in self._params(optimizers)],
+            "optimizers": [opt.state_dict() for opt in optimizers],
+            "extra": extra() if extra else {},
+        }
         with atomic_path(self.path) as tmp:
             torch.save(state, tmp)
         self._last = time.monotonic()

@@ -13,7 +13,7 @@ import contextlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +84,12 @@ class Runtime:
 
     def record(self) -> dict[str, Any]:
         """Device, precision, determinism and the job's peak GPU memory: written into every result's metadata."""
-        return {"device": self.device.type, "precision": self.precision, "deterministic": self.deterministic,
-                "gpu_peak_memory_bytes": gpu_peak_memory_bytes(self.device)}
+        return {
+            "device": self.device.type,
+            "precision": self.precision,
+            "deterministic": self.deterministic,
+            "gpu_peak_memory_bytes": gpu_peak_memory_bytes(self.device),
+        }
 
     def write_record(self, log: str | Path) -> dict[str, Any]:
         """`record()` beside the job's log (`<log>.device.json`), where the cost table reads every job's GPU peak."""
@@ -139,14 +143,30 @@ def check_card(job: str, estimate_mb: int | float | None, device: torch.device, 
     card = card_bytes if card_bytes is not None else total_gpu_memory_bytes(device)
     if not estimate_mb or card is None or estimate_mb * 2**20 <= card:
         return
-    raise MemoryError(f"{job}: estimated peak GPU memory {estimate_mb / 1024:.1f} GiB exceeds the card's {card / 2**30:.1f} GiB "
-                      f"({torch.cuda.get_device_name(device) if device.type == 'cuda' else device}); set embed_chunk, lower "
-                      "the method's batch_real or IPC, or run it on a larger card (README: GPU)")
+    raise MemoryError(
+        f"{job}: estimated peak GPU memory {estimate_mb / 1024:.1f} GiB exceeds the card's {card / 2**30:.1f} GiB "
+        f"({torch.cuda.get_device_name(device) if device.type == 'cuda' else device}); set embed_chunk, lower "
+        "the method's batch_real or IPC, or run it on a larger card (README: GPU)"
+    )
 
 
 def total_gpu_memory_bytes(device: torch.device) -> int | None:
     return int(torch.cuda.get_device_properties(device).total_memory) if device.type == "cuda" else None
 
 
-__all__ = ["PRECISIONS", "Runtime", "autocast", "check_card", "configure", "embed_chunk", "gpu_peak_memory_bytes", "job_device", "job_runtime",
-           "peak_memory_bytes", "precision", "reset_peak_memory", "resolve_device", "total_gpu_memory_bytes"]
+__all__ = [
+    "PRECISIONS",
+    "Runtime",
+    "autocast",
+    "check_card",
+    "configure",
+    "embed_chunk",
+    "gpu_peak_memory_bytes",
+    "job_device",
+    "job_runtime",
+    "peak_memory_bytes",
+    "precision",
+    "reset_peak_memory",
+    "resolve_device",
+    "total_gpu_memory_bytes",
+]

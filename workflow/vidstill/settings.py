@@ -26,8 +26,15 @@ class SettingsError(ValueError):
     """A bad setting; the message starts with the key's full path."""
 
 
-def setting(default: Any, doc: str, *, ge: float | None = None, gt: float | None = None, le: float | None = None,
-            lt: float | None = None) -> Any:
+def setting(
+    default: Any,
+    doc: str,
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+) -> Any:
     """A field: its default, its one-line meaning and the range a number must lie in (ge / gt / le / lt bounds)."""
     return dataclasses.field(default=default, metadata={"doc": doc, "ge": ge, "gt": gt, "le": le, "lt": lt})
 
@@ -80,7 +87,9 @@ def _check(value: Any, hint: Any, path: str) -> Any:
                 return _check(value, arm, path)
             except SettingsError as e:
                 errors.append(e)
-        deeper = [e for e in errors if not str(e).startswith(f"{path}: ")]  # the arm of the value's shape: its own error
+        deeper = [
+            e for e in errors if not str(e).startswith(f"{path}: ")
+        ]  # the arm of the value's shape: its own error
         raise deeper[0] if deeper else SettingsError(f"{path}: expected {describe(hint)}, got {value!r}")
     if origin is Literal:
         if any(value == a and type(value) is type(a) for a in args):
@@ -115,8 +124,12 @@ def _check(value: Any, hint: Any, path: str) -> Any:
 def _check_range(value: Any, meta: Mapping[str, Any], path: str) -> None:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return
-    for key, fails, words in (("ge", lambda v, b: v < b, "at least"), ("gt", lambda v, b: v <= b, "greater than"),
-                              ("le", lambda v, b: v > b, "at most"), ("lt", lambda v, b: v >= b, "less than")):
+    for key, fails, words in (
+        ("ge", lambda v, b: v < b, "at least"),
+        ("gt", lambda v, b: v <= b, "greater than"),
+        ("le", lambda v, b: v > b, "at most"),
+        ("lt", lambda v, b: v >= b, "less than"),
+    ):
         bound = meta.get(key)
         if bound is not None and fails(value, bound):
             raise SettingsError(f"{path}: must be {words} {bound}, got {value!r}")
@@ -179,7 +192,9 @@ class TrainingSettings(Settings):
     optimizer: OPTIMIZERS = setting("sgd", "sgd (momentum) | adam | adamw (decoupled weight decay)")
     momentum: float = setting(0.9, "SGD momentum", ge=0)
     weight_decay: float = setting(0.0005, "weight decay", ge=0)
-    schedule: SCHEDULES = setting("step", "step: lr x0.1 once at half of the epochs | cosine | constant | warmup_cosine")
+    schedule: SCHEDULES = setting(
+        "step", "step: lr x0.1 once at half of the epochs | cosine | constant | warmup_cosine"
+    )
     batch_size: int = setting(256, "clips per training batch", ge=1)
     standardize: bool = setting(True, "per-batch standardisation of the inputs (the reference's)")
     amp: bool = setting(True, "bf16 autocast when precision is bf16; false opts this training out")
@@ -193,7 +208,9 @@ TeacherSettings = TrainingSettings  # `teacher` and each `teachers.<name>` (the 
 @dataclasses.dataclass(frozen=True)
 class LabelProtocols(Settings):
     hard: tuple[str, ...] = setting((), "method instances also evaluated under hard labels ([all]: every one)")
-    soft: tuple[str, ...] = setting((), "method instances also evaluated under the teacher's soft labels ([all]: every one)")
+    soft: tuple[str, ...] = setting(
+        (), "method instances also evaluated under the teacher's soft labels ([all]: every one)"
+    )
     ipc: tuple[int, ...] = setting((), "only these IPC of each table get the extra protocols (empty: all)")
 
 
@@ -211,15 +228,19 @@ class FullRow(Settings):
 
 @dataclasses.dataclass(frozen=True)
 class EvaluationSettings(TrainingSettings):
-    """`evaluation`: the students trained on every distilled set (and, with `full`'s overrides, the Full Dataset row)."""
+    """`evaluation`: the students trained on every distilled set (and, with `full`'s overrides, the Full Dataset row)"""
 
     test_passes: int = setting(3, "passes over the test set (fresh temporal starts and flips)", ge=1)
     test_batch_size: int = setting(64, "clips per test batch", ge=1)
     runs: int = setting(3, "students per distilled set", ge=1)
-    selection: Literal["final", "best_on_test"] = setting("final", "final: final-epoch accuracy | best_on_test: the reference's inflated selection")
+    selection: Literal["final", "best_on_test"] = setting(
+        "final", "final: final-epoch accuracy | best_on_test: the reference's inflated selection"
+    )
     eval_every: int = setting(10, "epochs between test passes under selection best_on_test", ge=1)
     cross_arch: tuple[ARCHS, ...] = setting((), "extra student architectures trained on every set")
-    label_protocols: LabelProtocols = setting(LabelProtocols(), "the hard / soft label protocols beside each method's own labels")
+    label_protocols: LabelProtocols = setting(
+        LabelProtocols(), "the hard / soft label protocols beside each method's own labels"
+    )
     soft: SoftProtocol = setting(SoftProtocol(), "the soft protocol's temperature and teacher")
     dd_ranking_weight: float = setting(0.5, "w of DD-Ranking's label-robust score w IOR - (1 - w) HLR", ge=0, le=1)
     full: FullRow = setting(FullRow(), "the Full Dataset row's epochs and batch size")
@@ -250,9 +271,25 @@ def training_settings(cfg: Mapping[str, Any] | TrainingSettings, path: str = "te
     return build(TrainingSettings, cfg, path)
 
 
-__all__ = ["EvaluationSettings", "ExpertsSettings", "FullRow", "LabelProtocols", "RuntimeSettings", "Settings", "SettingsError",
-           "SoftProtocol", "StudentSettings", "TeacherSettings", "TrainingSettings", "accepted", "build", "describe", "setting",
-           "check_config", "training_settings"]
+__all__ = [
+    "EvaluationSettings",
+    "ExpertsSettings",
+    "FullRow",
+    "LabelProtocols",
+    "RuntimeSettings",
+    "Settings",
+    "SettingsError",
+    "SoftProtocol",
+    "StudentSettings",
+    "TeacherSettings",
+    "TrainingSettings",
+    "accepted",
+    "build",
+    "describe",
+    "setting",
+    "check_config",
+    "training_settings",
+]
 
 
 def check_config(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,12 +2,13 @@
 
 A set is the tensors a method stores (they alone count as its storage), the labels (hard or soft), and the name of an
 *expansion*: the function that turns stored tensors into the (B, T, C, H, W) clips a student trains on. Methods that
-store fewer frames (KeyFrame, DAViD, per class; PRISM's key frames, per video), re-pair parts every epoch (VDSD) or augment at training time (IDTD's τ, TSGF_A)
-register their own expansion here (the crop-and-concatenate method's mosaics expand into their regions), so the evaluation code never changes when a method is added.
-An expansion that needs DSA (TSGF_A) registers itself in its own module, listed in EXTERNAL_EXPANSIONS and imported the
-first time a set names it, so that loading a set does not import DSA. The code hash (vidstill.workflow.source_hash)
-counts a module named by its dotted path as imported: every job that can load a set reruns when that module changes.
-Saved as safetensors (tensors) + JSON metadata in the same file: loading never executes code.
+store fewer frames (KeyFrame, DAViD, per class; PRISM's key frames, per video), re-pair parts every epoch (VDSD) or
+augment at training time (IDTD's τ, TSGF_A) register their own expansion here (the crop-and-concatenate method's mosaics
+expand into their regions), so the evaluation code never changes when a method is added. An expansion that needs DSA
+(TSGF_A) registers itself in its own module, listed in EXTERNAL_EXPANSIONS and imported the first time a set names it,
+so that loading a set does not import DSA. The code hash (vidstill.workflow.source_hash) counts a module named by its
+dotted path as imported: every job that can load a set reruns when that module changes. Saved as safetensors (tensors) +
+JSON metadata in the same file: loading never executes code.
 """
 
 from __future__ import annotations
@@ -65,7 +66,9 @@ def resize_space(videos: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     b, t, c, h, w = videos.shape
     if (h, w) == tuple(size):
         return videos
-    out = torch.nn.functional.interpolate(videos.reshape(b * t, c, h, w), size=tuple(size), mode="bilinear", align_corners=False)
+    out = torch.nn.functional.interpolate(
+        videos.reshape(b * t, c, h, w), size=tuple(size), mode="bilinear", align_corners=False
+    )
     return out.reshape(b, t, c, *size)
 
 
@@ -81,8 +84,15 @@ def expand_vdsd(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | N
     on every call (every epoch of an evaluation), methods/vdsd_static_dynamic.py."""
     t = s.tensors
     with torch.no_grad():
-        return memory_videos(t["stills"], t["dynamics"], t["hallucinator.weight"], t["hallucinator.bias"], idx,
-                             int(s.expansion_args["ipc"]), rng)
+        return memory_videos(
+            t["stills"],
+            t["dynamics"],
+            t["hallucinator.weight"],
+            t["hallucinator.bias"],
+            idx,
+            int(s.expansion_args["ipc"]),
+            rng,
+        )
 
 
 @register_expansion("partitioned")
@@ -92,7 +102,9 @@ def expand_partitioned(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Genera
     counts = s.tensors["item_frames"].long()
     offsets = torch.cumsum(counts, 0) - counts
     frames = s.tensors["frames"].float()
-    return torch.cat([resize_time(frames[o : o + n][None], s.frames) for o, n in zip(offsets[idx].tolist(), counts[idx].tolist())])
+    return torch.cat(
+        [resize_time(frames[o : o + n][None], s.frames) for o, n in zip(offsets[idx].tolist(), counts[idx].tolist())]
+    )
 
 
 @register_expansion("keyframes")
@@ -122,7 +134,9 @@ def expand_mosaic_regions(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Gen
     mosaics = s.tensors["mosaics"]
     m, k = torch.div(idx, grid * grid, rounding_mode="floor"), idx % (grid * grid)
     r, c = torch.div(k, grid, rounding_mode="floor"), k % grid
-    regions = torch.stack([mosaics[a, :, y * h : (y + 1) * h, x * w : (x + 1) * w] for a, y, x in zip(m.tolist(), r.tolist(), c.tolist())])
+    regions = torch.stack(
+        [mosaics[a, :, y * h : (y + 1) * h, x * w : (x + 1) * w] for a, y, x in zip(m.tolist(), r.tolist(), c.tolist())]
+    )
     return resize_space(normalize(regions), tuple(mosaics.shape[2:4]))
 
 
@@ -142,7 +156,9 @@ class SyntheticSet:
         if self.expansion not in EXPANSIONS and self.expansion in EXTERNAL_EXPANSIONS:
             importlib.import_module(EXTERNAL_EXPANSIONS[self.expansion])
         if self.expansion not in EXPANSIONS:
-            raise ValueError(f"unknown expansion {self.expansion!r}; registered: {sorted({*EXPANSIONS, *EXTERNAL_EXPANSIONS})}")
+            raise ValueError(
+                f"unknown expansion {self.expansion!r}; registered: {sorted({*EXPANSIONS, *EXTERNAL_EXPANSIONS})}"
+            )
         if self.label_loss not in LABEL_LOSSES:
             raise ValueError(f"label_loss must be one of {LABEL_LOSSES}, got {self.label_loss!r}")
 
@@ -172,10 +188,21 @@ class SyntheticSet:
         """The same set with its tensors on `device`, so the evaluation expands every batch there (a distilled set is
         small next to a GPU's memory) instead of building it on the CPU and sending it each step."""
         moved = {k: v.to(device) for k, v in self.tensors.items()}
-        return SyntheticSet(moved, self.labels.to(device), self.num_classes, self.frames, self.expansion, self.expansion_args,
-                            self.lr, self.label_loss, self.meta)
+        return SyntheticSet(
+            moved,
+            self.labels.to(device),
+            self.num_classes,
+            self.frames,
+            self.expansion,
+            self.expansion_args,
+            self.lr,
+            self.label_loss,
+            self.meta,
+        )
 
-    def videos(self, idx: torch.Tensor | np.ndarray | list[int], rng: np.random.Generator | None = None) -> torch.Tensor:
+    def videos(
+        self, idx: torch.Tensor | np.ndarray | list[int], rng: np.random.Generator | None = None
+    ) -> torch.Tensor:
         return EXPANSIONS[self.expansion](self, torch.as_tensor(np.asarray(idx), dtype=torch.long), rng)
 
     def epoch(self, batch_size: int, rng: np.random.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

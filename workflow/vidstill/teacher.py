@@ -51,8 +51,15 @@ def train_teacher(
     torch.manual_seed(tc.seed)
     model = build_from_architecture(arch)
     result = train(model, RealClips(train_store, static=static), tc, device, checkpoint=checkpoint)
-    acc = evaluate(model, RealClips(test_store, static=static).test_batches(), test_store.num_classes, device,
-                   passes=test_passes, seed=tc.seed, standardize_inputs=tc.standardize)
+    acc = evaluate(
+        model,
+        RealClips(test_store, static=static).test_batches(),
+        test_store.num_classes,
+        device,
+        passes=test_passes,
+        seed=tc.seed,
+        standardize_inputs=tc.standardize,
+    )
     return model, {**arch, "static": static, "standardize": tc.standardize}, result, acc
 
 
@@ -70,19 +77,30 @@ def load_teacher(path: str | Path, device: torch.device | str = "cpu") -> nn.Mod
 def per_class_table(acc: Accuracy, store: ClipStore) -> pd.DataFrame:
     classes = store.table.drop_duplicates("label").set_index("label")["class"]
     return pd.DataFrame(
-        {"label": range(store.num_classes), "class": [classes.get(i, "") for i in range(store.num_classes)], "accuracy": acc.per_class}
+        {
+            "label": range(store.num_classes),
+            "class": [classes.get(i, "") for i in range(store.num_classes)],
+            "accuracy": acc.per_class,
+        }
     )
 
 
-def teacher_softmax(teacher: nn.Module, batches: Iterable[torch.Tensor], device: torch.device, standardize_inputs: bool,
-                    temperature: float = 1.0) -> torch.Tensor:
+def teacher_softmax(
+    teacher: nn.Module,
+    batches: Iterable[torch.Tensor],
+    device: torch.device,
+    standardize_inputs: bool,
+    temperature: float = 1.0,
+) -> torch.Tensor:
     """The teacher's softmax (at `temperature`) on batches of float clips, each batch standardised as in its training:
     the soft labels and scores of the methods that ask the teacher (OptDistill's crops, TSGF's `labels: soft`)."""
     out = []
     with torch.no_grad():
         for x in batches:
             x = x.to(device)
-            out.append(torch.softmax(teacher(standardize(x) if standardize_inputs else x).float() / temperature, dim=1).cpu())
+            out.append(
+                torch.softmax(teacher(standardize(x) if standardize_inputs else x).float() / temperature, dim=1).cpu()
+            )
     return torch.cat(out) if out else torch.zeros(0)
 
 

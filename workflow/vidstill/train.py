@@ -24,7 +24,7 @@ from vidstill.data.clips import normalize
 from vidstill.models import place_model
 from vidstill.optim import SGD, Adam, AdamW, Optimizer
 from vidstill.resume import IterationCheckpoint, load_buffers, saved_buffers
-from vidstill.runtime import autocast, resolve_device
+from vidstill.runtime import autocast
 from vidstill.settings import Settings
 
 log = logging.getLogger("vidstill.train")
@@ -151,7 +151,9 @@ def prefetched(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
             thread.join(timeout=0.05)
 
 
-def epoch_batches(source: TrainSource, batch_size: int, rng: np.random.Generator, device: torch.device) -> Iterator[Batch]:
+def epoch_batches(
+    source: TrainSource, batch_size: int, rng: np.random.Generator, device: torch.device
+) -> Iterator[Batch]:
     """One epoch of `source` on `device`. On CUDA, a source with uint8 batches (RealClips) sends those, pinned and
     prefetched, and they are normalised on the GPU; everything else (and every CPU run) takes the float batches
     as they come, so CPU results do not depend on this path."""
@@ -213,13 +215,20 @@ def train(
             optimizer.step()
             total += loss.detach().double() * len(x)
             count += len(x)
-        row = {"epoch": epoch + 1, "loss": total.item() / max(count, 1), "lr": lr_at(cfg, epoch), "seconds": time.perf_counter() - t0}
+        row = {
+            "epoch": epoch + 1,
+            "loss": total.item() / max(count, 1),
+            "lr": lr_at(cfg, epoch),
+            "seconds": time.perf_counter() - t0,
+        }
         extra = on_epoch_end(epoch + 1, model) if on_epoch_end else None
         if extra:
             row.update(extra)
         result.curve.append(row)
         if (epoch + 1) % cfg.log_every == 0 or epoch + 1 == cfg.epochs:
-            log.info("epoch %d/%d loss %.4f lr %.2g %.1fs", epoch + 1, cfg.epochs, row["loss"], row["lr"], row["seconds"])
+            log.info(
+                "epoch %d/%d loss %.4f lr %.2g %.1fs", epoch + 1, cfg.epochs, row["loss"], row["lr"], row["seconds"]
+            )
         if (epoch + 1) % checkpoint_every == 0 and epoch + 1 < cfg.epochs:
             resume.save(epoch + 1, [optimizer], result.curve, lambda: {"buffers": saved_buffers([model])})
     result.wall_time = time.perf_counter() - t0

@@ -32,8 +32,19 @@ from pathlib import Path
 from typing import Any
 
 SOCKET_ENV = "VIDSTILL_WARM_SOCKET"
-PRELOAD = ("numpy", "pandas", "pyarrow", "pyarrow.parquet", "yaml", "torch", "torch.nn", "torch.nn.functional",
-           "safetensors", "safetensors.torch", "torchvision")
+PRELOAD = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "pyarrow.parquet",
+    "yaml",
+    "torch",
+    "torch.nn",
+    "torch.nn.functional",
+    "safetensors",
+    "safetensors.torch",
+    "torchvision",
+)
 _IN_CHILD = False  # set in a forked child: the script it runs calls hand_over again, which must then return
 
 
@@ -42,6 +53,7 @@ def usage_path(log: str | Path) -> Path:
 
 
 # --- framing: one JSON message per length-prefixed frame -----------------------------------------------------------
+
 
 def _send(conn: socket.socket, obj: Any, fds: list[int] | None = None) -> None:
     data = json.dumps(obj).encode()
@@ -76,6 +88,7 @@ def _recv(conn: socket.socket, with_fds: int = 0) -> tuple[Any, list[int]]:
 
 # --- the client: a job's own process -------------------------------------------------------------------------------
 
+
 def hand_over(smk: Any) -> None:
     """Run this job in the warm server's forked child and exit with its status; return (run cold) when no server
     serves this run. Called first thing by every workflow script, before its heavy imports."""
@@ -93,8 +106,14 @@ def hand_over(smk: Any) -> None:
         conn.connect(address)
         # Snakemake runs a copy with its preamble (which builds `snakemake`) and points __file__ at the rule's script
         script = getattr(main, "__real_file__", main.__file__)
-        request = {"script": os.path.abspath(script), "cwd": os.getcwd(), "env": dict(os.environ),
-                   "argv": sys.argv, "executable": sys.executable, "path": sys.path}
+        request = {
+            "script": os.path.abspath(script),
+            "cwd": os.getcwd(),
+            "env": dict(os.environ),
+            "argv": sys.argv,
+            "executable": sys.executable,
+            "path": sys.path,
+        }
         sys.stdout.flush(), sys.stderr.flush()
         _send(conn, request, [0, 1, 2])
         reply, _ = _recv(conn)
@@ -124,6 +143,7 @@ def hand_over(smk: Any) -> None:
 
 
 # --- the server ----------------------------------------------------------------------------------------------------
+
 
 def _run_child(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
     """In the forked child: become the job, run its script, report, exit. Never returns."""
@@ -173,8 +193,11 @@ def _run_child(conn: socket.socket, request: dict[str, Any], fds: list[int]) -> 
             sys.stdout.flush(), sys.stderr.flush()
         own = resource.getrusage(resource.RUSAGE_SELF)
         kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-        usage = {"cpu_s": own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime,
-                 "max_rss_mb": max(own.ru_maxrss, kids.ru_maxrss) / 1024.0, "warm": True}
+        usage = {
+            "cpu_s": own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime,
+            "max_rss_mb": max(own.ru_maxrss, kids.ru_maxrss) / 1024.0,
+            "warm": True,
+        }
         with contextlib.suppress(Exception):
             _send(conn, {"exit": code, "usage": usage})
         os._exit(code)
@@ -241,8 +264,13 @@ def start_server(address: str | Path, timeout: float = 120.0) -> int | None:
     Path(address + ".ready").unlink(missing_ok=True)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     with open(address + ".log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "vidstill.warm", address, str(os.getpid())], stdout=log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "vidstill.warm", address, str(os.getpid())],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if Path(address + ".ready").exists():

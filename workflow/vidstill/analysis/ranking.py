@@ -28,15 +28,17 @@ def delta_table(full: Sequence[pd.DataFrame], static: Sequence[pd.DataFrame], gr
     acc_static = np.stack([_by_label(s) for s in static])
     per_seed = acc_full - acc_static
     classes = full[0].sort_values("label")["class"].to_numpy()
-    out = pd.DataFrame({
-        "label": np.arange(len(classes)),
-        "class": classes,
-        "acc_full": acc_full.mean(0),
-        "acc_static": acc_static.mean(0),
-        "delta": per_seed.mean(0),
-        "delta_std": per_seed.std(0, ddof=1) if len(full) > 1 else np.full(len(classes), np.nan),
-        "seeds": len(full),
-    })
+    out = pd.DataFrame(
+        {
+            "label": np.arange(len(classes)),
+            "class": classes,
+            "acc_full": acc_full.mean(0),
+            "acc_static": acc_static.mean(0),
+            "delta": per_seed.mean(0),
+            "delta_std": per_seed.std(0, ddof=1) if len(full) > 1 else np.full(len(classes), np.nan),
+            "seeds": len(full),
+        }
+    )
     order = out.sort_values(["delta", "class"], ascending=[False, True]).index
     out.loc[order, "rank"] = np.arange(1, len(out) + 1)
     ascending = out.sort_values(["delta", "class"], ascending=[True, False]).index
@@ -56,7 +58,9 @@ def top_k_classes(delta: pd.DataFrame, k: int) -> list[str]:
     return delta.sort_values("rank")["class"].head(k).tolist()
 
 
-def group_accuracy(runs: pd.DataFrame, class_names: dict[str, list[str]], delta: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def group_accuracy(
+    runs: pd.DataFrame, class_names: dict[str, list[str]], delta: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
     """Mean per-class accuracy per Δ group, for every (dataset, method, ipc) of an evaluation-runs table.
 
     `class_names[dataset]` maps a dataset's labels to class names; `delta[dataset]` is the ranking that groups them
@@ -73,6 +77,15 @@ def group_accuracy(runs: pd.DataFrame, class_names: dict[str, list[str]], delta:
         frame = pd.DataFrame({"class": names, "accuracy": per_class[: len(names)]})
         frame["group"] = frame["class"].map(group_of)
         for group, cg in frame.dropna(subset=["group"]).groupby("group"):
-            rows.append(dict(dataset=dataset, method=method, ipc=int(ipc), group=int(group),
-                             accuracy=100 * float(cg["accuracy"].mean()), classes=len(cg), runs=len(g)))
+            rows.append(
+                dict(
+                    dataset=dataset,
+                    method=method,
+                    ipc=int(ipc),
+                    group=int(group),
+                    accuracy=100 * float(cg["accuracy"].mean()),
+                    classes=len(cg),
+                    runs=len(g),
+                )
+            )
     return pd.DataFrame(rows, columns=["dataset", "method", "ipc", "group", "accuracy", "classes", "runs"])

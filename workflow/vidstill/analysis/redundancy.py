@@ -31,18 +31,19 @@ def clip_features(net: nn.Module, clips: torch.Tensor) -> tuple[torch.Tensor, to
     per_block = len(net.features) // len([m for m in net.features if isinstance(m, nn.Conv3d)])
     middle = net.features[: 2 * per_block](x)  # (B, C, t, H', W') after the second block
     f_t = middle.permute(0, 2, 1, 3, 4).flatten(2)
-    f_ic = net.features[2 * per_block:](middle).flatten(1)
+    f_ic = net.features[2 * per_block :](middle).flatten(1)
     return f_t, f_ic
 
 
-def class_redundancy(net: nn.Module, store: ClipStore, device: torch.device, batch_size: int = 64,
-                     standardize_inputs: bool = True) -> pd.DataFrame:
+def class_redundancy(
+    net: nn.Module, store: ClipStore, device: torch.device, batch_size: int = 64, standardize_inputs: bool = True
+) -> pd.DataFrame:
     """One row per class of `store` (its centre clips): raw variances and R_t, R_IC."""
     net.eval()
     f_t, f_ic = [], []
     indices = np.arange(len(store))
     for k in range(0, len(indices), batch_size):
-        clips = sample_clips(store, indices[k:k + batch_size]).to(device)
+        clips = sample_clips(store, indices[k : k + batch_size]).to(device)
         a, b = clip_features(net, standardize(clips) if standardize_inputs else clips)
         f_t.append(a.cpu())
         f_ic.append(b.cpu())
@@ -54,8 +55,17 @@ def class_redundancy(net: nn.Module, store: ClipStore, device: torch.device, bat
         sel = torch.from_numpy(labels == c)
         var_t = float(ft[sel].var(dim=1, unbiased=False).mean())  # over time, per sample and feature
         var_ic = float(fic[sel].var(dim=0, unbiased=False).mean()) if int(sel.sum()) > 1 else float("nan")
-        rows.append({"label": c, "class": names.get(c, str(c)), "clips": int(sel.sum()), "within_variance": var_t,
-                     "inter_variance": var_ic, "R_t": float(np.tanh(1 / var_t)), "R_IC": float(np.tanh(1 / var_ic))})
+        rows.append(
+            {
+                "label": c,
+                "class": names.get(c, str(c)),
+                "clips": int(sel.sum()),
+                "within_variance": var_t,
+                "inter_variance": var_ic,
+                "R_t": float(np.tanh(1 / var_t)),
+                "R_IC": float(np.tanh(1 / var_ic)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -64,8 +74,12 @@ def per_class_accuracy(runs: pd.DataFrame) -> np.ndarray:
     return np.nanmean(np.stack([np.asarray(p, dtype=float) for p in runs["per_class"]]), axis=0)
 
 
-def redundancy_gain_table(redundancy: pd.DataFrame, method_runs: pd.DataFrame, baseline_runs: pd.DataFrame,
-                          names: Mapping[str, str] | None = None) -> pd.DataFrame:
+def redundancy_gain_table(
+    redundancy: pd.DataFrame,
+    method_runs: pd.DataFrame,
+    baseline_runs: pd.DataFrame,
+    names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """The redundancy table with each method's per-class accuracy (%) and the gain of the method over the baseline."""
     out = redundancy.copy()
     acc_m, acc_b = 100 * per_class_accuracy(method_runs), 100 * per_class_accuracy(baseline_runs)

@@ -37,8 +37,14 @@ def _ultralytics():
     return ultralytics
 
 
-def write_yolo_dataset(index: pd.DataFrame, boxes: pd.DataFrame, out: Path, frames: dict[str, int], seed: int,
-                       resize: tuple[int, int] | None = None) -> Path:
+def write_yolo_dataset(
+    index: pd.DataFrame,
+    boxes: pd.DataFrame,
+    out: Path,
+    frames: dict[str, int],
+    seed: int,
+    resize: tuple[int, int] | None = None,
+) -> Path:
     """`frames["train"]` frames of the training videos (train) and `frames["val"]` of the test videos (val, held out:
     unseen groups), each from a randomly drawn video, with the ground-truth actor box in YOLO's txt format. Returns
     the data yaml."""
@@ -55,7 +61,9 @@ def write_yolo_dataset(index: pd.DataFrame, boxes: pd.DataFrame, out: Path, fram
         drawn = rng.choice(len(rows), size=frames[split], replace=frames[split] > len(rows))
         for i, count in zip(*np.unique(drawn, return_counts=True)):
             row = rows.iloc[int(i)]
-            got, idx = read_frames(row["path"], lambda n: np.sort(rng.choice(n, size=min(int(count), n), replace=False)))
+            got, idx = read_frames(
+                row["path"], lambda n: np.sort(rng.choice(n, size=min(int(count), n), replace=False))
+            )
             for frame, f in zip(got, idx.tolist()):
                 h0, w0 = frame.shape[:2]
                 frame = resize_frame(frame, resize)
@@ -64,8 +72,16 @@ def write_yolo_dataset(index: pd.DataFrame, boxes: pd.DataFrame, out: Path, fram
                 cv2.imwrite(str(out / "images" / split / f"{name}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
                 lines = []
                 if (row["id"], f) in gt.index and bool(gt.loc[(row["id"], f), "visible"]):
-                    b = gt.loc[(row["id"], f), ["x1", "y1", "x2", "y2"]].to_numpy(float) * [w / w0, h / h0, w / w0, h / h0]
-                    lines.append(f"0 {(b[0] + b[2]) / 2 / w:.6f} {(b[1] + b[3]) / 2 / h:.6f} {(b[2] - b[0]) / w:.6f} {(b[3] - b[1]) / h:.6f}")
+                    b = gt.loc[(row["id"], f), ["x1", "y1", "x2", "y2"]].to_numpy(float) * [
+                        w / w0,
+                        h / h0,
+                        w / w0,
+                        h / h0,
+                    ]
+                    lines.append(
+                        f"0 {(b[0] + b[2]) / 2 / w:.6f} {(b[1] + b[3]) / 2 / h:.6f} "
+                        f"{(b[2] - b[0]) / w:.6f} {(b[3] - b[1]) / h:.6f}"
+                    )
                 (out / "labels" / split / f"{name}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
     data = out / "data.yaml"
     data.write_text(f"path: {out}\ntrain: images/train\nval: images/val\nnames:\n  0: {ACTOR}\n")
@@ -73,23 +89,58 @@ def write_yolo_dataset(index: pd.DataFrame, boxes: pd.DataFrame, out: Path, fram
     return data
 
 
-def train_detector(data_yaml: Path, cfg: dict[str, Any], workdir: Path, seed: int, device: str, threads: int
-                   ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def train_detector(
+    data_yaml: Path, cfg: dict[str, Any], workdir: Path, seed: int, device: str, threads: int
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Train `cfg.model` (a model yaml: random initialisation, no weights download) and measure it on the held-out
     frames. Returns the state dict and the metadata (model yaml, class names, mAP50, mAP50-95, precision, recall)."""
     ul = _ultralytics()
     torch.set_num_threads(max(threads, 1))
     model = ul.YOLO(cfg["model"], task="detect")
     imgsz = int(cfg["imgsz"])
-    model.train(data=str(data_yaml), imgsz=imgsz, epochs=int(cfg["epochs"]), batch=int(cfg["batch"]), device=device,
-                workers=0, seed=seed, deterministic=True, pretrained=False, amp=False, plots=False, val=False,
-                mosaic=float(cfg.get("mosaic", 0.0)), project=str(workdir), name="train", exist_ok=True, verbose=False)
-    metrics = model.val(data=str(data_yaml), split="val", imgsz=imgsz, batch=int(cfg["batch"]), device=device, workers=0,
-                        plots=False, project=str(workdir), name="val", exist_ok=True, verbose=False)
+    model.train(
+        data=str(data_yaml),
+        imgsz=imgsz,
+        epochs=int(cfg["epochs"]),
+        batch=int(cfg["batch"]),
+        device=device,
+        workers=0,
+        seed=seed,
+        deterministic=True,
+        pretrained=False,
+        amp=False,
+        plots=False,
+        val=False,
+        mosaic=float(cfg.get("mosaic", 0.0)),
+        project=str(workdir),
+        name="train",
+        exist_ok=True,
+        verbose=False,
+    )
+    metrics = model.val(
+        data=str(data_yaml),
+        split="val",
+        imgsz=imgsz,
+        batch=int(cfg["batch"]),
+        device=device,
+        workers=0,
+        plots=False,
+        project=str(workdir),
+        name="val",
+        exist_ok=True,
+        verbose=False,
+    )
     net = model.model
-    meta = {"model": cfg["model"], "names": {int(k): v for k, v in net.names.items()}, "imgsz": imgsz,
-            "map50": float(metrics.box.map50), "map50_95": float(metrics.box.map), "precision": float(metrics.box.mp),
-            "recall": float(metrics.box.mr), "held_out_frames": len(list((data_yaml.parent / "images" / "val").iterdir()))}
+    meta = {
+        "model": cfg["model"],
+        "names": {int(k): v for k, v in net.names.items()},
+        "imgsz": imgsz,
+        "map50": float(metrics.box.map50),
+        "map50_95": float(metrics.box.map),
+        "precision": float(metrics.box.mp),
+        "recall": float(metrics.box.mr),
+        "held_out_frames": len(list((data_yaml.parent / "images" / "val").iterdir())),
+    }
     return {k: v.float() for k, v in net.state_dict().items()}, meta
 
 
@@ -111,12 +162,22 @@ class Detector:
         if not frames:
             return []
         # ultralytics reads numpy images as BGR (OpenCV's order)
-        results = self.yolo.predict([f[..., ::-1] for f in frames], conf=self.conf, classes=[self.class_id], device=self.device,
-                                    verbose=False, **({"imgsz": self.imgsz} if self.imgsz else {}))
+        results = self.yolo.predict(
+            [f[..., ::-1] for f in frames],
+            conf=self.conf,
+            classes=[self.class_id],
+            device=self.device,
+            verbose=False,
+            **({"imgsz": self.imgsz} if self.imgsz else {}),
+        )
         out = []
         for r in results:
             b = r.boxes
-            out.append(np.concatenate([b.xyxy.cpu().numpy(), b.conf.cpu().numpy()[:, None]], axis=1) if len(b) else np.zeros((0, 5)))
+            out.append(
+                np.concatenate([b.xyxy.cpu().numpy(), b.conf.cpu().numpy()[:, None]], axis=1)
+                if len(b)
+                else np.zeros((0, 5))
+            )
         return out
 
 
@@ -143,7 +204,10 @@ def load_detector(path: str | Path, cls: str, conf: float, device: str = "cpu", 
         names = yolo.names
     ids = [k for k, v in names.items() if v == cls]
     if not ids:
-        raise ValueError(f"{path}: class {cls!r} is not one of the detector's classes {sorted(names.values())} (crops.detector.class)")
+        raise ValueError(
+            f"{path}: class {cls!r} is not one of the detector's classes {sorted(names.values())} "
+            "(crops.detector.class)"
+        )
     return Detector(yolo, ids[0], conf, imgsz, device)
 
 
@@ -156,4 +220,3 @@ def first_frame_boxes(detections: np.ndarray, width: int, height: int) -> np.nda
     d[:, [1, 3]] = d[:, [1, 3]].clip(0, height)
     keep = (d[:, 2] - d[:, 0] >= 1) & (d[:, 3] - d[:, 1] >= 1)
     return d[keep]
-

@@ -46,4 +46,3 @@ def crop_resize(frame: np.ndarray, window: np.ndarray, size: tuple[int, int]) ->
     """The window's pixels scaled linearly to `size` (width, height)."""
     x1, y1, x2, y2 = (int(v) for v in window)
     return cv2.resize(frame[y1:y2, x1:x2], size, interpolation=cv2.INTER_LINEAR)
-

@@ -36,8 +36,9 @@ def region_size(spec: ClipSpec, grid: int) -> tuple[int, int]:
     return side, side
 
 
-def cropped_videos(paths: dict[str, str], tracks: pd.DataFrame, spec: ClipSpec, size: tuple[int, int],
-                   threads: int = 1) -> dict[tuple[str, int], np.ndarray]:
+def cropped_videos(
+    paths: dict[str, str], tracks: pd.DataFrame, spec: ClipSpec, size: tuple[int, int], threads: int = 1
+) -> dict[tuple[str, int], np.ndarray]:
     """Every track's cropped video, (L, h, w, 3) uint8, keyed by (video id, track): each video decoded once."""
     groups = {vid: g for vid, g in tracks.groupby("id", sort=True)}
 
@@ -49,7 +50,9 @@ def cropped_videos(paths: dict[str, str], tracks: pd.DataFrame, spec: ClipSpec, 
         out = {}
         for track, r in rows.groupby("track"):
             windows = r[["wx1", "wy1", "wx2", "wy2"]].to_numpy()
-            out[(vid, int(track))] = np.stack([crop_resize(by_index[int(f)], w, size) for f, w in zip(r["frame"], windows)])
+            out[(vid, int(track))] = np.stack(
+                [crop_resize(by_index[int(f)], w, size) for f, w in zip(r["frame"], windows)]
+            )
         return out
 
     result: dict[tuple[str, int], np.ndarray] = {}
@@ -79,15 +82,28 @@ def fit_length(video: np.ndarray, frames: int) -> np.ndarray:
 
 
 @torch.no_grad()
-def teacher_probabilities(teacher: nn.Module, clips: list[np.ndarray], spec: ClipSpec, device: torch.device,
-                          standardize_inputs: bool, batch_size: int = 64, temperature: float = 1.0) -> torch.Tensor:
+def teacher_probabilities(
+    teacher: nn.Module,
+    clips: list[np.ndarray],
+    spec: ClipSpec,
+    device: torch.device,
+    standardize_inputs: bool,
+    batch_size: int = 64,
+    temperature: float = 1.0,
+) -> torch.Tensor:
     """Softmax of the teacher on T-frame uint8 region clips (each (T, h, w, 3)), converted a batch at a time."""
     batches = (region_clips(np.stack(clips[k : k + batch_size]), spec) for k in range(0, len(clips), batch_size))
     return teacher_softmax(teacher, batches, device, standardize_inputs, temperature)
 
 
-def score_crops(crops: dict[tuple[str, int], np.ndarray], labels: dict[str, int], teacher: nn.Module, spec: ClipSpec,
-                device: torch.device, standardize_inputs: bool) -> pd.DataFrame:
+def score_crops(
+    crops: dict[tuple[str, int], np.ndarray],
+    labels: dict[str, int],
+    teacher: nn.Module,
+    spec: ClipSpec,
+    device: torch.device,
+    standardize_inputs: bool,
+) -> pd.DataFrame:
     """One row per cropped video: its length and both scores (see the module docstring)."""
     columns = ["id", "track", "label", "frames", "top_label", "top_probability", "true_probability", "realism"]
     keys = sorted(crops)
@@ -101,11 +117,23 @@ def score_crops(crops: dict[tuple[str, int], np.ndarray], labels: dict[str, int]
             owner.append(i)
     probs = teacher_probabilities(teacher, windows, spec, device, standardize_inputs)
     owner_t = torch.tensor(owner, dtype=torch.long)
-    mean = torch.zeros(len(keys), probs.shape[1]).index_add_(0, owner_t, probs) / torch.bincount(owner_t)[:, None].float()
+    mean = (
+        torch.zeros(len(keys), probs.shape[1]).index_add_(0, owner_t, probs) / torch.bincount(owner_t)[:, None].float()
+    )
     rows = []
     for i, (vid, track) in enumerate(keys):
         y = labels[vid]
         p = mean[i]
-        rows.append(dict(id=vid, track=track, label=y, frames=len(crops[(vid, track)]), top_label=int(p.argmax()),
-                         top_probability=float(p.max()), true_probability=float(p[y]), realism=float(torch.log(p[y].clamp(min=1e-12)))))
+        rows.append(
+            dict(
+                id=vid,
+                track=track,
+                label=y,
+                frames=len(crops[(vid, track)]),
+                top_label=int(p.argmax()),
+                top_probability=float(p.max()),
+                true_probability=float(p[y]),
+                realism=float(torch.log(p[y].clamp(min=1e-12))),
+            )
+        )
     return pd.DataFrame(rows, columns=columns)

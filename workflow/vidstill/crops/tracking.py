@@ -43,7 +43,9 @@ def csrt(params: dict[str, Any]) -> cv2.Tracker:
     return cv2.TrackerCSRT_create(p)
 
 
-def preselect(index: pd.DataFrame, per_class: int | None, seed: int, splits: tuple[str, ...] | list[str] = ("train",)) -> pd.DataFrame:
+def preselect(
+    index: pd.DataFrame, per_class: int | None, seed: int, splits: tuple[str, ...] | list[str] = ("train",)
+) -> pd.DataFrame:
     """§4.3's random uniform pre-selection of each class's training videos (all of them when `per_class` is None),
     in a fixed order so every shard sees the same list. `splits`: the index splits the students train on (the
     dataset's `train_splits`: HMDB51's reference setup trains on train + unused, so its crops come from both)."""
@@ -51,7 +53,10 @@ def preselect(index: pd.DataFrame, per_class: int | None, seed: int, splits: tup
     if per_class is None:
         return rows.reset_index(drop=True)
     rng = np.random.default_rng(seed)
-    picked = [g.iloc[np.sort(rng.choice(len(g), size=min(per_class, len(g)), replace=False))] for _, g in rows.groupby("class", sort=True)]
+    picked = [
+        g.iloc[np.sort(rng.choice(len(g), size=min(per_class, len(g)), replace=False))]
+        for _, g in rows.groupby("class", sort=True)
+    ]
     return pd.concat(picked).sort_values("id").reset_index(drop=True)
 
 
@@ -81,8 +86,18 @@ class VideoTracks:
     tracked_frames: int = 0
 
 
-def track_video(video_id: str, frames: np.ndarray, idx: np.ndarray, stored: np.ndarray, detections: np.ndarray,
-                rng: np.random.Generator, max_tracks: int, min_frames: int, aspect: float, params: dict[str, Any]) -> VideoTracks:
+def track_video(
+    video_id: str,
+    frames: np.ndarray,
+    idx: np.ndarray,
+    stored: np.ndarray,
+    detections: np.ndarray,
+    rng: np.random.Generator,
+    max_tracks: int,
+    min_frames: int,
+    aspect: float,
+    params: dict[str, Any],
+) -> VideoTracks:
     """Follow up to `max_tracks` detections (drawn at random) from the first frame to the end or until lost."""
     h, w = frames.shape[1:3]
     boxes = first_frame_boxes(detections, w, h)
@@ -114,15 +129,36 @@ def track_video(video_id: str, frames: np.ndarray, idx: np.ndarray, stored: np.n
         for f, b in keep:
             out.frames_outside += int(leaves_frame(b, w, h))
             window, _ = cover_window(b, aspect, w, h)
-            out.rows.append(dict(id=video_id, track=k, step=step, frame=int(idx[f]), x1=b[0], y1=b[1], x2=b[2], y2=b[3],
-                                 wx1=window[0], wy1=window[1], wx2=window[2], wy2=window[3]))
+            out.rows.append(
+                dict(
+                    id=video_id,
+                    track=k,
+                    step=step,
+                    frame=int(idx[f]),
+                    x1=b[0],
+                    y1=b[1],
+                    x2=b[2],
+                    y2=b[3],
+                    wx1=window[0],
+                    wy1=window[1],
+                    wx2=window[2],
+                    wy2=window[3],
+                )
+            )
             step += 1
         out.tracks += 1
     return out
 
 
-def track_videos(videos: pd.DataFrame, detector: Detector, spec: ClipSpec, settings: dict[str, Any], seed: int,
-                 threads: int = 1, progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def track_videos(
+    videos: pd.DataFrame,
+    detector: Detector,
+    spec: ClipSpec,
+    settings: dict[str, Any],
+    seed: int,
+    threads: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Detect and track every video of `videos` (index rows). Decoding and tracking run on `threads` threads (OpenCV
     and decord release the GIL); detection runs batched in the calling thread. Returns the track rows, one summary row
     per video, and the throughput."""
@@ -161,18 +197,35 @@ def track_videos(videos: pd.DataFrame, detector: Detector, spec: ClipSpec, setti
 
             for i, result in enumerate(pool.map(work, range(len(part)))):
                 rows += result.rows
-                summary.append(dict(id=result.id, label=int(part[i].label), status=result.status, reason=result.reason,
-                                    detections=result.detections, tracks=result.tracks, lost=result.lost, short=result.short,
-                                    frames_outside=result.frames_outside, tracked_frames=result.tracked_frames))
+                summary.append(
+                    dict(
+                        id=result.id,
+                        label=int(part[i].label),
+                        status=result.status,
+                        reason=result.reason,
+                        detections=result.detections,
+                        tracks=result.tracks,
+                        lost=result.lost,
+                        short=result.short,
+                        frames_outside=result.frames_outside,
+                        tracked_frames=result.tracked_frames,
+                    )
+                )
             done += len(part)
             elapsed = time.perf_counter() - start
-            report(f"tracked {done}/{len(videos)} videos, {sum(s['tracked_frames'] for s in summary)} frames "
-                   f"({done / max(elapsed, 1e-9):.1f} videos/s)")
+            report(
+                f"tracked {done}/{len(videos)} videos, {sum(s['tracked_frames'] for s in summary)} frames "
+                f"({done / max(elapsed, 1e-9):.1f} videos/s)"
+            )
     wall = time.perf_counter() - start
     tracks = pd.DataFrame(rows, columns=TRACK_COLUMNS)
     per_video = pd.DataFrame(summary)
-    speed = {"seconds": wall, "videos_per_s": len(videos) / max(wall, 1e-9),
-             "crops_per_s": len(tracks) / max(wall, 1e-9), "tracked_frames_per_s": per_video["tracked_frames"].sum() / max(wall, 1e-9) if len(per_video) else 0.0}
+    speed = {
+        "seconds": wall,
+        "videos_per_s": len(videos) / max(wall, 1e-9),
+        "crops_per_s": len(tracks) / max(wall, 1e-9),
+        "tracked_frames_per_s": per_video["tracked_frames"].sum() / max(wall, 1e-9) if len(per_video) else 0.0,
+    }
     return tracks, per_video, speed
 
 
@@ -192,7 +245,9 @@ def ground_truth_iou(tracks: pd.DataFrame, boxes: pd.DataFrame, index: pd.DataFr
     return pd.Series(np.where(visible, iou, 0.0), index=tracks.index)
 
 
-def summarise(per_video: pd.DataFrame, tracks: pd.DataFrame, speeds: Sequence[dict], detector: dict[str, Any]) -> dict[str, Any]:
+def summarise(
+    per_video: pd.DataFrame, tracks: pd.DataFrame, speeds: Sequence[dict], detector: dict[str, Any]
+) -> dict[str, Any]:
     """The crops summary: what happened to every video, tracking quality where ground truth exists, throughput."""
     status = per_video["status"].value_counts()
     out: dict[str, Any] = {
@@ -212,5 +267,11 @@ def summarise(per_video: pd.DataFrame, tracks: pd.DataFrame, speeds: Sequence[di
     if "iou" in tracks:
         out["mean_iou"] = float(tracks["iou"].mean()) if len(tracks) else float("nan")
         out["iou_at_0.5"] = float((tracks["iou"] >= 0.5).mean()) if len(tracks) else float("nan")
-    out.update({f"detector_{k}": v for k, v in detector.items() if k in ("map50", "map50_95", "precision", "recall", "held_out_frames")})
+    out.update(
+        {
+            f"detector_{k}": v
+            for k, v in detector.items()
+            if k in ("map50", "map50_95", "precision", "recall", "held_out_frames")
+        }
+    )
     return out

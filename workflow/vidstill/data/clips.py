@@ -180,7 +180,13 @@ def extract_clips(
     lengths = np.array([len(stored_frame_indices(int(n), spec)) for n in rows["frames"]], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     shape = (int(lengths.sum()), spec.crop, spec.crop, 3)
-    log.info("extracting %d videos (%d frames, %.1f MiB) with %d threads", len(rows), shape[0], np.prod(shape) / 2**20, threads)
+    log.info(
+        "extracting %d videos (%d frames, %.1f MiB) with %d threads",
+        len(rows),
+        shape[0],
+        np.prod(shape) / 2**20,
+        threads,
+    )
 
     with atomic_path(frames_path) as tmp:
         store = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
@@ -193,11 +199,13 @@ def extract_clips(
                 raise RuntimeError(f"{path}: decoding failed after a successful probe: {exc}") from exc
             if len(frames) != lengths[i]:
                 raise RuntimeError(f"{path}: decoded {len(frames)} frames, expected {lengths[i]}")
-            store[offsets[i] : offsets[i] + lengths[i]] = frames
+            store[offsets[i] : offsets[i] + lengths[i]] = frames  # noqa: F821 (deleted only after the pool ends)
             return i
 
         with ThreadPoolExecutor(max_workers=max(threads, 1)) as pool:
-            for _ in tqdm(pool.map(work, range(len(rows))), total=len(rows), disable=not progress, desc="decode", mininterval=2):
+            for _ in tqdm(
+                pool.map(work, range(len(rows))), total=len(rows), disable=not progress, desc="decode", mininterval=2
+            ):
                 pass
         store.flush()
         del store
@@ -279,7 +287,9 @@ def normalize(clips_uint8: torch.Tensor) -> torch.Tensor:
     x = clips_uint8.permute(0, 1, 4, 2, 3).float().div_(255.0)
     mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(1, 1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(1, 1, 3, 1, 1)
-    return x.sub_(mean).div_(std)  # in place: the same roundings as (x - mean) / std without two fresh batch-sized buffers
+    return x.sub_(mean).div_(
+        std
+    )  # in place: the same roundings as (x - mean) / std without two fresh batch-sized buffers
 
 
 def denormalize(clips: torch.Tensor) -> torch.Tensor:
@@ -308,8 +318,9 @@ def sample_clips_uint8(
     """Stored-pixel (B, T, H, W, 3) uint8 clips: random temporal start and horizontal flip of the whole clip from `rng`.
 
     The reference flips at test time too; the store's `spec.flip` turns flipping off for data whose labels a mirror
-    changes (SSv2's "left to right", the synthetic benchmark's direction classes). `rng=None` gives the deterministic centre clip without flip (embeddings for
-    coresets). `static=True` repeats one stored frame T times: the single-frame input of the Δ-ranking.
+    changes (SSv2's "left to right", the synthetic benchmark's direction classes). `rng=None` gives the deterministic
+    centre clip without flip (embeddings for coresets). `static=True` repeats one stored frame T times: the single-frame
+    input of the Δ-ranking.
     """
     t = store.spec.frames
     # one copy of each clip, straight into the batch (the random draws are made in the same order as before)
@@ -348,7 +359,9 @@ class RealClips:
             chunk = order[k : k + batch_size]
             yield sample_clips_uint8(self.store, chunk, rng, static=self.static), self.store.labels[chunk]
 
-    def test_batches(self, batch_size: int = 64) -> Callable[[np.random.Generator], Iterator[tuple[torch.Tensor, torch.Tensor]]]:
+    def test_batches(
+        self, batch_size: int = 64
+    ) -> Callable[[np.random.Generator], Iterator[tuple[torch.Tensor, torch.Tensor]]]:
         def batches(rng: np.random.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
             for k in range(0, len(self.indices), batch_size):
                 chunk = self.indices[k : k + batch_size]

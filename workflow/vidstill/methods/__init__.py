@@ -77,7 +77,10 @@ def _registrations(path: Path) -> list[MethodInfo]:
                     kwargs = {k.arg: ast.literal_eval(k.value) for k in deco.keywords}
                 except ValueError as e:
                     raise ValueError(f"{path}: @register arguments of {node.name} must be literals") from e
-                name, needs = (args + [kwargs.get("name")])[0], tuple(args[1] if len(args) > 1 else kwargs.get("needs", ()))
+                name, needs = (
+                    (args + [kwargs.get("name")])[0],
+                    tuple(args[1] if len(args) > 1 else kwargs.get("needs", ())),
+                )
                 found.append(MethodInfo(name, f"methods/{path.name}", needs))
     return found
 

@@ -40,7 +40,9 @@ class DistillContext:
     def settings(self, cls: type[S]) -> S:
         """The method's settings as `cls` (its own class, or the mixin of a shared loop it runs)."""
         if not isinstance(self.params, cls):
-            raise TypeError(f"method {self.params.method!r} has settings {type(self.params).__name__}, not {cls.__name__}")
+            raise TypeError(
+                f"method {self.params.method!r} has settings {type(self.params).__name__}, not {cls.__name__}"
+            )
         return self.params
 
     @property
@@ -52,7 +54,10 @@ class DistillContext:
         torch.manual_seed(seed)
         spec = self.train.spec
         s = build(StudentSettings, self.student, "student")
-        return place_model(build_model(s.arch, self.num_classes, spec.frames, spec.crop, norm=norm, widths=tuple(s.widths)), self.device)
+        return place_model(
+            build_model(s.arch, self.num_classes, spec.frames, spec.crop, norm=norm, widths=tuple(s.widths)),
+            self.device,
+        )
 
     def teacher_network(self) -> nn.Module:
         if self.teacher is None:

@@ -25,7 +25,9 @@ from vidstill.synthetic_set import SyntheticSet
 
 def random_selection(ctx: DistillContext) -> dict[int, np.ndarray]:
     rng = np.random.default_rng(ctx.seed)
-    return {c: rng.choice(ctx.train.indices_of_class(c), size=_k(ctx, c), replace=False) for c in range(ctx.num_classes)}
+    return {
+        c: rng.choice(ctx.train.indices_of_class(c), size=_k(ctx, c), replace=False) for c in range(ctx.num_classes)
+    }
 
 
 def _k(ctx: DistillContext, c: int) -> int:
@@ -45,12 +47,15 @@ def embed_videos(ctx: DistillContext, indices: np.ndarray, batch_size: int = 64)
     else:
         raise ValueError(f"embedding must be 'teacher' or 'random', got {which!r}")
     net.eval()
-    out = [net.embed(sample_clips(ctx.train, indices[k : k + batch_size]).to(ctx.device)).cpu() for k in range(0, len(indices), batch_size)]
+    out = [
+        net.embed(sample_clips(ctx.train, indices[k : k + batch_size]).to(ctx.device)).cpu()
+        for k in range(0, len(indices), batch_size)
+    ]
     return torch.cat(out).double()
 
 
 def herding(features: torch.Tensor, k: int) -> list[int]:
-    """Greedy herding (Welling 2009): each step adds the sample that keeps the running mean closest to the class mean."""
+    """Greedy herding (Welling 2009): each step adds the sample keeping the running mean closest to the class mean."""
     mu = features.mean(0)
     chosen: list[int] = []
     total = torch.zeros_like(mu)
@@ -80,7 +85,9 @@ def clip_set(ctx: DistillContext, selection: dict[int, np.ndarray], method: str)
     videos = torch.from_numpy(np.stack([np.ascontiguousarray(ctx.train.clip_uint8(i)) for _, i in order]))
     labels = torch.tensor([c for c, _ in order], dtype=torch.long)
     ids = [str(ctx.train.table["id"].iat[i]) for _, i in order]
-    return SyntheticSet({"videos": videos}, labels, ctx.num_classes, ctx.train.spec.frames, meta={"method": method, "ids": ids})
+    return SyntheticSet(
+        {"videos": videos}, labels, ctx.num_classes, ctx.train.spec.frames, meta={"method": method, "ids": ids}
+    )
 
 
 def _select_by(ctx: DistillContext, choose) -> dict[int, np.ndarray]:
@@ -131,4 +138,6 @@ def keyframe(ctx: DistillContext) -> SyntheticSet:
         frames.append(video[medoid_keyframes(video, k)])
     videos = torch.from_numpy(np.stack(frames))
     labels = torch.tensor([c for c, _ in order], dtype=torch.long)
-    return SyntheticSet({"videos": videos}, labels, ctx.num_classes, ctx.train.spec.frames, meta={"method": "keyframe", "keyframes": k})
+    return SyntheticSet(
+        {"videos": videos}, labels, ctx.num_classes, ctx.train.spec.frames, meta={"method": "keyframe", "keyframes": k}
+    )

@@ -44,13 +44,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from vidstill.data.clips import sample_clips
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
-from vidstill.methods.settings import DAViDSettings
 from vidstill.methods.dm import class_means, initial_videos, match_embeddings
+from vidstill.methods.settings import DAViDSettings
 from vidstill.optim import SGD
 from vidstill.synthetic_set import SyntheticSet, resize_time
-from vidstill.data.clips import sample_clips
 from vidstill.train import epoch_seed, standardize
 
 log = logging.getLogger("vidstill.methods.david")
@@ -78,7 +78,9 @@ def default_resolutions(frames: int) -> list[int]:
     return [d for d in range(1, frames + 1) if frames % d == 0]
 
 
-def q_update(q: np.ndarray, state: int, action: int, reward: float, alpha: float, gamma: float, next_state: int | None = None) -> None:
+def q_update(
+    q: np.ndarray, state: int, action: int, reward: float, alpha: float, gamma: float, next_state: int | None = None
+) -> None:
     """Eq. 2 on one agent's (states, actions) table, in place; the next state is the action taken (or `next_state`)."""
     nxt = action if next_state is None else next_state
     q[state, action] += alpha * (reward + gamma * q[nxt].max() - q[state, action])
@@ -117,21 +119,41 @@ class QAgents:
     visits: np.ndarray | None = None
 
     @classmethod
-    def start(cls, agents: int, actions: int, alpha: float, gamma: float, exploit: float, states: str = "resolution",
-              schedule: str = "constant") -> QAgents:
+    def start(
+        cls,
+        agents: int,
+        actions: int,
+        alpha: float,
+        gamma: float,
+        exploit: float,
+        states: str = "resolution",
+        schedule: str = "constant",
+    ) -> QAgents:
         if states not in STATES:
             raise ValueError(f"david.states must be one of {STATES}, got {states!r}")
         if schedule not in SCHEDULES:
             raise ValueError(f"david.schedule must be one of {SCHEDULES}, got {schedule!r}")
         rows = actions if states == "resolution" else 1
-        return cls(np.zeros((agents, rows, actions)), np.full(agents, rows - 1), alpha, gamma, exploit, states, schedule,
-                   np.zeros((agents, rows, actions), dtype=np.int64))
+        return cls(
+            np.zeros((agents, rows, actions)),
+            np.full(agents, rows - 1),
+            alpha,
+            gamma,
+            exploit,
+            states,
+            schedule,
+            np.zeros((agents, rows, actions), dtype=np.int64),
+        )
 
     def act(self, rng: np.random.Generator) -> np.ndarray:
         """Eq. 3: the greedy action with probability `exploit`, else one drawn uniformly."""
         n = self.q.shape[2]
-        return np.array([greedy(self.q[i, s], rng) if rng.random() < self.exploit else int(rng.integers(n))
-                         for i, s in enumerate(self.state)])
+        return np.array(
+            [
+                greedy(self.q[i, s], rng) if rng.random() < self.exploit else int(rng.integers(n))
+                for i, s in enumerate(self.state)
+            ]
+        )
 
     def update(self, actions: np.ndarray, rewards: np.ndarray) -> np.ndarray:
         """Eq. 2 for every agent; returns each agent's |ΔQ| (the convergence trace the set records)."""
@@ -153,8 +175,9 @@ class QAgents:
 
 
 @torch.no_grad()
-def class_embedding_means(teacher: torch.nn.Module, videos: torch.Tensor, labels: torch.Tensor, num_classes: int,
-                          batch_size: int = 64) -> torch.Tensor:
+def class_embedding_means(
+    teacher: torch.nn.Module, videos: torch.Tensor, labels: torch.Tensor, num_classes: int, batch_size: int = 64
+) -> torch.Tensor:
     """Φ_T per class: the mean teacher embedding of the class's clips, each batch standardised as in training."""
     emb = torch.cat([teacher.embed(standardize(videos[k : k + batch_size])) for k in range(0, len(videos), batch_size)])
     return class_means(emb, labels, num_classes)[0]
@@ -168,13 +191,28 @@ def teacher_reward(syn_means: torch.Tensor, real_means: torch.Tensor) -> np.ndar
 def real_class_means(ctx: DistillContext, teacher: torch.nn.Module, per_class: int) -> torch.Tensor:
     """Φ_T(V_real) per class from up to `per_class` training clips (centre clips), fixed for the whole search."""
     rng = np.random.default_rng(epoch_seed(ctx.seed, STEP_SEED - 1))
-    idx = np.concatenate([rng.choice(ctx.train.indices_of_class(c), size=min(per_class, len(ctx.train.indices_of_class(c))),
-                                     replace=False) for c in range(ctx.num_classes)])
-    return class_embedding_means(teacher, sample_clips(ctx.train, idx).to(ctx.device), ctx.train.labels[idx], ctx.num_classes)
+    idx = np.concatenate(
+        [
+            rng.choice(
+                ctx.train.indices_of_class(c), size=min(per_class, len(ctx.train.indices_of_class(c))), replace=False
+            )
+            for c in range(ctx.num_classes)
+        ]
+    )
+    return class_embedding_means(
+        teacher, sample_clips(ctx.train, idx).to(ctx.device), ctx.train.labels[idx], ctx.num_classes
+    )
 
 
-def distil_partitioned(ctx: DistillContext, init: torch.Tensor, labels: torch.Tensor, resolution: np.ndarray,
-                       iterations: int, seed: int, resumable: bool = False) -> tuple[PartitionedVideos, dict]:
+def distil_partitioned(
+    ctx: DistillContext,
+    init: torch.Tensor,
+    labels: torch.Tensor,
+    resolution: np.ndarray,
+    iterations: int,
+    seed: int,
+    resumable: bool = False,
+) -> tuple[PartitionedVideos, dict]:
     """DM on the partitioned set: each class's videos start as P(init, r_c), one parameter tensor per resolution.
     `resumable`: the final distillation, which checkpoints (the seeded search before it is rerun identically)."""
     frames = init.shape[1]
@@ -189,8 +227,14 @@ def distil_partitioned(ctx: DistillContext, init: torch.Tensor, labels: torch.Te
         groups.append((partition(init[mask], r).clone().to(ctx.device).requires_grad_(True), labels[mask]))
         # a distinct frame's gradient sums its frames / r copies; `mean` steps by their mean (lr x r / frames)
         optimizers.append(SGD([groups[-1][0]], lr=lr * (r / frames if repeats == "mean" else 1.0), momentum=momentum))
-    meta = match_embeddings(dataclasses.replace(ctx, seed=seed), lambda rng: torch.cat([resize_time(g, frames) for g, _ in groups]),
-                            torch.cat([lab for _, lab in groups]), optimizers, iterations, resumable=resumable)
+    meta = match_embeddings(
+        dataclasses.replace(ctx, seed=seed),
+        lambda rng: torch.cat([resize_time(g, frames) for g, _ in groups]),
+        torch.cat([lab for _, lab in groups]),
+        optimizers,
+        iterations,
+        resumable=resumable,
+    )
     out: PartitionedVideos = {}
     for g, lab in groups:
         for c in lab.unique().tolist():
@@ -200,11 +244,15 @@ def distil_partitioned(ctx: DistillContext, init: torch.Tensor, labels: torch.Te
 
 def expanded(videos: PartitionedVideos, frames: int) -> tuple[torch.Tensor, torch.Tensor]:
     classes = sorted(videos)
-    return (torch.cat([resize_time(videos[c], frames) for c in classes]),
-            torch.cat([torch.full((len(videos[c]),), c, dtype=torch.long) for c in classes]))
+    return (
+        torch.cat([resize_time(videos[c], frames) for c in classes]),
+        torch.cat([torch.full((len(videos[c]),), c, dtype=torch.long) for c in classes]),
+    )
 
 
-def rewards_of(ctx: DistillContext, teacher: torch.nn.Module, videos: PartitionedVideos, real_means: torch.Tensor) -> np.ndarray:
+def rewards_of(
+    ctx: DistillContext, teacher: torch.nn.Module, videos: PartitionedVideos, real_means: torch.Tensor
+) -> np.ndarray:
     syn, labels = expanded(videos, ctx.train.spec.frames)
     return teacher_reward(class_embedding_means(teacher, syn.to(ctx.device), labels, ctx.num_classes), real_means)
 
@@ -222,8 +270,14 @@ def partitioned_set(ctx: DistillContext, videos: PartitionedVideos, meta: dict) 
     flat = torch.cat([videos[c].flatten(0, 1) for c in classes])
     counts = torch.cat([torch.full((len(videos[c]),), videos[c].shape[1], dtype=torch.int32) for c in classes])
     labels = torch.cat([torch.full((len(videos[c]),), c, dtype=torch.long) for c in classes])
-    return SyntheticSet({"frames": flat, "item_frames": counts}, labels, ctx.num_classes, ctx.train.spec.frames,
-                        expansion="partitioned", meta=meta)
+    return SyntheticSet(
+        {"frames": flat, "item_frames": counts},
+        labels,
+        ctx.num_classes,
+        ctx.train.spec.frames,
+        expansion="partitioned",
+        meta=meta,
+    )
 
 
 @register("david", needs=("teacher",))
@@ -258,7 +312,7 @@ def david(ctx: DistillContext) -> SyntheticSet:
             agent_reward = reward if adaptive else reward.mean(keepdims=True)
             for i in np.flatnonzero(agent_reward > best_reward):
                 best_reward[i] = agent_reward[i]
-                for c in ([int(i)] if adaptive else range(k)):
+                for c in [int(i)] if adaptive else range(k):
                     best[c] = (int(r), videos[c], meta)
         choice = np.array([best[c][0] for c in range(k)])
         searched_iterations, q_table = len(actions) * iterations, None
@@ -268,32 +322,77 @@ def david(ctx: DistillContext) -> SyntheticSet:
     else:
         n_step = iterations if search == "rl" else early_iterations(p.beta, iterations)
         steps = p.rl_steps
-        agents = QAgents.start(k if adaptive else 1, len(actions), p.alpha, p.gamma, p.exploit, states=p.states,
-                               schedule=p.schedule)
+        agents = QAgents.start(
+            k if adaptive else 1, len(actions), p.alpha, p.gamma, p.exploit, states=p.states, schedule=p.schedule
+        )
         for t in range(steps):
             state = agents.state.copy()
             act = agents.act(rng)
-            videos, _ = distil_partitioned(ctx, init, labels, per_class(actions[act]), n_step, epoch_seed(ctx.seed, STEP_SEED + t))
+            videos, _ = distil_partitioned(
+                ctx, init, labels, per_class(actions[act]), n_step, epoch_seed(ctx.seed, STEP_SEED + t)
+            )
             reward = rewards_of(ctx, teacher, videos, real_means)
             change = per_class(agents.update(act, reward if adaptive else reward.mean(keepdims=True)))
             greedy_now = per_class(agents.q[np.arange(len(agents.state)), agents.state].argmax(1))
-            history += [dict(step=t, label=c, state=int(actions[per_class(state)[c]]) if agents.states == "resolution" else -1,
-                             action=int(actions[per_class(act)[c]]), reward=float(reward[c]), q_change=float(change[c]),
-                             greedy=int(actions[greedy_now[c]])) for c in range(k)]
-            log.info("RL step %d/%d: resolutions %s, mean reward %.4f", t + 1, steps, per_class(actions[act]).tolist(), reward.mean())
+            history += [
+                dict(
+                    step=t,
+                    label=c,
+                    state=int(actions[per_class(state)[c]]) if agents.states == "resolution" else -1,
+                    action=int(actions[per_class(act)[c]]),
+                    reward=float(reward[c]),
+                    q_change=float(change[c]),
+                    greedy=int(actions[greedy_now[c]]),
+                )
+                for c in range(k)
+            ]
+            log.info(
+                "RL step %d/%d: resolutions %s, mean reward %.4f",
+                t + 1,
+                steps,
+                per_class(actions[act]).tolist(),
+                reward.mean(),
+            )
         choice = per_class(actions[agents.best(rng)])
         searched_iterations, q_table = steps * n_step, agents.q.tolist()
         search_seconds = time.perf_counter() - start
         final_videos, final_meta = distil_partitioned(ctx, init, labels, choice, iterations, ctx.seed, resumable=True)
-    log.info("%s search: %.1fs, %d DM iterations; resolution per class %s", search, search_seconds, searched_iterations,
-             choice.tolist())
-    meta = {**final_meta, "method": "david", "search": search, "adaptive": adaptive, "resolutions": actions.tolist(),
-            "resolution_per_class": [int(x) for x in choice], "frames": frames,
-            "classes": ctx.train.table.drop_duplicates("label").sort_values("label")["class"].tolist(), "q_table": q_table, "reward_history": history,
-            "search_seconds": search_seconds, "search_dm_iterations": searched_iterations,
-            "synthesis_dm_iterations": 0 if search == "grid" else iterations}
+    log.info(
+        "%s search: %.1fs, %d DM iterations; resolution per class %s",
+        search,
+        search_seconds,
+        searched_iterations,
+        choice.tolist(),
+    )
+    meta = {
+        **final_meta,
+        "method": "david",
+        "search": search,
+        "adaptive": adaptive,
+        "resolutions": actions.tolist(),
+        "resolution_per_class": [int(x) for x in choice],
+        "frames": frames,
+        "classes": ctx.train.table.drop_duplicates("label").sort_values("label")["class"].tolist(),
+        "q_table": q_table,
+        "reward_history": history,
+        "search_seconds": search_seconds,
+        "search_dm_iterations": searched_iterations,
+        "synthesis_dm_iterations": 0 if search == "grid" else iterations,
+    }
     return partitioned_set(ctx, final_videos, meta)
 
 
-__all__ = ["QAgents", "class_embedding_means", "david", "default_resolutions", "distil_partitioned", "early_iterations",
-           "greedy", "partition", "partitioned_set", "q_update", "segment_centres", "teacher_reward"]
+__all__ = [
+    "QAgents",
+    "class_embedding_means",
+    "david",
+    "default_resolutions",
+    "distil_partitioned",
+    "early_iterations",
+    "greedy",
+    "partition",
+    "partitioned_set",
+    "q_update",
+    "segment_centres",
+    "teacher_reward",
+]

@@ -33,8 +33,8 @@ from vidstill.augment import DSAParams, apply_draw, augment, dsa_strategy, sampl
 from vidstill.data.clips import sample_clips
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
-from vidstill.methods.settings import DCSettings
 from vidstill.methods.dm import init_from_real
+from vidstill.methods.settings import DCSettings
 from vidstill.models import ConvNet2D
 from vidstill.optim import SGD
 from vidstill.resume import IterationCheckpoint
@@ -81,7 +81,9 @@ def gradient_distance(g_real: list[torch.Tensor], g_syn: list[torch.Tensor], met
     raise ValueError(f"dc.metric must be one of {METRICS}, got {metric!r}")
 
 
-def class_gradients(net: torch.nn.Module, x: torch.Tensor, label: int, create_graph: bool = False) -> list[torch.Tensor]:
+def class_gradients(
+    net: torch.nn.Module, x: torch.Tensor, label: int, create_graph: bool = False
+) -> list[torch.Tensor]:
     """∇θ of the cross-entropy of clips x (all of class `label`)."""
     logits = net(x)
     loss = F.cross_entropy(logits, torch.full((len(x),), label, dtype=torch.long, device=x.device))
@@ -97,13 +99,17 @@ def class_batch(ctx: DistillContext, c: int, n: int, rng: np.random.Generator, s
     return sample_clips(ctx.train, rng.choice(pool, size=min(n, len(pool)), replace=False), rng, static=static)
 
 
-def init_synthetic(ctx: DistillContext, rng: np.random.Generator, init: str, static: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def init_synthetic(
+    ctx: DistillContext, rng: np.random.Generator, init: str, static: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
     """`ipc` items per class from distinct real clips (static: a random frame of each, one stored frame) or noise."""
     if init not in ("real", "noise"):
         raise ValueError(f"dc.init must be 'real' or 'noise', got {init!r}")
     for c in range(ctx.num_classes):
         if len(ctx.train.indices_of_class(c)) < ctx.ipc:
-            raise ValueError(f"class {c} has {len(ctx.train.indices_of_class(c))} training videos, fewer than ipc={ctx.ipc}")
+            raise ValueError(
+                f"class {c} has {len(ctx.train.indices_of_class(c))} training videos, fewer than ipc={ctx.ipc}"
+            )
     if static:
         videos = torch.cat([class_batch(ctx, c, ctx.ipc, rng, static=True)[:, :1] for c in range(ctx.num_classes)])
         labels = torch.arange(ctx.num_classes).repeat_interleave(ctx.ipc)
@@ -165,7 +171,9 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
                 if draw is not None:  # Siamese: the class's real and synthetic clips share one draw
                     real = apply_draw(real, torch.full((len(real),), c), draw)
                     syn = apply_draw(syn, torch.full((len(syn),), c), draw)
-                loss = gradient_distance(class_gradients(net, real, c), class_gradients(net, syn, c, create_graph=True), metric)
+                loss = gradient_distance(
+                    class_gradients(net, real, c), class_gradients(net, syn, c, create_graph=True), metric
+                )
                 loss.backward(inputs=[videos])
                 total += loss.item()
             opt.step()
@@ -189,10 +197,23 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
             log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
         checkpoint.maybe_save(it + 1, [opt], curve)
     checkpoint.finish()
-    return SyntheticSet({"videos": videos.detach().cpu()}, labels.cpu(), ctx.num_classes, frames,
-                        meta={"method": name, "loss_curve": curve, "outer_loop": outer, "inner_loop": inner,
-                              "dsa_strategy": strategy if dsa else None, "network": network, "peak_memory_bytes": peak_memory_bytes(ctx.device),
-                              "resumed_at": done, "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1)})
+    return SyntheticSet(
+        {"videos": videos.detach().cpu()},
+        labels.cpu(),
+        ctx.num_classes,
+        frames,
+        meta={
+            "method": name,
+            "loss_curve": curve,
+            "outer_loop": outer,
+            "inner_loop": inner,
+            "dsa_strategy": strategy if dsa else None,
+            "network": network,
+            "peak_memory_bytes": peak_memory_bytes(ctx.device),
+            "resumed_at": done,
+            "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1),
+        },
+    )
 
 
 @register("dc")
@@ -205,5 +226,14 @@ def static_dc(ctx: DistillContext) -> SyntheticSet:
     return distill_dc(ctx, static=True, name="static_dc")
 
 
-__all__ = ["LOOPS", "class_batch", "class_gradients", "dc", "default_loops", "distill_dc", "gradient_distance",
-           "init_synthetic", "static_dc"]
+__all__ = [
+    "LOOPS",
+    "class_batch",
+    "class_gradients",
+    "dc",
+    "default_loops",
+    "distill_dc",
+    "gradient_distance",
+    "init_synthetic",
+    "static_dc",
+]

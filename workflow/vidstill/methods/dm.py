@@ -40,14 +40,15 @@ log = logging.getLogger("vidstill.methods.dm")
 
 
 def class_means(emb: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per class, the mean of its rows of batched embeddings (zero for an absent class), and which classes are present."""
+    """Per class, the mean of its rows of batched embeddings (zero for an absent class), and which classes occur."""
     one_hot = torch.nn.functional.one_hot(labels.to(emb.device), num_classes).to(emb.dtype)  # (N, K)
     counts = one_hot.sum(0)
     return (one_hot.T @ emb) / counts.clamp(min=1)[:, None], counts > 0
 
 
-def embedding_match_loss(real: torch.Tensor, real_labels: torch.Tensor, syn: torch.Tensor, syn_labels: torch.Tensor,
-                         num_classes: int) -> torch.Tensor:
+def embedding_match_loss(
+    real: torch.Tensor, real_labels: torch.Tensor, syn: torch.Tensor, syn_labels: torch.Tensor, num_classes: int
+) -> torch.Tensor:
     """Σ over classes present in both of ‖mean real embedding − mean synthetic embedding‖², from batched embeddings."""
     real_mean, real_has = class_means(real, real_labels, num_classes)
     syn_mean, syn_has = class_means(syn, syn_labels, num_classes)
@@ -55,8 +56,15 @@ def embedding_match_loss(real: torch.Tensor, real_labels: torch.Tensor, syn: tor
     return ((real_mean - syn_mean) ** 2).sum(1)[both].sum()
 
 
-def dm_loss(net: torch.nn.Module, real: torch.Tensor, real_labels: torch.Tensor, syn: torch.Tensor, syn_labels: torch.Tensor,
-            num_classes: int, per_class: bool = False) -> torch.Tensor:
+def dm_loss(
+    net: torch.nn.Module,
+    real: torch.Tensor,
+    real_labels: torch.Tensor,
+    syn: torch.Tensor,
+    syn_labels: torch.Tensor,
+    num_classes: int,
+    per_class: bool = False,
+) -> torch.Tensor:
     """One DM objective on one network: real embeddings without a graph, synthetic ones with. `per_class=True` is
     the reference's loop (one forward pair per class), kept to measure what batching buys (benchmarks/distill.py)."""
     if not per_class:
@@ -74,14 +82,22 @@ def dm_loss(net: torch.nn.Module, real: torch.Tensor, real_labels: torch.Tensor,
 
 def real_batch(ctx: DistillContext, per_class: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """`per_class` random training clips of every class (fewer if a class has fewer), with fresh starts and flips."""
-    idx = np.concatenate([rng.choice(ctx.train.indices_of_class(c), size=min(per_class, len(ctx.train.indices_of_class(c))),
-                                     replace=False) for c in range(ctx.num_classes)])
+    idx = np.concatenate(
+        [
+            rng.choice(
+                ctx.train.indices_of_class(c), size=min(per_class, len(ctx.train.indices_of_class(c))), replace=False
+            )
+            for c in range(ctx.num_classes)
+        ]
+    )
     return sample_clips(ctx.train, idx, rng), ctx.train.labels[idx]
 
 
 def init_from_real(ctx: DistillContext, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """`ipc` distinct real training clips per class (centre clips), as float videos to optimise."""
-    idx = np.concatenate([rng.choice(ctx.train.indices_of_class(c), size=ctx.ipc, replace=False) for c in range(ctx.num_classes)])
+    idx = np.concatenate(
+        [rng.choice(ctx.train.indices_of_class(c), size=ctx.ipc, replace=False) for c in range(ctx.num_classes)]
+    )
     return sample_clips(ctx.train, idx), ctx.train.labels[idx]
 
 
@@ -111,7 +127,9 @@ class LoopHook(Protocol):
     def restore(self, extra: dict) -> None: ...
 
 
-def iteration_draw(ctx: DistillContext, it: int, per_class: int) -> tuple[int, torch.nn.Module, np.random.Generator, torch.Tensor, torch.Tensor]:
+def iteration_draw(
+    ctx: DistillContext, it: int, per_class: int
+) -> tuple[int, torch.nn.Module, np.random.Generator, torch.Tensor, torch.Tensor]:
     """What every DM-family iteration starts from, all seeded from (seed, iteration): the iteration's seed, a
     freshly initialised frozen network, the generator for its other draws, and a real batch of `per_class` clips per
     class on the device."""
@@ -124,8 +142,15 @@ def iteration_draw(ctx: DistillContext, it: int, per_class: int) -> tuple[int, t
     return it_seed, net, it_rng, real.to(ctx.device), real_labels.to(ctx.device)
 
 
-def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: torch.Tensor, optimizers: list[SGD],
-                     iterations: int, resumable: bool = False, hook: LoopHook | None = None) -> dict:
+def match_embeddings(
+    ctx: DistillContext,
+    synthetic: SyntheticVideos,
+    labels: torch.Tensor,
+    optimizers: list[SGD],
+    iterations: int,
+    resumable: bool = False,
+    hook: LoopHook | None = None,
+) -> dict:
     """DM's loop over whatever parameterises the synthetic videos: `synthetic(rng)` builds them with a graph (DM:
     the pixels themselves; VDSD: stills, dynamic maps and the hallucinator, with this iteration's pairing) and the
     `optimizers` step on its parameters. Returns the metadata every DM-family set carries. `resumable`: the job's
@@ -155,8 +180,13 @@ def match_embeddings(ctx: DistillContext, synthetic: SyntheticVideos, labels: to
             log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
         checkpoint.maybe_save(it + 1, optimizers, curve, hook.extra if hook is not None else None)
     checkpoint.finish()
-    return {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device), "resumed_at": done,
-            "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1), "dsa_strategy": strategy}
+    return {
+        "loss_curve": curve,
+        "peak_memory_bytes": peak_memory_bytes(ctx.device),
+        "resumed_at": done,
+        "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1),
+        "dsa_strategy": strategy,
+    }
 
 
 @register("dm")
@@ -167,9 +197,24 @@ def dm(ctx: DistillContext) -> SyntheticSet:
     videos = videos.to(ctx.device).requires_grad_(True)
     opt = SGD([videos], lr=p.lr, momentum=p.momentum)
     meta = match_embeddings(ctx, lambda rng: videos, labels, [opt], p.iterations, resumable=True)
-    return SyntheticSet({"videos": videos.detach().cpu()}, labels.cpu(), ctx.num_classes, ctx.train.spec.frames,
-                        meta={"method": "dm", **meta})
+    return SyntheticSet(
+        {"videos": videos.detach().cpu()},
+        labels.cpu(),
+        ctx.num_classes,
+        ctx.train.spec.frames,
+        meta={"method": "dm", **meta},
+    )
 
 
-__all__ = ["LoopHook", "class_means", "dm", "dm_loss", "embedding_match_loss", "init_from_real", "initial_videos", "iteration_draw", "match_embeddings",
-           "real_batch"]
+__all__ = [
+    "LoopHook",
+    "class_means",
+    "dm",
+    "dm_loss",
+    "embedding_match_loss",
+    "init_from_real",
+    "initial_videos",
+    "iteration_draw",
+    "match_embeddings",
+    "real_batch",
+]

@@ -41,8 +41,8 @@ from torch import nn
 
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
-from vidstill.methods.settings import FeatureRegression, FRePoSettings
 from vidstill.methods.dm import initial_videos, real_batch
+from vidstill.methods.settings import FeatureRegression, FRePoSettings
 from vidstill.models import embed_chunked
 from vidstill.optim import Adam
 from vidstill.resume import IterationCheckpoint, load_buffers, saved_buffers
@@ -58,8 +58,9 @@ def centred_one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     return torch.nn.functional.one_hot(labels, num_classes).float() - 1.0 / num_classes
 
 
-def krr_predict(phi_s: torch.Tensor, y_s: torch.Tensor, phi_r: torch.Tensor, reg: float,
-                dtype: torch.dtype = torch.float64) -> torch.Tensor:
+def krr_predict(
+    phi_s: torch.Tensor, y_s: torch.Tensor, phi_r: torch.Tensor, reg: float, dtype: torch.dtype = torch.float64
+) -> torch.Tensor:
     """Kernel ridge prediction K_rs (K_ss + λI)⁻¹ Y_s with λ = reg·tr(K_ss)/n_s (scale-free regularisation)."""
     phi_s, phi_r, y_s = phi_s.to(dtype), phi_r.to(dtype), y_s.to(dtype)
     k_ss = phi_s @ phi_s.T
@@ -69,8 +70,9 @@ def krr_predict(phi_s: torch.Tensor, y_s: torch.Tensor, phi_r: torch.Tensor, reg
     return (phi_r @ phi_s.T) @ alpha
 
 
-def krr_loss(phi_s: torch.Tensor, y_s: torch.Tensor, phi_r: torch.Tensor, y_r: torch.Tensor,
-             reg: float) -> torch.Tensor:
+def krr_loss(
+    phi_s: torch.Tensor, y_s: torch.Tensor, phi_r: torch.Tensor, y_r: torch.Tensor, reg: float
+) -> torch.Tensor:
     """Squared error of the KRR prediction of the real labels, summed over classes, averaged over real clips."""
     return ((krr_predict(phi_s, y_s, phi_r, reg) - y_r.to(torch.float64)) ** 2).sum(1).mean().float()
 
@@ -101,8 +103,12 @@ class ModelPool:
 
     def counters(self) -> dict:
         """What a checkpoint needs besides the networks' weights and Adam states (resume.py)."""
-        return {"built": self.built, "steps": list(self.steps), "resets": list(self.resets),
-                "buffers": saved_buffers(self.nets)}
+        return {
+            "built": self.built,
+            "steps": list(self.steps),
+            "resets": list(self.resets),
+            "buffers": saved_buffers(self.nets),
+        }
 
     def load_counters(self, state: dict) -> None:
         self.built, self.steps, self.resets = int(state["built"]), list(state["steps"]), list(state["resets"])
@@ -125,8 +131,12 @@ class ModelPool:
         return loss.item()
 
 
-def regress_features(ctx: DistillContext, synthetic: Callable[[np.random.Generator], torch.Tensor], labels: torch.Tensor,
-                     groups: list[tuple[list[torch.Tensor], float]]) -> dict:
+def regress_features(
+    ctx: DistillContext,
+    synthetic: Callable[[np.random.Generator], torch.Tensor],
+    labels: torch.Tensor,
+    groups: list[tuple[list[torch.Tensor], float]],
+) -> dict:
     """FRePo's loop over whatever parameterises the synthetic videos: `synthetic(rng)` builds them with a graph
     (FRePo: the pixels; VDSD: stills, maps and hallucinator with this iteration's pairing), `labels` are the learned
     (or fixed) regression targets, and each group of parameters gets its own Adam with a cosine schedule from its
@@ -153,7 +163,9 @@ def regress_features(ctx: DistillContext, synthetic: Callable[[np.random.Generat
         real, real_classes = real_batch(ctx, per_class, it_rng)
         phi_r = embed_chunked(net, real.to(ctx.device))  # no graph; in chunks where memory needs it
         videos = synthetic(it_rng)
-        loss = krr_loss(net.embed(videos), labels, phi_r, centred_one_hot(real_classes, ctx.num_classes).to(ctx.device), reg)
+        loss = krr_loss(
+            net.embed(videos), labels, phi_r, centred_one_hot(real_classes, ctx.num_classes).to(ctx.device), reg
+        )
         grads = torch.autograd.grad(loss, params)  # the synthetic set's only: the network's parameters get none
         for param, grad in zip(params, grads):
             param.grad = grad
@@ -166,11 +178,17 @@ def regress_features(ctx: DistillContext, synthetic: Callable[[np.random.Generat
             log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
         checkpoint.maybe_save(it + 1, [opt for opt, _ in opts] + pool.opts, curve, pool.counters)
     checkpoint.finish()
-    return {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device), "resumed_at": done,
-            "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1)}
+    return {
+        "loss_curve": curve,
+        "peak_memory_bytes": peak_memory_bytes(ctx.device),
+        "resumed_at": done,
+        "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1),
+    }
 
 
-def learnable_labels(ctx: DistillContext, classes: torch.Tensor) -> tuple[torch.Tensor, list[tuple[list[torch.Tensor], float]]]:
+def learnable_labels(
+    ctx: DistillContext, classes: torch.Tensor
+) -> tuple[torch.Tensor, list[tuple[list[torch.Tensor], float]]]:
     """FRePo's labels: centred one-hot, learnt (with their own Adam group) unless `learn_labels: false`."""
     p = ctx.settings(FeatureRegression)
     learn = p.learn_labels
@@ -185,8 +203,14 @@ def frepo(ctx: DistillContext) -> SyntheticSet:
     videos = videos.to(ctx.device).requires_grad_(True)
     labels, label_group = learnable_labels(ctx, classes)
     meta = regress_features(ctx, lambda rng: videos, labels, [([videos], ctx.settings(FRePoSettings).lr), *label_group])
-    return SyntheticSet({"videos": videos.detach().cpu()}, labels.detach().cpu(), ctx.num_classes, ctx.train.spec.frames,
-                        label_loss="mse", meta={"method": "frepo", **meta})
+    return SyntheticSet(
+        {"videos": videos.detach().cpu()},
+        labels.detach().cpu(),
+        ctx.num_classes,
+        ctx.train.spec.frames,
+        label_loss="mse",
+        meta={"method": "frepo", **meta},
+    )
 
 
 __all__ = ["ModelPool", "centred_one_hot", "frepo", "krr_loss", "krr_predict", "learnable_labels", "regress_features"]

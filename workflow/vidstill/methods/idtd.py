@@ -12,8 +12,8 @@ stitched them: no output frame saw two segments.) The objective (§3.4) is
     L = L_M(D, T) + α1·L_div + α2·L_M(τ(V), T)
 
 with L_M DM's embedding match on a fresh random network (methods/dm.py), τ the Stochastic Temporal Augmentation
-(temporal_augment.temporal_interval) and L_div the diversity term below. What is stored is Alg. 1's "Synthesization": the
-videos; students train on them under τ (the set's `temporal_interval` expansion), as §4.3 does.
+(temporal_augment.temporal_interval) and L_div the diversity term below. What is stored is Alg. 1's "Synthesization":
+the videos; students train on them under τ (the set's `temporal_interval` expansion), as §4.3 does.
 
 L_div. The paper prints Σ_{k<q} ‖φ(d_k) − φ(d_q)‖² and adds it to a minimised loss, which would pull the segments
 together; subtracting it instead is unbounded below (inflating the pixels inflates the distance). Here it is a hinge
@@ -50,12 +50,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidstill.methods.idtd_temporal_augment import temporal_interval
 from vidstill.data.clips import sample_clips
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
-from vidstill.methods.settings import IDTDSettings
 from vidstill.methods.dm import embedding_match_loss, iteration_draw
+from vidstill.methods.idtd_temporal_augment import temporal_interval
+from vidstill.methods.settings import IDTDSettings
 from vidstill.models import embed_chunked
 from vidstill.optim import Adam
 from vidstill.resume import IterationCheckpoint
@@ -114,7 +114,9 @@ def fuse(segments: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> to
     return out.reshape(n, c, t, h, w).permute(0, 2, 1, 3, 4)
 
 
-def initial_fusor(n: int, channels: int, k: int, seed: int, init: str, kernel: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+def initial_fusor(
+    n: int, channels: int, k: int, seed: int, init: str, kernel: int = 3
+) -> tuple[torch.Tensor, torch.Tensor]:
     """`default`: PyTorch's Conv3d initialisation (the paper's random fusor); `sample`: the centre tap passes segment
     K // 2 through unchanged (with `init: real` the video starts as one real clip, DM's start, and the other
     segments enter as the fusor learns); `mean`: the centre tap averages the K segments frame by frame."""
@@ -138,7 +140,9 @@ def initial_fusor(n: int, channels: int, k: int, seed: int, init: str, kernel: i
     return weight, bias
 
 
-def initial_selectors(n: int, k: int, frames: int, pool_frames: int, seed: int, init: str) -> tuple[torch.Tensor, torch.Tensor]:
+def initial_selectors(
+    n: int, k: int, frames: int, pool_frames: int, seed: int, init: str
+) -> tuple[torch.Tensor, torch.Tensor]:
     """`real`: selector k picks frames [kT, (k+1)T) of a pool of K clips; `random`: nn.Linear's initialisation."""
     if init == "real":
         weight = torch.zeros(n, k, frames, pool_frames)
@@ -190,18 +194,27 @@ class IDTDParts:
                 pool_frames = p.pool_frames or k * t
                 parts["pool"] = torch.from_numpy(rng.standard_normal((n, pool_frames, c, h, w), dtype=np.float32))
             parts["selector_weight"], parts["selector_bias"] = initial_selectors(
-                n, k, t, parts["pool"].shape[1], epoch_seed(ctx.seed, -1), init)
+                n, k, t, parts["pool"].shape[1], epoch_seed(ctx.seed, -1), init
+            )
         elif self.modules == "segments_fusor":
-            parts["segments"] = real if init == "real" else torch.from_numpy(rng.standard_normal(real.shape, dtype=np.float32))
+            parts["segments"] = (
+                real if init == "real" else torch.from_numpy(rng.standard_normal(real.shape, dtype=np.float32))
+            )
         else:
             parts["segments"] = real  # stitch_real: nothing is learnt
         if self.has_fusor:
-            parts["fusor_weight"], parts["fusor_bias"] = initial_fusor(n, c, k, epoch_seed(ctx.seed, -2),
-                                                                       p.fusor_init, p.fusor_kernel)
+            parts["fusor_weight"], parts["fusor_bias"] = initial_fusor(
+                n, c, k, epoch_seed(ctx.seed, -2), p.fusor_init, p.fusor_kernel
+            )
         learn = self.modules != "stitch_real"
         # per class: instance rows [c·ipc, (c+1)·ipc) of every part
-        self.parts = [{name: v[ci * ctx.ipc:(ci + 1) * ctx.ipc].clone().to(device).requires_grad_(learn)
-                       for name, v in parts.items()} for ci in range(classes)]
+        self.parts = [
+            {
+                name: v[ci * ctx.ipc : (ci + 1) * ctx.ipc].clone().to(device).requires_grad_(learn)
+                for name, v in parts.items()
+            }
+            for ci in range(classes)
+        ]
 
     def params(self, cls: int) -> list[torch.Tensor]:
         return list(self.parts[cls].values())
@@ -212,7 +225,9 @@ class IDTDParts:
     def segments(self, classes: list[int]) -> torch.Tensor:
         """Diverse Segments (n, K, T, C, H, W) of the classes' instances, class-major."""
         if self.has_selectors:
-            return select(self._cat(classes, "pool"), self._cat(classes, "selector_weight"), self._cat(classes, "selector_bias"))
+            return select(
+                self._cat(classes, "pool"), self._cat(classes, "selector_weight"), self._cat(classes, "selector_bias")
+            )
         return self._cat(classes, "segments")
 
     def videos(self, segments: torch.Tensor, classes: list[int]) -> torch.Tensor:
@@ -223,8 +238,12 @@ class IDTDParts:
 
 def real_margins(emb: torch.Tensor, labels: torch.Tensor, classes: list[int]) -> torch.Tensor:
     """Per class: the mean pairwise squared distance of its real embeddings (L_div's margin m_n)."""
-    return torch.stack([torch.pdist(emb[labels == c]).pow(2).mean() if int((labels == c).sum()) > 1 else emb.new_zeros(())
-                        for c in classes])
+    return torch.stack(
+        [
+            torch.pdist(emb[labels == c]).pow(2).mean() if int((labels == c).sum()) > 1 else emb.new_zeros(())
+            for c in classes
+        ]
+    )
 
 
 def diversity_loss(seg_emb: torch.Tensor, margins: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -238,8 +257,17 @@ def diversity_loss(seg_emb: torch.Tensor, margins: torch.Tensor) -> tuple[torch.
     return hinge, ratio
 
 
-def idtd_loss(net: nn.Module, parts: IDTDParts, classes: list[int], real: torch.Tensor, real_labels: torch.Tensor,
-              weights: tuple[float, float, float], num_classes: int, tau_seed: int, min_span: float) -> dict[str, torch.Tensor]:
+def idtd_loss(
+    net: nn.Module,
+    parts: IDTDParts,
+    classes: list[int],
+    real: torch.Tensor,
+    real_labels: torch.Tensor,
+    weights: tuple[float, float, float],
+    num_classes: int,
+    tau_seed: int,
+    min_span: float,
+) -> dict[str, torch.Tensor]:
     """Equation 1 for `classes` (real clips of other classes are ignored): total and its three terms. Class c's τ
     draws come from (tau_seed, c), so any grouping of the classes sees the same intervals."""
     w_seg, w_div, w_vid = weights
@@ -253,12 +281,19 @@ def idtd_loss(net: nn.Module, parts: IDTDParts, classes: list[int], real: torch.
     if w_seg or w_div:
         n, k = segments.shape[:2]
         seg_emb = net.embed(segments.flatten(0, 1))
-        terms["segments"] = embedding_match_loss(emb_real, real_labels, seg_emb, labels.repeat_interleave(k), num_classes)
+        terms["segments"] = embedding_match_loss(
+            emb_real, real_labels, seg_emb, labels.repeat_interleave(k), num_classes
+        )
         margins = real_margins(emb_real, real_labels, classes).repeat_interleave(parts.ipc)
         terms["diversity"], ratio = diversity_loss(seg_emb.reshape(n, k, -1), margins)
     if w_vid:
         videos = parts.videos(segments, classes).split(parts.ipc)
-        videos = torch.cat([temporal_interval(v, np.random.default_rng(epoch_seed(tau_seed, c)), min_span) for v, c in zip(videos, classes)])
+        videos = torch.cat(
+            [
+                temporal_interval(v, np.random.default_rng(epoch_seed(tau_seed, c)), min_span)
+                for v, c in zip(videos, classes)
+            ]
+        )
         terms["video"] = embedding_match_loss(emb_real, real_labels, net.embed(videos), labels, num_classes)
     total = w_seg * terms["segments"] + w_div * terms["diversity"] + w_vid * terms["video"]
     return {"total": total, **terms, "diversity_ratio": ratio}
@@ -273,12 +308,14 @@ def idtd(ctx: DistillContext) -> SyntheticSet:
     min_span = p.min_span
     classes = list(range(ctx.num_classes))
     chunk = p.class_chunk or len(classes)
-    chunks = [classes[i:i + chunk] for i in range(0, len(classes), chunk)]
+    chunks = [classes[i : i + chunk] for i in range(0, len(classes), chunk)]
     iterations = p.iterations if parts.modules != "stitch_real" else 0
     optimizers = [Adam(parts.params(c), lr=p.lr) for c in classes] if iterations else []
     per_class = p.batch_real
     curve: dict[str, list[float]] = {"total": [], "segments": [], "diversity": [], "video": [], "diversity_ratio": []}
-    checkpoint = IterationCheckpoint(ctx.checkpoint if iterations else None, ctx.checkpoint_every_s)  # draws seeded per iteration
+    checkpoint = IterationCheckpoint(
+        ctx.checkpoint if iterations else None, ctx.checkpoint_every_s
+    )  # draws seeded per iteration
     done, saved_curve = checkpoint.restore(optimizers)
     curve = saved_curve or curve
     start = time.perf_counter()
@@ -288,29 +325,69 @@ def idtd(ctx: DistillContext) -> SyntheticSet:
         for group in chunks:
             for c in group:
                 optimizers[c].zero_grad()
-            terms = idtd_loss(net, parts, group, real, real_labels, weights, ctx.num_classes, epoch_seed(it_seed, 1), min_span)
+            terms = idtd_loss(
+                net, parts, group, real, real_labels, weights, ctx.num_classes, epoch_seed(it_seed, 1), min_span
+            )
             terms["total"].backward()
             for c in group:
                 optimizers[c].step()
             for name in curve:
-                sums[name] += float(terms[name].detach()) * (len(group) / len(classes) if name == "diversity_ratio" else 1.0)
+                sums[name] += float(terms[name].detach()) * (
+                    len(group) / len(classes) if name == "diversity_ratio" else 1.0
+                )
         for name in curve:
             curve[name].append(sums[name])
         if (it + 1) % max(iterations // 10, 1) == 0:
-            log.info("iteration %d/%d loss %.4f (segments %.4f, diversity %.4f, video %.4f; segment distance / real %.3f) %.1fs",
-                     it + 1, iterations, sums["total"], sums["segments"], sums["diversity"], sums["video"],
-                     sums["diversity_ratio"], time.perf_counter() - start)
+            log.info(
+                "iteration %d/%d loss %.4f (segments %.4f, diversity %.4f, video %.4f; "
+                "segment distance / real %.3f) %.1fs",
+                it + 1,
+                iterations,
+                sums["total"],
+                sums["segments"],
+                sums["diversity"],
+                sums["video"],
+                sums["diversity_ratio"],
+                time.perf_counter() - start,
+            )
         checkpoint.maybe_save(it + 1, optimizers, curve)
     checkpoint.finish()
     with torch.no_grad():
         videos = torch.cat([parts.videos(parts.segments([c]), [c]) for c in classes]).cpu()
     labels = torch.arange(ctx.num_classes).repeat_interleave(ctx.ipc)
-    meta = {"method": "idtd", "modules": parts.modules, "loss_curve": curve["total"], "loss_terms": curve,
-            "peak_memory_bytes": peak_memory_bytes(ctx.device), "resumed_at": done,
-            "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1)}
-    return SyntheticSet({"videos": videos}, labels, ctx.num_classes, ctx.train.spec.frames,
-                        expansion="temporal_interval", expansion_args={"min_span": min_span}, meta=meta)
+    meta = {
+        "method": "idtd",
+        "modules": parts.modules,
+        "loss_curve": curve["total"],
+        "loss_terms": curve,
+        "peak_memory_bytes": peak_memory_bytes(ctx.device),
+        "resumed_at": done,
+        "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1),
+    }
+    return SyntheticSet(
+        {"videos": videos},
+        labels,
+        ctx.num_classes,
+        ctx.train.spec.frames,
+        expansion="temporal_interval",
+        expansion_args={"min_span": min_span},
+        meta=meta,
+    )
 
 
-__all__ = ["FUSOR_INITS", "INITS", "MODULES", "IDTDParts", "diversity_loss", "fuse", "idtd", "idtd_loss", "initial_fusor",
-           "initial_selectors", "real_margins", "select", "stitch", "stitch_indices"]
+__all__ = [
+    "FUSOR_INITS",
+    "INITS",
+    "MODULES",
+    "IDTDParts",
+    "diversity_loss",
+    "fuse",
+    "idtd",
+    "idtd_loss",
+    "initial_fusor",
+    "initial_selectors",
+    "real_margins",
+    "select",
+    "stitch",
+    "stitch_indices",
+]

@@ -29,8 +29,8 @@ from torch.func import functional_call
 from vidstill.experts import expert_info, trajectory_rows
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
-from vidstill.methods.settings import MTTSettings, TrajectoryMatch
 from vidstill.methods.dm import initial_videos
+from vidstill.methods.settings import MTTSettings, TrajectoryMatch
 from vidstill.optim import SGD, descend
 from vidstill.resume import IterationCheckpoint
 from vidstill.runtime import peak_memory_bytes
@@ -56,9 +56,17 @@ def unflatten(net: nn.Module, theta: torch.Tensor) -> dict[str, torch.Tensor]:
 BatchVideos = Callable[[list[int], np.random.Generator], torch.Tensor]
 
 
-def unrolled_sgd(net: nn.Module, theta: torch.Tensor, videos: torch.Tensor | BatchVideos, labels: torch.Tensor,
-                 lr: torch.Tensor, steps: int, batch: int, rng: np.random.Generator,
-                 standardize_inputs: bool = True) -> torch.Tensor:
+def unrolled_sgd(
+    net: nn.Module,
+    theta: torch.Tensor,
+    videos: torch.Tensor | BatchVideos,
+    labels: torch.Tensor,
+    lr: torch.Tensor,
+    steps: int,
+    batch: int,
+    rng: np.random.Generator,
+    standardize_inputs: bool = True,
+) -> torch.Tensor:
     """`steps` differentiable SGD steps θ ← θ − lr·∇CE from `theta` on minibatches of the synthetic set; the
     minibatches walk through shuffled passes of the set like an epoch of training would. `videos` is the stored
     tensor, or a function building the videos of the given items (VDSD draws a pairing for every minibatch)."""
@@ -87,18 +95,23 @@ def trajectory_loss(theta_n: torch.Tensor, start: torch.Tensor, target: torch.Te
 def check_experts(ctx: DistillContext) -> list:
     experts = ctx.artifacts.get("experts")
     if not isinstance(experts, list) or not experts:
-        raise ValueError(f"{ctx.settings(TrajectoryMatch).method} needs expert trajectories (artifacts['experts']), got none")
+        raise ValueError(
+            f"{ctx.settings(TrajectoryMatch).method} needs expert trajectories (artifacts['experts']), got none"
+        )
     p = ctx.settings(TrajectoryMatch)
     expert_epochs, max_start = p.expert_epochs, p.max_start_epoch
     trained = min(int(expert_info(e)["epochs"]) for e in experts)
     if max_start + expert_epochs > trained:
-        raise ValueError(f"{p.method}: max_start_epoch {max_start} + expert_epochs {expert_epochs} exceeds "
-                         f"the {trained} epochs the experts were trained for")
+        raise ValueError(
+            f"{p.method}: max_start_epoch {max_start} + expert_epochs {expert_epochs} exceeds "
+            f"the {trained} epochs the experts were trained for"
+        )
     return experts
 
 
-def match_trajectories(ctx: DistillContext, videos: torch.Tensor | BatchVideos, labels: torch.Tensor,
-                       optimizers: list[SGD]) -> tuple[float, dict]:
+def match_trajectories(
+    ctx: DistillContext, videos: torch.Tensor | BatchVideos, labels: torch.Tensor, optimizers: list[SGD]
+) -> tuple[float, dict]:
     """MTT's loop over whatever parameterises the synthetic set (`videos`, see unrolled_sgd; `optimizers` step on
     its parameters); the student's step size is learnt alongside. Returns the learnt step size and the metadata
     every MTT-family set carries."""
@@ -130,13 +143,23 @@ def match_trajectories(ctx: DistillContext, videos: torch.Tensor | BatchVideos, 
         with torch.no_grad():
             syn_lr.clamp_(min=floor)  # after the step, as the reference clips it
         if (it + 1) % max(iterations // 10, 1) == 0:
-            log.info("iteration %d/%d loss %.4f lr %.4g %.1fs", it + 1, iterations, curve[-1], syn_lr.item(),
-                     time.perf_counter() - start_time)
+            log.info(
+                "iteration %d/%d loss %.4f lr %.4g %.1fs",
+                it + 1,
+                iterations,
+                curve[-1],
+                syn_lr.item(),
+                time.perf_counter() - start_time,
+            )
         checkpoint.maybe_save(it + 1, optimizers, curve)
     checkpoint.finish()
-    meta = {"loss_curve": curve, "peak_memory_bytes": peak_memory_bytes(ctx.device), "resumed_at": done,
-            "seconds_per_iteration": (time.perf_counter() - start_time) / max(iterations - done, 1),
-            "experts": [{k: v for k, v in expert_info(e).items() if k != "curve"} for e in experts]}
+    meta = {
+        "loss_curve": curve,
+        "peak_memory_bytes": peak_memory_bytes(ctx.device),
+        "resumed_at": done,
+        "seconds_per_iteration": (time.perf_counter() - start_time) / max(iterations - done, 1),
+        "experts": [{k: v for k, v in expert_info(e).items() if k != "curve"} for e in experts],
+    }
     if "expert_summary" in ctx.artifacts:  # the check against the full-data accuracy travels with the set
         import pandas as pd
 
@@ -153,8 +176,14 @@ def mtt(ctx: DistillContext) -> SyntheticSet:
     videos = videos.to(ctx.device).requires_grad_(True)
     opt = SGD([videos], lr=p.lr, momentum=p.momentum)
     lr, meta = match_trajectories(ctx, videos, labels, [opt])
-    return SyntheticSet({"videos": videos.detach().cpu()}, labels.cpu(), ctx.num_classes, ctx.train.spec.frames,
-                        lr=lr, meta={"method": "mtt", **meta})
+    return SyntheticSet(
+        {"videos": videos.detach().cpu()},
+        labels.cpu(),
+        ctx.num_classes,
+        ctx.train.spec.frames,
+        lr=lr,
+        meta={"method": "mtt", **meta},
+    )
 
 
 __all__ = ["check_experts", "match_trajectories", "mtt", "trajectory_loss", "unflatten", "unrolled_sgd"]

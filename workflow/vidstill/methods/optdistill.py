@@ -30,12 +30,20 @@ from vidstill.methods.settings import OptDistillSettings
 from vidstill.synthetic_set import SyntheticSet, time_indices
 from vidstill.teacher import teacher_standardizes
 
-
 PER_VIDEO = ("best", "all")
 
 
-def select_crops(scores: pd.DataFrame, label: int, ipc: int, grid: int, top_k: int, score: str,
-                 rng: np.random.Generator, per_video: str = "best", tau: float | None = None) -> tuple[pd.DataFrame, int]:
+def select_crops(
+    scores: pd.DataFrame,
+    label: int,
+    ipc: int,
+    grid: int,
+    top_k: int,
+    score: str,
+    rng: np.random.Generator,
+    per_video: str = "best",
+    tau: float | None = None,
+) -> tuple[pd.DataFrame, int]:
     """Steps 1–2 for one class: the crops of its `ipc` mosaics, in mosaic order (N² consecutive rows per mosaic), and
     how many had to be repeated because the class has fewer than IPC × N² crops. §4.3's two rules come first:
     `per_video: best` keeps each video's best-scoring segment only (its tracks are the candidate segments {o_ij});
@@ -46,7 +54,9 @@ def select_crops(scores: pd.DataFrame, label: int, ipc: int, grid: int, top_k: i
         raise ValueError(f"methods: per_video must be one of {PER_VIDEO}, got {per_video!r}")
     mine = scores[scores["label"] == label].sort_values([score, "id", "track"], ascending=[False, True, True])
     if mine.empty:
-        raise ValueError(f"class {label}: no cropped video survived detection and tracking (see the dataset's crops/summary.json)")
+        raise ValueError(
+            f"class {label}: no cropped video survived detection and tracking (see the dataset's crops/summary.json)"
+        )
     if per_video == "best":
         mine = mine.drop_duplicates("id", keep="first")  # sorted best first: each video's best segment
     if tau is not None:
@@ -106,7 +116,9 @@ def optdistill(ctx: DistillContext) -> SyntheticSet:
             repeated[c] = short
     picked = pd.concat(picks, ignore_index=True)
     index = pd.read_parquet(ctx.artifacts["index"], columns=["id", "path"])
-    tracks = pd.read_parquet(ctx.artifacts["tracks"]).merge(picked[["id", "track"]].drop_duplicates(), on=["id", "track"])
+    tracks = pd.read_parquet(ctx.artifacts["tracks"]).merge(
+        picked[["id", "track"]].drop_duplicates(), on=["id", "track"]
+    )
     region = region_size(spec, grid)
     crops = cropped_videos(dict(zip(index["id"], index["path"])), tracks, spec, region)
     mosaics, regions = [], []
@@ -115,8 +127,9 @@ def optdistill(ctx: DistillContext) -> SyntheticSet:
         regions += parts
         mosaics.append(tile(parts, grid, spec.crop))
     teacher = ctx.teacher_network()
-    soft = teacher_probabilities(teacher, regions, spec, ctx.device, teacher_standardizes(ctx.teacher),
-                                 temperature=p.temperature)
+    soft = teacher_probabilities(
+        teacher, regions, spec, ctx.device, teacher_standardizes(ctx.teacher), temperature=p.temperature
+    )
     hard = torch.tensor(np.repeat(np.arange(ctx.num_classes), ctx.ipc * grid * grid), dtype=torch.long)
     agreement = float((soft.argmax(1) == hard).float().mean())
     return SyntheticSet(
@@ -126,7 +139,15 @@ def optdistill(ctx: DistillContext) -> SyntheticSet:
         frames=spec.frames,
         expansion="mosaic_regions",
         expansion_args={"grid": grid, "region": [region[1], region[0]]},  # (height, width)
-        meta={"grid": grid, "top_k": top_k, "score": p.score, "labels": labels_kind, "per_video": p.per_video, "tau": p.tau,
-              "repeated_crops": repeated, "teacher_agreement": agreement,
-              "crops": picked[["mosaic", "id", "track", "frames", "top_probability", "realism"]].to_dict("list")},
+        meta={
+            "grid": grid,
+            "top_k": top_k,
+            "score": p.score,
+            "labels": labels_kind,
+            "per_video": p.per_video,
+            "tau": p.tau,
+            "repeated_crops": repeated,
+            "teacher_agreement": agreement,
+            "crops": picked[["mosaic", "id", "track", "frames", "top_probability", "realism"]].to_dict("list"),
+        },
     )

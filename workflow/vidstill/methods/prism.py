@@ -25,11 +25,11 @@ import logging
 import numpy as np
 import torch
 
-from vidstill.methods.prism_keyframes import neighbours, pack, render
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
-from vidstill.methods.settings import PRISMSettings
 from vidstill.methods.dm import initial_videos, match_embeddings
+from vidstill.methods.prism_keyframes import neighbours, pack, render
+from vidstill.methods.settings import PRISMSettings
 from vidstill.optim import SGD
 from vidstill.synthetic_set import SyntheticSet
 
@@ -51,7 +51,9 @@ def insertion_rule(grad: torch.Tensor, mask: torch.Tensor, eps: float) -> torch.
 def schedule(iterations: int, warmup: float, insertion: float) -> tuple[int, int]:
     """The insertion phase as [first, stop) iterations: after round(warmup·N), before round((warmup + insertion)·N)."""
     if warmup < 0 or insertion < 0 or warmup + insertion > 1:
-        raise ValueError(f"prism.warmup ({warmup}) and prism.insertion ({insertion}) must be fractions summing to at most 1")
+        raise ValueError(
+            f"prism.warmup ({warmup}) and prism.insertion ({insertion}) must be fractions summing to at most 1"
+        )
     return int(np.floor(warmup * iterations + 0.5)), int(np.floor((warmup + insertion) * iterations + 0.5))
 
 
@@ -59,7 +61,9 @@ class KeyFrameVideos:
     """The synthetic set while PRISM trains it: per-position key values (non-key positions unused until inserted),
     the key-frame mask, and the insertion schedule (a `dm.LoopHook`)."""
 
-    def __init__(self, videos: torch.Tensor, iterations: int, eps: float, warmup: float, insertion: float, every: int) -> None:
+    def __init__(
+        self, videos: torch.Tensor, iterations: int, eps: float, warmup: float, insertion: float, every: int
+    ) -> None:
         n, t = videos.shape[:2]
         if t < 2:
             raise ValueError(f"prism needs clips of at least 2 frames, got {t}")
@@ -109,11 +113,24 @@ def prism(ctx: DistillContext) -> SyntheticSet:
     counts = mask.sum(1).float()
     per_class = [float(counts[labels == c].mean()) for c in range(ctx.num_classes)]
     log.info("key frames per video by class: %s (of %d frames)", [round(x, 2) for x in per_class], mask.shape[1])
-    meta = {**meta, "method": "prism", "keyframes_per_class": per_class, "keyframe_positions": mask.int().tolist(),
-            "insertions": model.inserted, "insertion_phase": [model.first, model.stop], "frames": int(mask.shape[1]),
-            "classes": ctx.train.table.drop_duplicates("label").sort_values("label")["class"].tolist()}
-    return SyntheticSet(pack(model.keys.detach(), mask), labels.cpu(), ctx.num_classes, ctx.train.spec.frames,
-                        expansion="keyframes", meta=meta)
+    meta = {
+        **meta,
+        "method": "prism",
+        "keyframes_per_class": per_class,
+        "keyframe_positions": mask.int().tolist(),
+        "insertions": model.inserted,
+        "insertion_phase": [model.first, model.stop],
+        "frames": int(mask.shape[1]),
+        "classes": ctx.train.table.drop_duplicates("label").sort_values("label")["class"].tolist(),
+    }
+    return SyntheticSet(
+        pack(model.keys.detach(), mask),
+        labels.cpu(),
+        ctx.num_classes,
+        ctx.train.spec.frames,
+        expansion="keyframes",
+        meta=meta,
+    )
 
 
 __all__ = ["KeyFrameVideos", "insertion_rule", "prism", "schedule"]

@@ -1,9 +1,9 @@
 """Videos stored as a few key frames with linear interpolation between them (PRISM, methods/prism.py).
 
 A video of T frames is described by a key-frame mask over its T positions (the first and last always keys) and the
-values of its key frames. Frame t between adjacent keys k0 < t < k1 is (k1 − t)/(k1 − k0)·x_k0 + (t − k0)/(k1 − k0)·x_k1.
-The interpolation is one weight matrix per video, so it is differentiable and every gradient of a rendered frame
-reaches exactly its two neighbouring keys, and the same function renders the videos while PRISM optimises them and
+values of its key frames. Frame t between adjacent keys k0 < t < k1 is (k1 − t)/(k1 − k0)·x_k0 + (t − k0)/(k1 −
+k0)·x_k1. The interpolation is one weight matrix per video, so it is differentiable and every gradient of a rendered
+frame reaches exactly its two neighbouring keys, and the same function renders the videos while PRISM optimises them and
 when a student trains on the stored set (synthetic_set.py's `keyframes` expansion): what is stored is what was
 optimised.
 """
@@ -55,16 +55,23 @@ def render(keys: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 def pack(keys: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
     """What is stored: only the key frames (Σ keys, ...), each one's position, and each video's number of keys."""
     check_mask(mask)
-    return {"frames": keys[mask].detach().cpu(), "positions": mask.nonzero()[:, 1].to(torch.int16).cpu(),
-            "item_frames": mask.sum(1).to(torch.int16).cpu()}
+    return {
+        "frames": keys[mask].detach().cpu(),
+        "positions": mask.nonzero()[:, 1].to(torch.int16).cpu(),
+        "item_frames": mask.sum(1).to(torch.int16).cpu(),
+    }
 
 
-def unpack(frames: torch.Tensor, positions: torch.Tensor, item_frames: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+def unpack(
+    frames: torch.Tensor, positions: torch.Tensor, item_frames: torch.Tensor, length: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The inverse of `pack`: per-position key values (zeros off the keys) and the mask of `len(item_frames)` videos."""
     counts = item_frames.long()
     if int(counts.sum()) != len(frames) or len(positions) != len(frames):
-        raise ValueError(f"stored key frames disagree: {len(frames)} frames, {len(positions)} positions, "
-                         f"{int(counts.sum())} counted over the videos")
+        raise ValueError(
+            f"stored key frames disagree: {len(frames)} frames, {len(positions)} positions, "
+            f"{int(counts.sum())} counted over the videos"
+        )
     rows = torch.repeat_interleave(torch.arange(len(counts)), counts)
     mask = torch.zeros(len(counts), length, dtype=torch.bool)
     mask[rows, positions.long()] = True

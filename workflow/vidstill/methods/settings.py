@@ -43,8 +43,12 @@ class MethodSettings(Settings):
     method: str | None = setting(None, "the registered method this instance runs (default: the instance's name)")
     label: str | None = setting(None, "the name shown in tables (default: the instance's name)")
     teacher: str | None = setting(None, "methods that need a teacher: the default teacher (null) or a teachers: name")
-    published_as: str | tuple[str, ...] | None = setting(None, "its name(s) in resources/paper_results.csv (default: label)")
-    evaluation: EvaluationOverride | None = setting(None, "its own evaluation recipe (overrides of evaluation's training settings)")
+    published_as: str | tuple[str, ...] | None = setting(
+        None, "its name(s) in resources/paper_results.csv (default: label)"
+    )
+    evaluation: EvaluationOverride | None = setting(
+        None, "its own evaluation recipe (overrides of evaluation's training settings)"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +58,9 @@ class RealInit(MethodSettings):
 
 @dataclasses.dataclass(frozen=True)
 class DSAStrategy(MethodSettings):
-    dsa_strategy: str = setting(DEFAULT_DSA_STRATEGY, "DSA ops joined by _ (color, crop, cutout, flip, scale, rotate; none)")
+    dsa_strategy: str = setting(
+        DEFAULT_DSA_STRATEGY, "DSA ops joined by _ (color, crop, cutout, flip, scale, rotate; none)"
+    )
     dsa_mode: Literal["single", "multiple"] = setting("single", "single: one op group per draw | multiple: every op")
 
 
@@ -68,7 +74,9 @@ class EmbeddingMatch(DSA):
     """DM's loop (methods/dm.py match_embeddings)."""
 
     batch_real: int = setting(64, "real clips per class per iteration", ge=1)
-    forward: Literal["batched", "per_class"] = setting("batched", "batched: all classes in one forward | per_class: the reference's loop")
+    forward: Literal["batched", "per_class"] = setting(
+        "batched", "batched: all classes in one forward | per_class: the reference's loop"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,7 +113,9 @@ class StaticDynamic(MethodSettings):
     """VDSD's stage 2 (methods/vdsd.py StaticDynamicMemory)."""
 
     stills: str = setting("vdsd_stills", "the stage-1 instance (a stand-alone Static-DC), distilled at 2 x IPC")
-    hallucinator_init: Literal["default", "identity"] = setting("default", "default: PyTorch's | identity: copies the stills")
+    hallucinator_init: Literal["default", "identity"] = setting(
+        "default", "default: PyTorch's | identity: copies the stills"
+    )
     lr_dynamic: PerIPC = setting(1e-4, "learning rate of the dynamic maps (a number or one per IPC)")
     lr_hallucinator: PerIPC = setting(1e-5, "learning rate of the hallucinator (a number or one per IPC)")
     memory_momentum: float = setting(0.95, "SGD momentum of maps and hallucinator (DM, MTT)", ge=0)
@@ -123,7 +133,9 @@ class RandomSettings(MethodSettings):
 class CoresetSettings(MethodSettings):
     """herding, kcenter: a coreset chosen on embeddings."""
 
-    embedding: Literal["teacher", "random"] = setting("teacher", "teacher: the trained teacher's | random: a fresh seeded student's")
+    embedding: Literal["teacher", "random"] = setting(
+        "teacher", "teacher: the trained teacher's | random: a fresh seeded student's"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,7 +154,9 @@ class DCSettings(DSA):
     momentum: float = setting(0.5, "SGD momentum of the pixels", ge=0)
     metric: Literal["ours", "mse", "cos"] = setting("ours", "gradient distance: ours (layer-wise 1 - cos) | mse | cos")
     outer_loop: int | None = setting(None, "outer steps per iteration (null: the original's table by IPC)", ge=1)
-    inner_loop: int | None = setting(None, "network epochs between outer steps (null: the original's table by IPC)", ge=1)
+    inner_loop: int | None = setting(
+        None, "network epochs between outer steps (null: the original's table by IPC)", ge=1
+    )
     batch_real: int = setting(256, "real clips per class per outer step", ge=1)
     batch_train: int = setting(256, "batch of the network's inner training", ge=1)
     lr_net: float = setting(0.01, "learning rate of the network's inner training", ge=0)
@@ -155,7 +169,9 @@ class DCSettings(DSA):
 class StaticDCSettings(DCSettings):
     """static_dc: DC on single frames (VDSD's stage 1)."""
 
-    network: Literal["video", "image"] = setting("video", "video: the student ConvNet3D on the repeated frame | image: DC's image ConvNet")
+    network: Literal["video", "image"] = setting(
+        "video", "video: the student ConvNet3D on the repeated frame | image: DC's image ConvNet"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,11 +226,17 @@ class IDTDSettings(MethodSettings):
     alpha_video: float = setting(1e-4, "alpha2: weight of the fused videos' matching loss", ge=0)
     segment_weight: float = setting(1.0, "weight of the segments' matching loss", ge=0)
     min_span: float = setting(0.5, "tau's shortest interval, a fraction of the clip", gt=0, le=1)
-    init: Literal["random", "real"] = setting("random", "random: Gaussian pool, PyTorch's selectors | real: K real clips")
+    init: Literal["random", "real"] = setting(
+        "random", "random: Gaussian pool, PyTorch's selectors | real: K real clips"
+    )
     pool_frames: int | None = setting(None, "pool frames with init random (null: K x T)", ge=1)
-    fusor_init: Literal["default", "sample", "mean"] = setting("default", "default: PyTorch's | sample: centre tap | mean")
+    fusor_init: Literal["default", "sample", "mean"] = setting(
+        "default", "default: PyTorch's | sample: centre tap | mean"
+    )
     fusor_kernel: int = setting(3, "the fusor's temporal kernel", ge=1)
-    modules: Literal["idtd", "stitch_real", "segments_fusor", "pool_selectors"] = setting("idtd", "idtd, or a Table 3 ablation")
+    modules: Literal["idtd", "stitch_real", "segments_fusor", "pool_selectors"] = setting(
+        "idtd", "idtd, or a Table 3 ablation"
+    )
     class_chunk: int = setting(0, "classes per backward (0: all at once)", ge=0)
 
 
@@ -226,15 +248,21 @@ class DAViDSettings(RealInit, EmbeddingMatch):
     lr: float = setting(10.0, "SGD learning rate of the pixels", ge=0)
     momentum: float = setting(0.95, "SGD momentum of the pixels", ge=0)
     resolutions: tuple[int, ...] | None = setting(None, "the action set (null: the divisors of the clip length)")
-    search: Literal["rl_early", "rl", "grid"] = setting("rl_early", "rl_early: DAViD | rl: N iterations per step | grid")
+    search: Literal["rl_early", "rl", "grid"] = setting(
+        "rl_early", "rl_early: DAViD | rl: N iterations per step | grid"
+    )
     rl_steps: int = setting(24, "T: RL steps", ge=1)
     exploit: float = setting(0.2, "p: probability of the greedy action", ge=0, le=1)
     alpha: float = setting(0.1, "Q-learning rate (with schedule visits: the floor of max(alpha, 1/n))", ge=0, le=1)
     gamma: float = setting(0.5, "discount", ge=0, le=1)
     beta: float = setting(0.02, "N_early = round(beta N), at least 1", gt=0, le=1)
-    states: Literal["shared", "resolution"] = setting("shared", "shared: one state | resolution: the last resolution (the paper's)")
+    states: Literal["shared", "resolution"] = setting(
+        "shared", "shared: one state | resolution: the last resolution (the paper's)"
+    )
     schedule: Literal["visits", "constant"] = setting("visits", "visits: alpha = max(alpha, 1/n) | constant")
-    repeats: Literal["mean", "sum"] = setting("mean", "a partitioned frame steps by the mean or the sum of its copies' gradients")
+    repeats: Literal["mean", "sum"] = setting(
+        "mean", "a partitioned frame steps by the mean or the sum of its copies' gradients"
+    )
     adaptive: bool = setting(True, "one Q-learner per class (false: one for all, Table 4's case B)")
     reward_real: int = setting(32, "real training clips per class behind the reward's real embedding", ge=1)
 
@@ -244,7 +272,9 @@ class OptDistillSettings(MethodSettings):
     """optdistill: crop-and-concatenate mosaics of the teacher's best crops."""
 
     top_k: int = setting(24, "best crops per class by score (at least N^2)", ge=1)
-    score: Literal["top_probability", "realism"] = setting("top_probability", "top_probability | realism (log-probability of the true label)")
+    score: Literal["top_probability", "realism"] = setting(
+        "top_probability", "top_probability | realism (log-probability of the true label)"
+    )
     labels: Literal["soft", "hard"] = setting("soft", "soft: the teacher's softmax per region | hard: the class")
     temperature: float = setting(1.0, "temperature of the soft labels", gt=0)
     per_video: Literal["best", "all"] = setting("best", "best: each video's best track | all: every track")
@@ -265,7 +295,9 @@ class TSGFSettings(RealInit, DSAStrategy):
     saliency_optimization: bool = setting(True, "TSGF_O: updates scaled by floor + (1 - floor) x saliency")
     saliency_augmentation: bool = setting(True, "TSGF_A: saliency-guided DSA while students train")
     window: int = setting(3, "k: the saliency's temporal window (odd)", ge=1)
-    alpha: tuple[float, ...] | None = setting(None, "the window's k weights (null: [0.25, 0.5, 0.25] at k 3, else uniform)")
+    alpha: tuple[float, ...] | None = setting(
+        None, "the window's k weights (null: [0.25, 0.5, 0.25] at k 3, else uniform)"
+    )
     eps: float = setting(0.05, "added to the clip's maximum saliency", gt=0)
     floor: float = setting(0.1, "a static pixel's update factor", ge=0, le=1)
 
@@ -334,7 +366,9 @@ def instance_settings(name: str, values: Mapping[str, Any] | None) -> MethodSett
     from vidstill.settings import SettingsError
 
     if not isinstance(method, str) or method not in SETTINGS:
-        raise SettingsError(f"methods.{name}.method: unknown method {method!r}; registered: {', '.join(sorted(SETTINGS))}")
+        raise SettingsError(
+            f"methods.{name}.method: unknown method {method!r}; registered: {', '.join(sorted(SETTINGS))}"
+        )
     return build(SETTINGS[method], values, f"methods.{name}")
 
 
@@ -348,5 +382,12 @@ def method_settings(values: Mapping[str, Any] | MethodSettings) -> MethodSetting
     return build(settings_class(method), values, f"methods.{method}")
 
 
-__all__ = ["DEFAULT_DSA_STRATEGY", "SETTINGS", "EvaluationOverride", "MethodSettings", "instance_settings", "method_settings",
-           "settings_class"]
+__all__ = [
+    "DEFAULT_DSA_STRATEGY",
+    "SETTINGS",
+    "EvaluationOverride",
+    "MethodSettings",
+    "instance_settings",
+    "method_settings",
+    "settings_class",
+]

@@ -25,9 +25,9 @@ import torch
 from vidstill.data.clips import sample_clips
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
-from vidstill.methods.settings import SFVDSettings, SFVDTSettings
 from vidstill.methods.dm import initial_videos
 from vidstill.methods.mtt import check_experts, match_trajectories
+from vidstill.methods.settings import SFVDSettings, SFVDTSettings
 from vidstill.optim import SGD
 from vidstill.synthetic_set import SyntheticSet
 
@@ -46,10 +46,18 @@ def initial_stills(ctx: DistillContext) -> tuple[torch.Tensor, torch.Tensor]:
     return videos[:, t].contiguous(), labels
 
 
-def stills_set(ctx: DistillContext, stills: torch.Tensor, labels: torch.Tensor, lr: float, method: str, meta: dict) -> SyntheticSet:
+def stills_set(
+    ctx: DistillContext, stills: torch.Tensor, labels: torch.Tensor, lr: float, method: str, meta: dict
+) -> SyntheticSet:
     """What SFVD stores: one frame per video, repeated to the clip length when a student trains on it."""
-    return SyntheticSet({"videos": stills.detach().cpu()[:, None]}, labels.cpu(), ctx.num_classes, ctx.train.spec.frames,
-                        lr=lr, meta={"method": method, **meta})
+    return SyntheticSet(
+        {"videos": stills.detach().cpu()[:, None]},
+        labels.cpu(),
+        ctx.num_classes,
+        ctx.train.spec.frames,
+        lr=lr,
+        meta={"method": method, **meta},
+    )
 
 
 @register("sfvd", needs=("experts",))
@@ -94,8 +102,10 @@ def sfvd_t(ctx: DistillContext) -> SyntheticSet:
     stills = stills.to(ctx.device).requires_grad_(True)
     reshape = ChannelReshape(stills.shape[1], ctx.device)
     momentum = p.momentum
-    optimizers = [SGD([stills], lr=p.lr, momentum=momentum),
-                  SGD([reshape.weight, reshape.bias], lr=p.lr_reshape, momentum=momentum)]
+    optimizers = [
+        SGD([stills], lr=p.lr, momentum=momentum),
+        SGD([reshape.weight, reshape.bias], lr=p.lr_reshape, momentum=momentum),
+    ]
 
     def videos(idx: list[int], rng: np.random.Generator) -> torch.Tensor:
         real = real_clips_of(ctx, labels[idx], rng).to(ctx.device)

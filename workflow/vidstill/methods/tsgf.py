@@ -32,11 +32,11 @@ from torch import nn
 from vidstill.augment import dsa_strategy
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
-from vidstill.methods.settings import TSGFSettings
 from vidstill.methods.dm import initial_videos
+from vidstill.methods.settings import TSGFSettings
+from vidstill.methods.tsgf_saliency import SaliencyParams, gradient_scale, temporal_saliency
 from vidstill.optim import SGD, Adam, Optimizer
 from vidstill.runtime import peak_memory_bytes
-from vidstill.methods.tsgf_saliency import SaliencyParams, gradient_scale, temporal_saliency
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.teacher import teacher_softmax, teacher_standardizes
 from vidstill.train import standardize
@@ -75,8 +75,9 @@ class BNStatistics:
         return torch.stack(self.terms).sum()
 
 
-def uni_level_loss(teacher: nn.Module, videos: torch.Tensor, labels: torch.Tensor, bn_weight: float,
-                   standardize_inputs: bool) -> torch.Tensor:
+def uni_level_loss(
+    teacher: nn.Module, videos: torch.Tensor, labels: torch.Tensor, bn_weight: float, standardize_inputs: bool
+) -> torch.Tensor:
     """CE + bn_weight · BN-statistics distance of one synthetic batch through the frozen teacher."""
     with BNStatistics(teacher) as stats:
         logits = teacher(standardize(videos) if standardize_inputs else videos)
@@ -108,8 +109,14 @@ def saliency_scaled_step(x: torch.Tensor, opt: Optimizer, params: SaliencyParams
         x.copy_(before + scale * (x - before))
 
 
-def optimise_slot(teacher: nn.Module, videos: torch.Tensor, labels: torch.Tensor, p: TSGFSettings, saliency: SaliencyParams | None,
-                  standardize_inputs: bool) -> tuple[torch.Tensor, list[float]]:
+def optimise_slot(
+    teacher: nn.Module,
+    videos: torch.Tensor,
+    labels: torch.Tensor,
+    p: TSGFSettings,
+    saliency: SaliencyParams | None,
+    standardize_inputs: bool,
+) -> tuple[torch.Tensor, list[float]]:
     """One batch of synthetic videos (one per class) optimised for `iterations` steps on its pixels."""
     x = videos.clone().requires_grad_(True)
     opt = pixel_optimizer(x, p)
@@ -130,8 +137,10 @@ def tsgf(ctx: DistillContext) -> SyntheticSet:
     for param in teacher.parameters():
         param.requires_grad_(False)
     if not any(isinstance(m, BATCH_NORMS) for m in teacher.modules()):
-        raise ValueError(f"tsgf matches BatchNorm statistics, but teacher {ctx.teacher} has no BatchNorm layer: set the method's "
-                         "`teacher` to a BN teacher (a `teachers:` entry with norm: batch, or a video ResNet)")
+        raise ValueError(
+            f"tsgf matches BatchNorm statistics, but teacher {ctx.teacher} has no BatchNorm layer: set the method's "
+            "`teacher` to a BN teacher (a `teachers:` entry with norm: batch, or a video ResNet)"
+        )
     labels_kind = p.labels
     if labels_kind not in ("hard", "soft"):
         raise ValueError(f"tsgf.labels must be 'hard' or 'soft', got {labels_kind!r}")
@@ -144,23 +153,50 @@ def tsgf(ctx: DistillContext) -> SyntheticSet:
     curves, start = [], time.perf_counter()
     for slot in range(ctx.ipc):
         rows = torch.arange(ctx.num_classes, device=ctx.device) * ctx.ipc + slot
-        videos[rows], curve = optimise_slot(teacher, videos[rows], labels[rows], p,
-                                            saliency if p.saliency_optimization else None, standardize_inputs)
+        videos[rows], curve = optimise_slot(
+            teacher, videos[rows], labels[rows], p, saliency if p.saliency_optimization else None, standardize_inputs
+        )
         curves.append(curve)
-        log.info("IPC slot %d/%d: loss %.4f -> %.4f (%.1fs)", slot + 1, ctx.ipc, curve[0] if curve else float("nan"),
-                 curve[-1] if curve else float("nan"), time.perf_counter() - start)
+        log.info(
+            "IPC slot %d/%d: loss %.4f -> %.4f (%.1fs)",
+            slot + 1,
+            ctx.ipc,
+            curve[0] if curve else float("nan"),
+            curve[-1] if curve else float("nan"),
+            time.perf_counter() - start,
+        )
     wall = time.perf_counter() - start
-    stored_labels = (teacher_softmax(teacher, videos.split(64), ctx.device, standardize_inputs, p.temperature)
-                     if labels_kind == "soft" else labels.cpu())
+    stored_labels = (
+        teacher_softmax(teacher, videos.split(64), ctx.device, standardize_inputs, p.temperature)
+        if labels_kind == "soft"
+        else labels.cpu()
+    )
     expansion, args = "stored", {}
     if p.saliency_augmentation:
         expansion = "saliency_augment"
-        args = {"window": saliency.window, "alpha": list(saliency.alpha), "eps": saliency.eps,
-                "strategy": dsa_strategy(p.dsa_strategy, ctx.train.spec.flip), "dsa_mode": p.dsa_mode}
+        args = {
+            "window": saliency.window,
+            "alpha": list(saliency.alpha),
+            "eps": saliency.eps,
+            "strategy": dsa_strategy(p.dsa_strategy, ctx.train.spec.flip),
+            "dsa_mode": p.dsa_mode,
+        }
     iterations = sum(len(c) for c in curves)
-    return SyntheticSet({"videos": videos.cpu()}, stored_labels, ctx.num_classes, ctx.train.spec.frames, expansion, args,
-                        meta={"method": "tsgf", "loss_curve": [x for c in curves for x in c], "peak_memory_bytes": peak_memory_bytes(ctx.device),
-                              "seconds_per_iteration": wall / max(iterations, 1), "saliency": asdict(saliency)})
+    return SyntheticSet(
+        {"videos": videos.cpu()},
+        stored_labels,
+        ctx.num_classes,
+        ctx.train.spec.frames,
+        expansion,
+        args,
+        meta={
+            "method": "tsgf",
+            "loss_curve": [x for c in curves for x in c],
+            "peak_memory_bytes": peak_memory_bytes(ctx.device),
+            "seconds_per_iteration": wall / max(iterations, 1),
+            "saliency": asdict(saliency),
+        },
+    )
 
 
 __all__ = ["BNStatistics", "optimise_slot", "pixel_optimizer", "saliency_scaled_step", "tsgf", "uni_level_loss"]

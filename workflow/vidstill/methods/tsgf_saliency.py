@@ -50,7 +50,9 @@ class SaliencyParams:
         if self.window < 1 or self.window % 2 == 0:
             raise ValueError(f"saliency window k must be a positive odd number, got {self.window}")
         if len(self.alpha) != self.window:
-            raise ValueError(f"saliency alpha needs k = {self.window} weights, got {len(self.alpha)}: {list(self.alpha)}")
+            raise ValueError(
+                f"saliency alpha needs k = {self.window} weights, got {len(self.alpha)}: {list(self.alpha)}"
+            )
         if min(self.alpha) < 0 or sum(self.alpha) <= 0:
             raise ValueError(f"saliency alpha must be non-negative with a positive sum, got {list(self.alpha)}")
         if self.eps <= 0:
@@ -94,8 +96,13 @@ def gradient_scale(saliency: torch.Tensor, floor: float) -> torch.Tensor:
     return floor + (1.0 - floor) * saliency
 
 
-def saliency_guided_augment(videos: torch.Tensor, seed: int, strategy: str, params: SaliencyParams = SaliencyParams(),
-                            dsa: DSAParams = DSAParams()) -> torch.Tensor:
+def saliency_guided_augment(
+    videos: torch.Tensor,
+    seed: int,
+    strategy: str,
+    params: SaliencyParams = SaliencyParams(),
+    dsa: DSAParams = DSAParams(),
+) -> torch.Tensor:
     """TSGF_A: one DSA draw per clip (augment.py). Its whole-clip geometric part (flip, crop, scale, rotate) moves every
     frame alike and keeps the motion, so it applies everywhere; its local part (colour, cutout) is blended in by
     1 − S of the transformed clip, so it changes static regions and leaves moving ones as they are."""
@@ -119,7 +126,16 @@ def expand_saliency_augment(s: SyntheticSet, idx: torch.Tensor, rng: np.random.G
         return videos
     a = s.expansion_args
     params = SaliencyParams(int(a["window"]), tuple(a["alpha"]), float(a["eps"]))
-    return saliency_guided_augment(videos, int(rng.integers(2**31 - 1)), str(a["strategy"]), params, DSAParams(mode=str(a["dsa_mode"])))
+    return saliency_guided_augment(
+        videos, int(rng.integers(2**31 - 1)), str(a["strategy"]), params, DSAParams(mode=str(a["dsa_mode"]))
+    )
 
 
-__all__ = ["expand_saliency_augment", "SaliencyParams", "frame_differences", "gradient_scale", "saliency_guided_augment", "temporal_saliency"]
+__all__ = [
+    "expand_saliency_augment",
+    "SaliencyParams",
+    "frame_differences",
+    "gradient_scale",
+    "saliency_guided_augment",
+    "temporal_saliency",
+]

@@ -12,8 +12,9 @@ What is stored — and counted as storage — is the stills, the maps and the ha
 frame-planes per class against ipc·T·C for a set of videos.
 
 Params (beyond the base method's): stills (the stage-1 instance), lr_dynamic, lr_hallucinator (DM, MTT: SGD with
-momentum `memory_momentum`, 0.95 as the reference; FRePo: its cosine Adam), hallucinator_init. The reference tunes both learning rates per IPC (DM: 1e-4 / 1e-5 at IPC 1,
-1e3 / 1e-6 at IPC 5; MTT: 1e4 / 1e-3); a rate may be a number or a mapping {ipc: rate}.
+momentum `memory_momentum`, 0.95 as the reference; FRePo: its cosine Adam), hallucinator_init. The reference tunes both
+learning rates per IPC (DM: 1e-4 / 1e-5 at IPC 1, 1e3 / 1e-6 at IPC 5; MTT: 1e4 / 1e-3); a rate may be a number or a
+mapping {ipc: rate}.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ import torch
 
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
-from vidstill.methods.settings import DMVDSDSettings, StaticDynamic
 from vidstill.methods.dm import match_embeddings
 from vidstill.methods.frepo import learnable_labels, regress_features
 from vidstill.methods.mtt import match_trajectories
-from vidstill.optim import SGD
+from vidstill.methods.settings import DMVDSDSettings, StaticDynamic
 from vidstill.methods.vdsd_static_dynamic import PER_ITEM, initial_hallucinator, memory_videos
+from vidstill.optim import SGD
 from vidstill.synthetic_set import SyntheticSet, as_float_videos
 from vidstill.train import epoch_seed
 
@@ -51,17 +52,23 @@ def load_stills(ctx: DistillContext) -> torch.Tensor:
     one frame each."""
     path = ctx.artifacts.get("stills")
     if path is None or isinstance(path, list):
-        raise ValueError(f"{ctx.settings(StaticDynamic).method} needs the stage-1 stills (artifacts['stills']), got {path!r}")
+        raise ValueError(
+            f"{ctx.settings(StaticDynamic).method} needs the stage-1 stills (artifacts['stills']), got {path!r}"
+        )
     stage1 = SyntheticSet.load(path)
     videos = stage1.tensors.get("videos")
     spc = PER_ITEM * ctx.ipc
     expected = torch.arange(ctx.num_classes).repeat_interleave(spc)
     if videos is None or videos.dim() != 5 or videos.shape[1] != 1:
-        raise ValueError(f"{path}: stage-1 stills must be a single-frame set (Static-DC), got tensors "
-                         f"{ {k: tuple(v.shape) for k, v in stage1.tensors.items()} }")
+        raise ValueError(
+            f"{path}: stage-1 stills must be a single-frame set (Static-DC), got tensors "
+            f"{ {k: tuple(v.shape) for k, v in stage1.tensors.items()} }"
+        )
     if stage1.soft_labels or not torch.equal(stage1.labels, expected):
-        raise ValueError(f"{path}: VDSD at ipc {ctx.ipc} needs {spc} stills per class, class by class "
-                         f"({ctx.num_classes} classes); the file has {len(stage1)} items")
+        raise ValueError(
+            f"{path}: VDSD at ipc {ctx.ipc} needs {spc} stills per class, class by class "
+            f"({ctx.num_classes} classes); the file has {len(stage1)} items"
+        )
     return as_float_videos(videos)[:, 0]  # a uint8 single-frame coreset (KeyFrame) is normalised like real clips
 
 
@@ -89,31 +96,60 @@ class StaticDynamicMemory:
     def optimizers(self, p: StaticDynamic, ipc: int) -> list[SGD]:
         momentum = p.memory_momentum
         lr_dynamic, lr_hallucinator = self.rates(p, ipc)
-        return [SGD([self.dynamics], lr=lr_dynamic, momentum=momentum),
-                SGD([self.weight, self.bias], lr=lr_hallucinator, momentum=momentum)]
+        return [
+            SGD([self.dynamics], lr=lr_dynamic, momentum=momentum),
+            SGD([self.weight, self.bias], lr=lr_hallucinator, momentum=momentum),
+        ]
 
-    def synthetic_set(self, ctx: DistillContext, method: str, meta: dict, lr: float | None = None,
-                      labels: torch.Tensor | None = None, label_loss: str = "ce") -> SyntheticSet:
-        tensors = {"stills": self.stills.cpu(), "dynamics": self.dynamics.detach().cpu(),
-                   "hallucinator.weight": self.weight.detach().cpu(), "hallucinator.bias": self.bias.detach().cpu()}
-        return SyntheticSet(tensors, self.labels if labels is None else labels, ctx.num_classes, ctx.train.spec.frames,
-                            expansion="vdsd", expansion_args={"ipc": ctx.ipc}, lr=lr, label_loss=label_loss,
-                            meta={"method": method, "stills": str(ctx.artifacts["stills"]), **meta})
+    def synthetic_set(
+        self,
+        ctx: DistillContext,
+        method: str,
+        meta: dict,
+        lr: float | None = None,
+        labels: torch.Tensor | None = None,
+        label_loss: str = "ce",
+    ) -> SyntheticSet:
+        tensors = {
+            "stills": self.stills.cpu(),
+            "dynamics": self.dynamics.detach().cpu(),
+            "hallucinator.weight": self.weight.detach().cpu(),
+            "hallucinator.bias": self.bias.detach().cpu(),
+        }
+        return SyntheticSet(
+            tensors,
+            self.labels if labels is None else labels,
+            ctx.num_classes,
+            ctx.train.spec.frames,
+            expansion="vdsd",
+            expansion_args={"ipc": ctx.ipc},
+            lr=lr,
+            label_loss=label_loss,
+            meta={"method": method, "stills": str(ctx.artifacts["stills"]), **meta},
+        )
 
 
 @register("dm_vdsd", needs=("stills",))
 def dm_vdsd(ctx: DistillContext) -> SyntheticSet:
     memory = StaticDynamicMemory(ctx)
     items = torch.arange(len(memory.labels))
-    meta = match_embeddings(ctx, lambda rng: memory.videos(items, rng), memory.labels,
-                            memory.optimizers(ctx.settings(StaticDynamic), ctx.ipc), ctx.settings(DMVDSDSettings).iterations, resumable=True)
+    meta = match_embeddings(
+        ctx,
+        lambda rng: memory.videos(items, rng),
+        memory.labels,
+        memory.optimizers(ctx.settings(StaticDynamic), ctx.ipc),
+        ctx.settings(DMVDSDSettings).iterations,
+        resumable=True,
+    )
     return memory.synthetic_set(ctx, "dm_vdsd", meta)
 
 
 @register("mtt_vdsd", needs=("stills", "experts"))
 def mtt_vdsd(ctx: DistillContext) -> SyntheticSet:
     memory = StaticDynamicMemory(ctx)
-    lr, meta = match_trajectories(ctx, memory.videos, memory.labels, memory.optimizers(ctx.settings(StaticDynamic), ctx.ipc))
+    lr, meta = match_trajectories(
+        ctx, memory.videos, memory.labels, memory.optimizers(ctx.settings(StaticDynamic), ctx.ipc)
+    )
     return memory.synthetic_set(ctx, "mtt_vdsd", meta, lr=lr)
 
 
@@ -125,8 +161,12 @@ def frepo_vdsd(ctx: DistillContext) -> SyntheticSet:
     items = torch.arange(len(memory.labels))
     labels, label_group = learnable_labels(ctx, memory.labels)
     lr_dynamic, lr_hallucinator = memory.rates(ctx.settings(StaticDynamic), ctx.ipc)
-    meta = regress_features(ctx, lambda rng: memory.videos(items, rng), labels,
-                            [([memory.dynamics], lr_dynamic), ([memory.weight, memory.bias], lr_hallucinator), *label_group])
+    meta = regress_features(
+        ctx,
+        lambda rng: memory.videos(items, rng),
+        labels,
+        [([memory.dynamics], lr_dynamic), ([memory.weight, memory.bias], lr_hallucinator), *label_group],
+    )
     return memory.synthetic_set(ctx, "frepo_vdsd", meta, labels=labels.detach().cpu(), label_loss="mse")
 
 

@@ -16,7 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vidstill.methods import STILLS_PER_ITEM as PER_ITEM  # stills and dynamic maps owned by each item (spc = dpc = 2 × ipc)
+from vidstill.methods import (
+    STILLS_PER_ITEM as PER_ITEM,  # stills and dynamic maps owned by each item (spc = dpc = 2 × ipc)
+)
 
 
 def pair_indices(items: torch.Tensor, ipc: int, rng: np.random.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -59,8 +61,15 @@ def initial_hallucinator(channels: int, seed: int, init: str = "default") -> tup
     return weight, bias
 
 
-def memory_videos(stills: torch.Tensor, dynamics: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-                  items: torch.Tensor, ipc: int, rng: np.random.Generator | None) -> torch.Tensor:
+def memory_videos(
+    stills: torch.Tensor,
+    dynamics: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor,
+    items: torch.Tensor,
+    ipc: int,
+    rng: np.random.Generator | None,
+) -> torch.Tensor:
     """The videos of `items`, each with this draw's still and map."""
     still_idx, dyn_idx = pair_indices(items, ipc, rng)
     return hallucinate(stills[still_idx.to(stills.device)], dynamics[dyn_idx.to(dynamics.device)], weight, bias)

@@ -1,7 +1,7 @@
 """What the tables cost: every job behind them with its wall time, CPU time and peak memory, from the `benchmark:`
 file Snakemake writes for each job (`results/benchmarks/`), plus the device, precision and peak GPU memory every
-job that runs a network records beside its log (a benchmark file sees only host memory). The papers report accuracy; a user deciding
-whether to run a table also needs its price, per method and in total.
+job that runs a network records beside its log (a benchmark file sees only host memory). The papers report accuracy; a
+user deciding whether to run a table also needs its price, per method and in total.
 """
 
 from __future__ import annotations
@@ -18,7 +18,18 @@ from vidstill.io import read_parquet_metadata, read_tensors_metadata
 # Snakemake benchmark columns we keep, renamed: seconds of wall time, MB of peak resident memory, seconds of CPU time.
 BENCHMARK_COLUMNS = {"s": "wall_s", "max_rss": "max_rss_mb", "cpu_time": "cpu_s", "mean_load": "mean_load"}
 JOB_KEYS = ("stage", "dataset", "method", "ipc", "seed", "job")
-STAGES = ("data", "ranking", "teacher", "expert", "crops", "distill", "evaluate", "evaluate_hard", "evaluate_soft", "evaluate_full")  # pipeline order
+STAGES = (
+    "data",
+    "ranking",
+    "teacher",
+    "expert",
+    "crops",
+    "distill",
+    "evaluate",
+    "evaluate_hard",
+    "evaluate_soft",
+    "evaluate_full",
+)  # pipeline order
 
 
 def read_benchmark(path: str | Path) -> dict[str, float]:
@@ -28,7 +39,10 @@ def read_benchmark(path: str | Path) -> dict[str, float]:
     if table.empty or missing:
         raise ValueError(f"{path}: not a Snakemake benchmark file (no measurement, or missing columns {missing})")
     row = table.iloc[0]
-    return {name: float(row[col]) if pd.notna(row[col]) and row[col] != "NA" else np.nan for col, name in BENCHMARK_COLUMNS.items()}
+    return {
+        name: float(row[col]) if pd.notna(row[col]) and row[col] != "NA" else np.nan
+        for col, name in BENCHMARK_COLUMNS.items()
+    }
 
 
 def gpu_peak_mb(artifact: str | Path | None) -> float:
@@ -81,9 +95,17 @@ def gather_costs(jobs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
             gpu = float(peak) / 2**20 if peak is not None else np.nan
         else:  # artifacts written before jobs recorded themselves beside their logs
             gpu = gpu_peak_mb(job.get("artifact"))
-        rows.append({**{k: job.get(k, "") for k in JOB_KEYS}, **values, "gpu_peak_mb": gpu,
-                     "device": (record or {}).get("device", ""), "precision": (record or {}).get("precision", ""),
-                     "measured": measured, "benchmark": str(bench)})
+        rows.append(
+            {
+                **{k: job.get(k, "") for k in JOB_KEYS},
+                **values,
+                "gpu_peak_mb": gpu,
+                "device": (record or {}).get("device", ""),
+                "precision": (record or {}).get("precision", ""),
+                "measured": measured,
+                "benchmark": str(bench),
+            }
+        )
     columns = [*JOB_KEYS, *BENCHMARK_COLUMNS.values(), "gpu_peak_mb", "device", "precision", "measured", "benchmark"]
     out = pd.DataFrame(rows, columns=columns)
     unknown = set(out["stage"]) - set(STAGES)
@@ -92,17 +114,29 @@ def gather_costs(jobs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     out["ipc"] = pd.to_numeric(out["ipc"], errors="coerce").astype("Int64")
     out["seed"] = pd.to_numeric(out["seed"], errors="coerce").astype("Int64")
     order = out["stage"].map(STAGES.index)
-    return out.assign(_order=order).sort_values(["_order", "dataset", "method", "ipc", "seed", "job"], kind="stable").drop(
-        columns="_order").reset_index(drop=True)
+    return (
+        out.assign(_order=order)
+        .sort_values(["_order", "dataset", "method", "ipc", "seed", "job"], kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
 
 
 def cost_summary(costs: pd.DataFrame) -> pd.DataFrame:
     """Per stage and method: jobs, total and largest wall time, total CPU time, largest peak memory (host and GPU).
     Shared stages (data, teachers, experts, crops, ranking) have no method and are summed per stage."""
     g = costs.groupby(["stage", "method"], sort=False, dropna=False)
-    return g.agg(jobs=("wall_s", "size"), measured=("measured", "sum"), wall_s=("wall_s", "sum"), max_job_s=("wall_s", "max"),
-                 cpu_s=("cpu_s", "sum"), max_rss_mb=("max_rss_mb", "max"), gpu_peak_mb=("gpu_peak_mb", "max"),
-                 device=("device", _kinds), precision=("precision", _kinds)).reset_index()
+    return g.agg(
+        jobs=("wall_s", "size"),
+        measured=("measured", "sum"),
+        wall_s=("wall_s", "sum"),
+        max_job_s=("wall_s", "max"),
+        cpu_s=("cpu_s", "sum"),
+        max_rss_mb=("max_rss_mb", "max"),
+        gpu_peak_mb=("gpu_peak_mb", "max"),
+        device=("device", _kinds),
+        precision=("precision", _kinds),
+    ).reset_index()
 
 
 def _kinds(values: pd.Series) -> str:
@@ -114,15 +148,26 @@ def render_cost_markdown(costs: pd.DataFrame, labels: Mapping[str, str], note: s
     """The summary as markdown, with the total of job seconds (what a one-core-at-a-time run would take; a parallel run
     takes less wall time) and the count of jobs without a benchmark file."""
     summary = cost_summary(costs)
-    lines = ["# Cost of the tables", "", note, "",
-             "| stage | method | jobs | job time (s) | longest job (s) | CPU time (s) | peak RSS (MB) | peak GPU (MB) | device | precision |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Cost of the tables",
+        "",
+        note,
+        "",
+        "| stage | method | jobs | job time (s) | longest job (s) | CPU time (s) | peak RSS (MB) | peak GPU (MB) "
+        "| device | precision |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in summary.itertuples():
         gpu = "" if np.isnan(r.gpu_peak_mb) else f"{r.gpu_peak_mb:.0f}"
         name = "Full Dataset" if r.method == "full" else labels.get(r.method, r.method)
-        lines.append(f"| {r.stage} | {name} | {r.jobs} | {r.wall_s:.1f} | {r.max_job_s:.1f} | "
-                     f"{r.cpu_s:.1f} | {r.max_rss_mb:.0f} | {gpu} | {r.device} | {r.precision} |")
+        lines.append(
+            f"| {r.stage} | {name} | {r.jobs} | {r.wall_s:.1f} | {r.max_job_s:.1f} | "
+            f"{r.cpu_s:.1f} | {r.max_rss_mb:.0f} | {gpu} | {r.device} | {r.precision} |"
+        )
     unmeasured = int((~costs["measured"]).sum())
-    lines += ["", f"Total: {len(costs)} jobs, {costs['wall_s'].sum():.0f} s of job time, {costs['cpu_s'].sum():.0f} s of CPU time"
-              + (f"; {unmeasured} job(s) without a benchmark file (not counted)." if unmeasured else ".")]
+    lines += [
+        "",
+        f"Total: {len(costs)} jobs, {costs['wall_s'].sum():.0f} s of job time, {costs['cpu_s'].sum():.0f} s of CPU time"
+        + (f"; {unmeasured} job(s) without a benchmark file (not counted)." if unmeasured else "."),
+    ]
     return "\n".join(lines) + "\n"

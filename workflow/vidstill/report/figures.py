@@ -50,7 +50,12 @@ def plot_group_accuracy(groups: pd.DataFrame, labels: Mapping[str, str], path: s
         width = 0.8 / len(methods)
         for k, method in enumerate(methods):
             m = g[g["method"] == method]
-            ax.bar(m["group"] + (k - (len(methods) - 1) / 2) * width, m["accuracy"], width, label=labels.get(method, method))
+            ax.bar(
+                m["group"] + (k - (len(methods) - 1) / 2) * width,
+                m["accuracy"],
+                width,
+                label=labels.get(method, method),
+            )
         ax.set_title(f"{dataset}, IPC {ipc}")
         ax.set_xlabel("Δ group (0 = most static)")
         ax.set_ylabel("accuracy (%)")
@@ -98,15 +103,28 @@ def plot_accuracy_vs_ipc(cells: pd.DataFrame, path: str | Path, metric: str = "t
         if not full.empty:
             ax.axhline(full["mean"].iloc[0], color="black", lw=1, label="Full Dataset")
             if full["published_mean"].notna().any():
-                ax.axhline(full["published_mean"].iloc[0], color="black", lw=1, ls="--", label="Full Dataset (published)")
+                ax.axhline(
+                    full["published_mean"].iloc[0], color="black", lw=1, ls="--", label="Full Dataset (published)"
+                )
         for method in methods:
             m = d[d["method"] == method].sort_values("ipc")
             x = [pos[i] for i in m["ipc"]]
-            ax.errorbar(x, m["mean"], yerr=m["std"], marker="o", color=colours[method], capsize=2, label=m["label"].iloc[0])
+            ax.errorbar(
+                x, m["mean"], yerr=m["std"], marker="o", color=colours[method], capsize=2, label=m["label"].iloc[0]
+            )
             p = m[m["published_mean"].notna()]
             if not p.empty:
-                ax.errorbar([pos[i] for i in p["ipc"]], p["published_mean"], yerr=p["published_std"].fillna(0), marker="o",
-                            mfc="none", ls="--", color=colours[method], capsize=2, alpha=0.8)
+                ax.errorbar(
+                    [pos[i] for i in p["ipc"]],
+                    p["published_mean"],
+                    yerr=p["published_std"].fillna(0),
+                    marker="o",
+                    mfc="none",
+                    ls="--",
+                    color=colours[method],
+                    capsize=2,
+                    alpha=0.8,
+                )
         ax.set_xticks(range(len(ipcs)), [str(i) for i in ipcs])
         ax.set_xlim(-0.4, len(ipcs) - 0.6)
         ax.set_xlabel("IPC (videos per class)")
@@ -127,11 +145,29 @@ def plot_accuracy_vs_storage(cells: pd.DataFrame, path: str | Path, metric: str 
         d = cells[cells["dataset"] == dataset]
         full = d[d["method"] == "full"].head(1)
         for r in full.itertuples():
-            ax.errorbar(r.storage_mb, r.mean, yerr=r.std, marker="*", ms=12, color="black", capsize=2, ls="none", label="Full Dataset")
+            ax.errorbar(
+                r.storage_mb,
+                r.mean,
+                yerr=r.std,
+                marker="*",
+                ms=12,
+                color="black",
+                capsize=2,
+                ls="none",
+                label="Full Dataset",
+            )
         for method in methods:
             for r in d[d["method"] == method].itertuples():
-                ax.errorbar(r.storage_mb, r.mean, yerr=r.std, marker=markers[r.ipc], color=colours[method], capsize=2, ls="none",
-                            label=f"{r.label} (IPC {r.ipc})")
+                ax.errorbar(
+                    r.storage_mb,
+                    r.mean,
+                    yerr=r.std,
+                    marker=markers[r.ipc],
+                    color=colours[method],
+                    capsize=2,
+                    ls="none",
+                    label=f"{r.label} (IPC {r.ipc})",
+                )
         ax.set_xscale("log")
         ax.set_xlabel("stored (MB, log scale)")
         ax.set_ylabel(f"{metric} accuracy (%)")
@@ -147,7 +183,9 @@ def plot_redundancy_gain(table: pd.DataFrame, path: str | Path, title: str = "")
     fig, ax = plt.subplots(figsize=(6, 5))
     gain = table["gain"].to_numpy()
     size = 30 + 600 * np.abs(gain) / max(np.abs(gain).max(), 1e-9)
-    ax.scatter(table["R_t"], table["R_IC"], s=size, c=np.where(gain >= 0, "tab:red", "tab:blue"), alpha=0.5, edgecolors="black")
+    ax.scatter(
+        table["R_t"], table["R_IC"], s=size, c=np.where(gain >= 0, "tab:red", "tab:blue"), alpha=0.5, edgecolors="black"
+    )
     for x, y, name, g in zip(table["R_t"], table["R_IC"], table["class"], gain):
         ax.annotate(f"{name} {g:+.0f}", (x, y), fontsize=6)
     ax.set_xlabel("within-sample redundancy R_t")

@@ -36,8 +36,9 @@ class TestResult:
     test: str
 
 
-def welch_contrast(samples: Sequence[Sequence[float]], weights: Sequence[float],
-                   alternative: Alternative = "two-sided") -> TestResult:
+def welch_contrast(
+    samples: Sequence[Sequence[float]], weights: Sequence[float], alternative: Alternative = "two-sided"
+) -> TestResult:
     """Welch's test of H0: Σ w_i μ_i = 0 for independent samples (sample variances with ddof=1).
 
     t = Σ w_i x̄_i / √(Σ w_i² s_i² / n_i), df = (Σ w_i² s_i² / n_i)² / Σ (w_i² s_i² / n_i)² / (n_i − 1).
@@ -45,7 +46,11 @@ def welch_contrast(samples: Sequence[Sequence[float]], weights: Sequence[float],
     if len(samples) != len(weights) or not samples:
         raise ValueError(f"need one weight per sample, got {len(samples)} samples and {len(weights)} weights")
     arrays = [np.asarray(s, dtype=float) for s in samples]
-    estimate = float(sum(w * a.mean() for w, a in zip(weights, arrays, strict=True))) if all(len(a) for a in arrays) else math.nan
+    estimate = (
+        float(sum(w * a.mean() for w, a in zip(weights, arrays, strict=True)))
+        if all(len(a) for a in arrays)
+        else math.nan
+    )
     name = "Welch t-test" if len(arrays) == 2 else f"Welch t-test of a {len(arrays)}-mean contrast"
     if any(len(a) < 2 for a in arrays):
         return TestResult(estimate, math.nan, math.nan, math.nan, name)
@@ -75,8 +80,13 @@ def _t_p_value(t: float, df: float, alternative: Alternative) -> float:
     raise ValueError(f"alternative must be greater, less or two-sided, got {alternative!r}")
 
 
-def spearman_permutation(x: Sequence[float], y: Sequence[float], alternative: Alternative = "two-sided",
-                         permutations: int = 10000, seed: int = 0) -> TestResult:
+def spearman_permutation(
+    x: Sequence[float],
+    y: Sequence[float],
+    alternative: Alternative = "two-sided",
+    permutations: int = 10000,
+    seed: int = 0,
+) -> TestResult:
     """Spearman's ρ (Pearson's r of average ranks, so ties count as ties) and its permutation p-value: y's ranks are
     shuffled against x's (exactly, over every pairing, when there are no more pairings than `permutations`).
     Constant x or y has no correlation to test: NaN."""
@@ -94,6 +104,13 @@ def spearman_permutation(x: Sequence[float], y: Sequence[float], alternative: Al
         c = r - r.mean(axis=axis, keepdims=True)
         return (c * cx).sum(axis=axis) / np.sqrt((c * c).sum(axis=axis) * (cx * cx).sum())
 
-    result = stats.permutation_test((ry,), rho, permutation_type="pairings", vectorized=True, n_resamples=permutations,
-                                    alternative=alternative, rng=np.random.default_rng(seed))
+    result = stats.permutation_test(
+        (ry,),
+        rho,
+        permutation_type="pairings",
+        vectorized=True,
+        n_resamples=permutations,
+        alternative=alternative,
+        rng=np.random.default_rng(seed),
+    )
     return TestResult(float(result.statistic), float(result.statistic), math.nan, float(result.pvalue), name)

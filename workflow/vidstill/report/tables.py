@@ -71,7 +71,11 @@ def dd_ranking_scores(long: pd.DataFrame, weight: float = 0.5) -> pd.DataFrame:
         random = same[same["method"] == RANDOM]
         syn_hard = r["hard_mean"] if not np.isnan(r["hard_mean"]) else (np.nan if r["soft_labels"] else r["mean"])
         hlr = float(full.iloc[0]) - syn_hard if len(full) else np.nan
-        rdm = np.nan if random.empty else float(random["soft_mean"].iloc[0] if r["soft_labels"] else random["mean"].iloc[0])
+        rdm = (
+            np.nan
+            if random.empty
+            else float(random["soft_mean"].iloc[0] if r["soft_labels"] else random["mean"].iloc[0])
+        )
         ior = np.nan if r["method"] == RANDOM else r["mean"] - rdm
         out.loc[i, ["HLR", "IOR"]] = [hlr, ior]
         out.loc[i, "LRS"] = label_robust_score(hlr, ior, weight) if not (np.isnan(hlr) or np.isnan(ior)) else np.nan
@@ -92,7 +96,9 @@ def summarize(runs: pd.DataFrame, metric: str = "top1") -> pd.DataFrame:
     return out
 
 
-def published_names(method: str, methods: Mapping[str, Mapping[str, Any]], source: Mapping[str, Any] | None = None) -> list[str]:
+def published_names(
+    method: str, methods: Mapping[str, Mapping[str, Any]], source: Mapping[str, Any] | None = None
+) -> list[str]:
     """The names a method goes by in the papers, most specific first: the reproduced table's own name for it
     (`tables.<t>.published.names`), then its `published_as` (a name or a list: DAViD calls MTT+VDSD "VDSD"), else its
     label."""
@@ -102,14 +108,23 @@ def published_names(method: str, methods: Mapping[str, Mapping[str, Any]], sourc
     return [n for n in dict.fromkeys(names) if n]
 
 
-def published_number(published: pd.DataFrame, dataset: str | None, names: str | Sequence[str], ipc: int, metric: str,
-                     source: Mapping[str, Any] | None = None) -> tuple[float, float] | None:
+def published_number(
+    published: pd.DataFrame,
+    dataset: str | None,
+    names: str | Sequence[str],
+    ipc: int,
+    metric: str,
+    source: Mapping[str, Any] | None = None,
+) -> tuple[float, float] | None:
     """The published (mean, std) of a cell, or None. With `source` ({paper, table}) only that table's rows count;
     otherwise the first paper listing the cell (all papers quote the same baseline numbers within rounding)."""
     if not dataset:
         return None
-    rows = published[(published["dataset"] == dataset) & (published["ipc"].astype(str) == ("full" if ipc == 0 else str(ipc)))
-                     & (published["metric"] == metric)]
+    rows = published[
+        (published["dataset"] == dataset)
+        & (published["ipc"].astype(str) == ("full" if ipc == 0 else str(ipc)))
+        & (published["metric"] == metric)
+    ]
     if source and "paper" in source:
         rows = rows[rows["paper"] == source["paper"]]
     if source and "table" in source:
@@ -193,8 +208,16 @@ def build_table(
         by_kind = kind_accuracy(runs_of_cell, kinds[dataset]) if dataset in kinds else {}
         by_labels = {}
         for labels in LABEL_PROTOCOLS:
-            other = labelled[(labelled["protocol"] == labels) & (labelled["dataset"] == dataset) & (labelled["method"] == method)
-                             & (labelled["ipc"] == ipc)] if not labelled.empty else labelled
+            other = (
+                labelled[
+                    (labelled["protocol"] == labels)
+                    & (labelled["dataset"] == dataset)
+                    & (labelled["method"] == method)
+                    & (labelled["ipc"] == ipc)
+                ]
+                if not labelled.empty
+                else labelled
+            )
             summary = summarize(other, metric).iloc[0] if len(other) else None
             by_labels[f"{labels}_mean"] = float(summary["mean"]) if summary is not None else np.nan
             by_labels[f"{labels}_std"] = float(summary["std"]) if summary is not None else np.nan
@@ -202,17 +225,34 @@ def build_table(
         if not labelled.empty and np.isnan(by_labels["hard_mean"]) and not soft_labels and method != FULL:
             # a hard-label set's hard protocol is its native evaluation (the same training, evaluate.evaluate_set)
             by_labels.update(hard_mean=float(stats["mean"]), hard_std=float(stats["std"]))
-        cells.append(dict(dataset=dataset, ipc=ipc, method=method, label=method_label(method, methods),
-                          mean=float(stats["mean"]), std=float(stats["std"]), runs=int(stats["runs"]),
-                          soft_labels=soft_labels, **by_labels,
-                          published_mean=pub[0] if pub else np.nan, published_std=pub[1] if pub else np.nan,
-                          **{f"{k}_classes_{part}": v for k, ms in by_kind.items() for part, v in zip(("mean", "std"), ms)}))
+        cells.append(
+            dict(
+                dataset=dataset,
+                ipc=ipc,
+                method=method,
+                label=method_label(method, methods),
+                mean=float(stats["mean"]),
+                std=float(stats["std"]),
+                runs=int(stats["runs"]),
+                soft_labels=soft_labels,
+                **by_labels,
+                published_mean=pub[0] if pub else np.nan,
+                published_std=pub[1] if pub else np.nan,
+                **{f"{k}_classes_{part}": v for k, ms in by_kind.items() for part, v in zip(("mean", "std"), ms)},
+            )
+        )
     long = pd.DataFrame(cells)
-    long["vs_random"], long["p_vs_random"] = zip(*(_vs_random(samples, r.dataset, r.ipc, r.method) for r in long.itertuples()))
+    long["vs_random"], long["p_vs_random"] = zip(
+        *(_vs_random(samples, r.dataset, r.ipc, r.method) for r in long.itertuples())
+    )
     long["difference"] = long["mean"] - long["published_mean"]
-    long["outside_2std"] = (long["difference"].abs() > 2 * long["published_std"].fillna(0)) & long["published_mean"].notna()
+    long["outside_2std"] = (long["difference"].abs() > 2 * long["published_std"].fillna(0)) & long[
+        "published_mean"
+    ].notna()
     # the scores stand beside tables whose config asks for label protocols (evaluation.label_protocols), only
-    long = dd_ranking_scores(long, dd_weight) if not labelled.empty else long.assign(**{name: np.nan for name in SCORES})
+    long = (
+        dd_ranking_scores(long, dd_weight) if not labelled.empty else long.assign(**{name: np.nan for name in SCORES})
+    )
 
     first = long[(long["dataset"] == long["dataset"].iloc[0]) & (long["ipc"] == long["ipc"].iloc[0])]
     wide = pd.DataFrame({"method": first["label"].tolist()})  # the rows, in table_cells' order
@@ -221,23 +261,36 @@ def build_table(
         wide[col] = [f"{r.mean:.1f} ± {r.std:.1f}" for r in cell.itertuples()]
         if cell["published_mean"].notna().any():
             wide[f"{col} published"] = [_fmt(r.published_mean, r.published_std) for r in cell.itertuples()]
-            wide[f"{col} difference"] = ["" if np.isnan(r.difference) else f"{r.difference:+.1f}" for r in cell.itertuples()]
+            wide[f"{col} difference"] = [
+                "" if np.isnan(r.difference) else f"{r.difference:+.1f}" for r in cell.itertuples()
+            ]
         if cell["vs_random"].notna().any():
-            wide[f"{col} vs_random"] = ["" if np.isnan(r.vs_random) else f"{r.vs_random:+.1f}" for r in cell.itertuples()]
-            wide[f"{col} p_vs_random"] = ["" if np.isnan(r.p_vs_random) else f"{r.p_vs_random:.3g}" for r in cell.itertuples()]
+            wide[f"{col} vs_random"] = [
+                "" if np.isnan(r.vs_random) else f"{r.vs_random:+.1f}" for r in cell.itertuples()
+            ]
+            wide[f"{col} p_vs_random"] = [
+                "" if np.isnan(r.p_vs_random) else f"{r.p_vs_random:.3g}" for r in cell.itertuples()
+            ]
         for labels in LABEL_PROTOCOLS:
             if cell[f"{labels}_mean"].notna().any():
-                wide[f"{col} {labels}"] = [_fmt(m, sd) for m, sd in zip(cell[f"{labels}_mean"], cell[f"{labels}_std"], strict=True)]
+                wide[f"{col} {labels}"] = [
+                    _fmt(m, sd) for m, sd in zip(cell[f"{labels}_mean"], cell[f"{labels}_std"], strict=True)
+                ]
         for name in SCORES:
             if cell[name].notna().any():
-                wide[f"{col} {name}"] = ["" if np.isnan(v) else f"{v:+.1f}" if name != "LRS" else f"{v:.1f}" for v in cell[name]]
+                wide[f"{col} {name}"] = [
+                    "" if np.isnan(v) else f"{v:+.1f}" if name != "LRS" else f"{v:.1f}" for v in cell[name]
+                ]
         for kind in kinds_of(cell):
-            wide[f"{col} {kind} classes"] = [_fmt(m, sd) for m, sd in zip(cell[f"{kind}_classes_mean"],
-                                                                          cell[f"{kind}_classes_std"], strict=True)]
+            wide[f"{col} {kind} classes"] = [
+                _fmt(m, sd) for m, sd in zip(cell[f"{kind}_classes_mean"], cell[f"{kind}_classes_std"], strict=True)
+            ]
     return wide, long
 
 
-def _vs_random(samples: Mapping[tuple[str, int, str], np.ndarray], dataset: str, ipc: int, method: str) -> tuple[float, float]:
+def _vs_random(
+    samples: Mapping[tuple[str, int, str], np.ndarray], dataset: str, ipc: int, method: str
+) -> tuple[float, float]:
     """A method's difference to Random (points) and Welch's two-sided p over runs; NaN for Random itself, the Full
     Dataset row (another recipe) and tables without Random. p is NaN where the test is undefined (fewer than two runs
     in a cell, or no spread in either)."""
@@ -254,7 +307,9 @@ def kinds_of(long: pd.DataFrame) -> list[str]:
     return [c[: -len(suffix)] for c in long.columns if c.endswith(suffix) and long[c].notna().any()]
 
 
-def storage_table(runs: pd.DataFrame, spec: Mapping[str, Any], methods: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+def storage_table(
+    runs: pd.DataFrame, spec: Mapping[str, Any], methods: Mapping[str, Mapping[str, Any]]
+) -> pd.DataFrame:
     """Bytes a method stores per dataset and IPC (the distilled set's tensors and labels, VDSD's hallucinator
     included; the Full Dataset row: every stored training frame), and the share of the full dataset they are.
     One row per cell, in the table's order."""
@@ -262,8 +317,17 @@ def storage_table(runs: pd.DataFrame, spec: Mapping[str, Any], methods: Mapping[
     rows = []
     for dataset, ipc, method, runs_of_cell in table_cells(runs, spec):
         stored = int(runs_of_cell["storage_bytes"].max())
-        rows.append(dict(dataset=dataset, ipc=ipc, method=method, label=method_label(method, methods), storage_bytes=stored,
-                         storage_mb=stored / 2**20, share_of_full=stored / full_bytes.get(dataset, np.nan)))
+        rows.append(
+            dict(
+                dataset=dataset,
+                ipc=ipc,
+                method=method,
+                label=method_label(method, methods),
+                storage_bytes=stored,
+                storage_mb=stored / 2**20,
+                share_of_full=stored / full_bytes.get(dataset, np.nan),
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -293,29 +357,51 @@ def render_markdown(wide: pd.DataFrame, long: pd.DataFrame, title: str, protocol
     header = "| " + " | ".join(columns) + " |"
     lines = [f"# {title}", "", protocol_note, "", header, "|" + "---|" * len(columns)]
     for _, row in wide.iterrows():
-        cells = [f"{row[c]} †" if (row["method"], c) in flagged else f"{row[c]} *" if (row["method"], c) in significant
-                 else str(row[c]) for c in columns]
+        cells = [
+            f"{row[c]} †"
+            if (row["method"], c) in flagged
+            else f"{row[c]} *"
+            if (row["method"], c) in significant
+            else str(row[c])
+            for c in columns
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     notes = (["† outside the published mean ± 2 std."] if flagged else []) + (
         [f"* differs from Random at p < {alpha:g} (Welch's t-test over runs, two-sided; p-values in the CSV)."]
-        if long["vs_random"].notna().any() else [])
+        if long["vs_random"].notna().any()
+        else []
+    )
     lines += ["", *notes] if notes else []
     label_columns = [c for c in wide.columns if c.endswith(extra)]
     if label_columns:
         shown = [c for c in wide.columns if re.fullmatch(r".+ IPC \d+", c)]
         cols = [c for cell in shown for c in (cell, *(f"{cell}{x}" for x in extra)) if c in wide.columns]
-        lines += ["", "## Label protocols and DD-Ranking scores", "",
-                  "Each method under its own labels, under hard labels (one-hot classes) and under the teacher's soft "
-                  "labels; HLR = Full Dataset − the method under hard labels, IOR = the method under its own labels − "
-                  "Random under the same kind of labels (points), LRS = DD-Ranking's label-robust score (%; "
-                  "docs/dd_ranking.md).", "",
-                  "| method | " + " | ".join(c if c in shown else c.rsplit(" ", 1)[1] for c in cols) + " |", "|" + "---|" * (len(cols) + 1)]
+        lines += [
+            "",
+            "## Label protocols and DD-Ranking scores",
+            "",
+            "Each method under its own labels, under hard labels (one-hot classes) and under the teacher's soft "
+            "labels; HLR = Full Dataset − the method under hard labels, IOR = the method under its own labels − "
+            "Random under the same kind of labels (points), LRS = DD-Ranking's label-robust score (%; "
+            "docs/dd_ranking.md).",
+            "",
+            "| method | " + " | ".join(c if c in shown else c.rsplit(" ", 1)[1] for c in cols) + " |",
+            "|" + "---|" * (len(cols) + 1),
+        ]
         lines += ["| " + " | ".join([row["method"], *(str(row[c]) for c in cols)]) + " |" for _, row in wide.iterrows()]
     kind_columns = [c for c in wide.columns if c.endswith(" classes")]
     if kind_columns:
-        lines += ["", "## Accuracy by class kind (mean ± std over the same runs)", "",
-                  "| method | " + " | ".join(kind_columns) + " |", "|" + "---|" * (len(kind_columns) + 1)]
-        lines += ["| " + " | ".join([row["method"], *(str(row[c]) for c in kind_columns)]) + " |" for _, row in wide.iterrows()]
+        lines += [
+            "",
+            "## Accuracy by class kind (mean ± std over the same runs)",
+            "",
+            "| method | " + " | ".join(kind_columns) + " |",
+            "|" + "---|" * (len(kind_columns) + 1),
+        ]
+        lines += [
+            "| " + " | ".join([row["method"], *(str(row[c]) for c in kind_columns)]) + " |"
+            for _, row in wide.iterrows()
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -339,40 +425,64 @@ def device_note(runs: pd.DataFrame) -> str:
     return ("MIXED devices / precisions: " if len(devices) > 1 else "") + text
 
 
-def protocol_note(runs: pd.DataFrame, protocol: Mapping[str, Any], metric: str, labelled: pd.DataFrame | None = None,
-                  soft: Mapping[str, Any] | None = None) -> str:
+def protocol_note(
+    runs: pd.DataFrame,
+    protocol: Mapping[str, Any],
+    metric: str,
+    labelled: pd.DataFrame | None = None,
+    soft: Mapping[str, Any] | None = None,
+) -> str:
     selection = ", ".join(sorted(runs["selection"].unique()))
-    soft_note = ("soft labels used by: " + ", ".join(sorted(runs.loc[runs["soft_labels"], "method"].unique()))
-                 if runs["soft_labels"].any() else "hard labels throughout")
-    label = "BEST-ON-TEST selection (inflated, as the reference code logs)" if "best_on_test" in selection else "final-epoch accuracy"
-    return (f"{metric} accuracy (%), mean ± std over {runs.groupby(['dataset', 'method', 'ipc']).size().min()}+ runs "
-            f"({len(runs['distill_seed'].unique())} distillation seed(s) × {protocol.get('runs')} evaluation runs); {label}; "
-            f"students: {', '.join(sorted(runs['arch'].unique()))}, {protocol.get('epochs')} epochs on distilled sets, "
-            f"{protocol.get('test_passes')} test passes; no augmentation of synthetic data unless a method's expansion "
-            f"adds it; {soft_note}{own_recipes(runs, protocol)}; {device_note(runs)}.{_labels_note(labelled, soft)}")
+    soft_note = (
+        "soft labels used by: " + ", ".join(sorted(runs.loc[runs["soft_labels"], "method"].unique()))
+        if runs["soft_labels"].any()
+        else "hard labels throughout"
+    )
+    label = (
+        "BEST-ON-TEST selection (inflated, as the reference code logs)"
+        if "best_on_test" in selection
+        else "final-epoch accuracy"
+    )
+    return (
+        f"{metric} accuracy (%), mean ± std over {runs.groupby(['dataset', 'method', 'ipc']).size().min()}+ runs "
+        f"({len(runs['distill_seed'].unique())} distillation seed(s) × {protocol.get('runs')} evaluation runs); "
+        f"{label}; "
+        f"students: {', '.join(sorted(runs['arch'].unique()))}, {protocol.get('epochs')} epochs on distilled sets, "
+        f"{protocol.get('test_passes')} test passes; no augmentation of synthetic data unless a method's expansion "
+        f"adds it; {soft_note}{own_recipes(runs, protocol)}; {device_note(runs)}.{_labels_note(labelled, soft)}"
+    )
 
 
 def own_recipes(runs: pd.DataFrame, protocol: Mapping[str, Any]) -> str:
     """The methods whose students trained by a recipe of their own (`methods.<name>.evaluation`: FRePo's AdamW at
     lr 1e-4 for 1,000 epochs), named with it, so a table never hides that its rows were trained differently."""
     keys = [k for k in ("epochs", "optimizer", "schedule") if k in runs.columns]
-    default = {"epochs": protocol.get("epochs"), "optimizer": protocol.get("optimizer", "sgd"),
-               "schedule": protocol.get("schedule", "step")}
+    default = {
+        "epochs": protocol.get("epochs"),
+        "optimizer": protocol.get("optimizer", "sgd"),
+        "schedule": protocol.get("schedule", "step"),
+    }
     own = []
     for method, rows in runs[runs["method"] != "full"].groupby("method", sort=True):
         first = rows.iloc[0]
         if any(first[k] != default[k] for k in keys):
-            own.append(f"{method} ({first.get('optimizer', 'sgd')}, lr {first['lr']:g}, {first['epochs']} epochs, "
-                       f"{first.get('schedule', 'step')})")
+            own.append(
+                f"{method} ({first.get('optimizer', 'sgd')}, lr {first['lr']:g}, {first['epochs']} epochs, "
+                f"{first.get('schedule', 'step')})"
+            )
     return "; students trained by their method's own recipe: " + ", ".join(own) if own else ""
-
 
 
 def _labels_note(labelled: pd.DataFrame | None, soft: Mapping[str, Any] | None) -> str:
     """Which methods the hard / soft protocols cover, and the soft protocol's teacher and temperature."""
     if labelled is None or labelled.empty:
         return ""
-    parts = [f"{labels} labels: " + ", ".join(sorted(labelled.loc[labelled["protocol"] == labels, "method"].unique()))
-             for labels in LABEL_PROTOCOLS if (labelled["protocol"] == labels).any()]
-    teacher = f" (teacher {soft.get('teacher') or 'default'}, temperature {soft.get('temperature', 1.0):g})" if soft else ""
+    parts = [
+        f"{labels} labels: " + ", ".join(sorted(labelled.loc[labelled["protocol"] == labels, "method"].unique()))
+        for labels in LABEL_PROTOCOLS
+        if (labelled["protocol"] == labels).any()
+    ]
+    teacher = (
+        f" (teacher {soft.get('teacher') or 'default'}, temperature {soft.get('temperature', 1.0):g})" if soft else ""
+    )
     return " Also evaluated under " + "; ".join(parts) + teacher + "."

@@ -109,8 +109,12 @@ def drop_duplicate_ids(df: pd.DataFrame, source: str) -> pd.DataFrame:
     """Large crowd-sourced annotation files can repeat an entry; keep the first and say so."""
     dup = df["id"].duplicated()
     if dup.any():
-        log.warning("%d duplicate video id(s) in %s, keeping the first of each: %s", int(dup.sum()), source,
-                    ", ".join(df["id"][dup].head(5)))
+        log.warning(
+            "%d duplicate video id(s) in %s, keeping the first of each: %s",
+            int(dup.sum()),
+            source,
+            ", ".join(df["id"][dup].head(5)),
+        )
     return df[~dup].reset_index(drop=True)
 
 

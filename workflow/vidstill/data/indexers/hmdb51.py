@@ -5,9 +5,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from vidstill.data.indexers.common import (LAYOUT_DOCS, VIDEO_SUFFIXES, Layout, Pairs, check_root, check_unique_ids,
-                                           layout_error, list_files, missing_error, read_lines, require_file,
-                                           rows_frame)
+from vidstill.data.indexers.common import (
+    LAYOUT_DOCS,
+    VIDEO_SUFFIXES,
+    Layout,
+    Pairs,
+    check_root,
+    check_unique_ids,
+    layout_error,
+    list_files,
+    missing_error,
+    read_lines,
+    require_file,
+    rows_frame,
+)
 
 HMDB51_LAYOUT = """\
 HMDB51 (as hmdb51_org.rar's per-class archives and test_train_splits.rar unpack):
@@ -69,8 +80,17 @@ def read_hmdb51(root: str | Path, split: int) -> Layout:
         for name, split_name in lines[c]:
             path = root / c / name
             stem = Path(name).stem
-            records.append({"id": stem, "path": str(path), "class": c, "label": label, "split": split_name,
-                            "group": stem, "error": missing_error(path, present)})
+            records.append(
+                {
+                    "id": stem,
+                    "path": str(path),
+                    "class": c,
+                    "label": label,
+                    "split": split_name,
+                    "group": stem,
+                    "error": missing_error(path, present),
+                }
+            )
     df = rows_frame(records)
     check_unique_ids("hmdb51", df, files[classes[0]].parent)
     return Layout(df, classes, {c: str(files[c]) for c in classes})

@@ -54,8 +54,12 @@ def _warn_straddling_groups(layout: str, rows: pd.DataFrame) -> None:
     sides = rows[rows["split"].isin(["train", "test"])].groupby("group")["split"].nunique()
     leaking = sides.index[sides > 1]
     if len(leaking):
-        log.warning("%s: %d group(s) have videos in both train and test, e.g. %s", layout, len(leaking),
-                    ", ".join(map(str, leaking[:5])))
+        log.warning(
+            "%s: %d group(s) have videos in both train and test, e.g. %s",
+            layout,
+            len(leaking),
+            ", ".join(map(str, leaking[:5])),
+        )
 
 
 def read_layout(layout: str, root: str | Path, split: int = 1) -> pd.DataFrame:
@@ -65,8 +69,9 @@ def read_layout(layout: str, root: str | Path, split: int = 1) -> pd.DataFrame:
     return _read(layout, root, split).rows
 
 
-def build_index(layout: str, root: str | Path, *, split: int = 1, threads: int = 1, min_frames: int = 1,
-                progress: bool = True) -> pd.DataFrame:
+def build_index(
+    layout: str, root: str | Path, *, split: int = 1, threads: int = 1, min_frames: int = 1, progress: bool = True
+) -> pd.DataFrame:
     """The index table (INDEX_COLUMNS, in order): read_layout, then probe every video that exists.
 
     Skipped videos stay listed with their reason (DESIGN: skipped videos are listed, never silent) and each gets one
@@ -114,12 +119,13 @@ def _log_skipped(layout: str, df: pd.DataFrame) -> None:
     log.info("%s index: %d videos in %d classes: %s", layout, len(df), df["class"].nunique(), "; ".join(parts))
     if len(bad):
         reasons = bad["error"].map(_reason_kind).value_counts()
-        log.warning("%s: %d skipped video(s) by reason: %s", layout, len(bad),
-                    ", ".join(f"{r} {n}" for r, n in reasons.items()))
+        log.warning(
+            "%s: %d skipped video(s) by reason: %s", layout, len(bad), ", ".join(f"{r} {n}" for r, n in reasons.items())
+        )
 
 
 def _reason_kind(error: str) -> str:
-    """"missing file: /a/b.avi" → "missing file": the reason without its details, for the summary's counts."""
+    """ "missing file: /a/b.avi" → "missing file": the reason without its details, for the summary's counts."""
     return error.split(":", 1)[0].split(" (", 1)[0]
 
 
@@ -133,7 +139,8 @@ def _check_classes(layout: str, df: pd.DataFrame, found: Layout) -> None:
         more = f"\n  ... and {len(empty) - 20} more" if len(empty) > 20 else ""
         raise DatasetLayoutError(
             f"{layout}: {len(empty)} class(es) have no usable train video (all missing, unreadable or too short; see "
-            f"the warnings above):\n{lines}{more}\n\nExpected layout:\n{LAYOUT_DOCS[layout]}")
+            f"the warnings above):\n{lines}{more}\n\nExpected layout:\n{LAYOUT_DOCS[layout]}"
+        )
     for c in found.classes:
         if c not in test:
             log.warning("%s: class %r has no usable test video; its test accuracy will be undefined", layout, c)

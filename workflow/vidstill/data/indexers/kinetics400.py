@@ -8,8 +8,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from vidstill.data.indexers.common import (LAYOUT_DOCS, VIDEO_SUFFIXES, Layout, check_root, drop_duplicate_ids,
-                                           find_in, layout_error, rows_frame, single_split)
+from vidstill.data.indexers.common import (
+    LAYOUT_DOCS,
+    VIDEO_SUFFIXES,
+    Layout,
+    check_root,
+    drop_duplicate_ids,
+    find_in,
+    layout_error,
+    rows_frame,
+    single_split,
+)
 
 KINETICS400_LAYOUT = """\
 Kinetics-400 (official annotation CSVs; clips as the common public copies store them):
@@ -24,8 +33,6 @@ LAYOUT_DOCS["kinetics400"] = KINETICS400_LAYOUT
 
 _K400_COLUMNS = ("label", "youtube_id", "time_start", "time_end")
 _K400_SPLITS = {"train": ("train.csv", ("train",)), "test": ("validate.csv", ("val", "validate", "valid"))}
-
-
 
 
 def _k400_csv(path: Path) -> pd.DataFrame:
@@ -44,7 +51,9 @@ def _k400_csv(path: Path) -> pd.DataFrame:
     return df
 
 
-def parse_kinetics400(root: str | Path, split: int) -> tuple[Path, dict[str, Path], dict[str, Path], dict[str, pd.DataFrame]]:
+def parse_kinetics400(
+    root: str | Path, split: int
+) -> tuple[Path, dict[str, Path], dict[str, Path], dict[str, pd.DataFrame]]:
     single_split("kinetics400", split)
     root = check_root("kinetics400", root)
     csvs: dict[str, Path] = {}
@@ -90,7 +99,16 @@ def read_kinetics400(root: str | Path, split: int) -> Layout:
             stem = _k400_stem(yid, start, end)
             expected = dirs[split_name] / f"{stem}.mp4"  # where a missing clip is reported (flat copies)
             path = on_disk.get(stem)
-            records.append({"id": stem, "path": str(path or expected), "class": label, "label": index[label],
-                            "split": split_name, "group": stem, "error": "" if path else f"missing file: {expected}"})
+            records.append(
+                {
+                    "id": stem,
+                    "path": str(path or expected),
+                    "class": label,
+                    "label": index[label],
+                    "split": split_name,
+                    "group": stem,
+                    "error": "" if path else f"missing file: {expected}",
+                }
+            )
     df = drop_duplicate_ids(rows_frame(records), f"{csvs['train']} + {csvs['test']}")
     return Layout(df, classes, {c: str(csvs["train"]) for c in classes})

@@ -17,11 +17,20 @@ PROBE_COLUMNS = ("frames", "fps", "width", "height", "error")
 
 _DECORD_PREFIX = re.compile(r"\[\d{2}:\d{2}:\d{2}\] \S+?:\d+: ")
 _SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
-    (0, b"RIFF", "AVI"), (4, b"ftyp", "MP4/MOV"), (4, b"moov", "MP4/MOV"), (4, b"mdat", "MP4/MOV"),
-    (4, b"free", "MP4/MOV"), (4, b"wide", "MP4/MOV"), (4, b"skip", "MP4/MOV"),
+    (0, b"RIFF", "AVI"),
+    (4, b"ftyp", "MP4/MOV"),
+    (4, b"moov", "MP4/MOV"),
+    (4, b"mdat", "MP4/MOV"),
+    (4, b"free", "MP4/MOV"),
+    (4, b"wide", "MP4/MOV"),
+    (4, b"skip", "MP4/MOV"),
     (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM"),
-    (0, b"FLV", "FLV"), (0, b"\x00\x00\x01\xba", "MPEG-PS"), (0, b"\x00\x00\x01\xb3", "MPEG"), (0, b"OggS", "Ogg"),
-    (0, b"\x30\x26\xb2\x75", "ASF/WMV"), (0, b"\x47", "MPEG-TS"),
+    (0, b"FLV", "FLV"),
+    (0, b"\x00\x00\x01\xba", "MPEG-PS"),
+    (0, b"\x00\x00\x01\xb3", "MPEG"),
+    (0, b"OggS", "Ogg"),
+    (0, b"\x30\x26\xb2\x75", "ASF/WMV"),
+    (0, b"\x47", "MPEG-TS"),
 )
 
 
@@ -34,7 +43,7 @@ def _decord_reason(exc: BaseException) -> str:
 
 def _container(head: bytes) -> str | None:
     for offset, magic, name in _SIGNATURES:
-        if head[offset:offset + len(magic)] == magic:
+        if head[offset : offset + len(magic)] == magic:
             return name
     return None
 
@@ -185,13 +194,14 @@ def probe_videos(paths: Sequence[str], threads: int = 1, progress: bool = True, 
     return _probe_dtypes(df)
 
 
-def _probe_parallel(paths: list[str], threads: int, pool: str, advance: Callable[[int], object]) -> list[
-        tuple[int, float, int, int, str]]:
+def _probe_parallel(
+    paths: list[str], threads: int, pool: str, advance: Callable[[int], object]
+) -> list[tuple[int, float, int, int, str]]:
     """Chunks of ~32 paths (small enough for a live progress bar, large enough to amortise the pool's overhead)."""
     if pool not in ("process", "thread"):
         raise ValueError(f"pool must be 'process' or 'thread', got {pool!r}")
     size = max(1, min(32, len(paths) // (threads * 4) or 1))
-    chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
+    chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
     out: list[list[tuple[int, float, int, int, str]]] = [[] for _ in chunks]
     with _executor(pool, threads) as ex:
         futures = {ex.submit(_probe_chunk, c): k for k, c in enumerate(chunks)}

@@ -5,8 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from vidstill.data.indexers.common import (LAYOUT_DOCS, Layout, Pairs, check_root, drop_duplicate_ids, find_in,
-                                           layout_error, list_files, missing_error, rows_frame, single_split)
+from vidstill.data.indexers.common import (
+    LAYOUT_DOCS,
+    Layout,
+    Pairs,
+    check_root,
+    drop_duplicate_ids,
+    find_in,
+    layout_error,
+    list_files,
+    missing_error,
+    rows_frame,
+    single_split,
+)
 
 SSV2_LAYOUT = """\
 Something-Something-V2 (official JSON annotations and webm videos):
@@ -72,8 +83,12 @@ def parse_ssv2(root: str | Path, split: int) -> tuple[Path, dict[str, Path], lis
                 raise layout_error("ssv2", f"entry {k} lacks 'id' or 'template': {str(item)[:120]}", path)
             cls = _ssv2_class(str(item["template"]))
             if cls not in ids:
-                raise layout_error("ssv2", f"entry {k} (id {item['id']}): template {item['template']!r} is not a "
-                                            f"class of {files['labels'].name}", path)
+                raise layout_error(
+                    "ssv2",
+                    f"entry {k} (id {item['id']}): template {item['template']!r} is not a "
+                    f"class of {files['labels'].name}",
+                    path,
+                )
             out.append((str(item["id"]), cls))
         entries[split_name] = out
     return root, files, classes, entries
@@ -101,7 +116,16 @@ def read_ssv2(root: str | Path, split: int) -> Layout:
     for split_name, items in entries.items():
         for vid, cls in items:
             path = video_dir / f"{vid}.webm"
-            records.append({"id": vid, "path": str(path), "class": cls, "label": index[cls], "split": split_name,
-                            "group": vid, "error": missing_error(path, present)})
+            records.append(
+                {
+                    "id": vid,
+                    "path": str(path),
+                    "class": cls,
+                    "label": index[cls],
+                    "split": split_name,
+                    "group": vid,
+                    "error": missing_error(path, present),
+                }
+            )
     df = drop_duplicate_ids(rows_frame(records), f"{files['train']} + {files['test']}")
     return Layout(df, classes, {c: str(files["train"]) for c in classes})

@@ -9,9 +9,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from vidstill.data.indexers.common import (LAYOUT_DOCS, VIDEO_SUFFIXES, Layout, Pairs, check_root, check_unique_ids,
-                                           layout_error, list_files, log, missing_error, read_lines, require_file,
-                                           rows_frame)
+from vidstill.data.indexers.common import (
+    LAYOUT_DOCS,
+    VIDEO_SUFFIXES,
+    Layout,
+    Pairs,
+    check_root,
+    check_unique_ids,
+    layout_error,
+    list_files,
+    log,
+    missing_error,
+    read_lines,
+    require_file,
+    rows_frame,
+)
 
 UCF101_LAYOUT = """\
 UCF101 (as UCF101.rar and UCF101TrainTestSplits-RecognitionTask.zip unpack; the synthetic dataset uses the same):
@@ -66,13 +78,16 @@ def _ucf_list(layout: str, path: Path, classes: list[str], labelled: bool) -> li
         if len(parts) == 2:
             if not parts[1].isdigit() or int(parts[1]) != index[folder] + 1:
                 expected = f"{folder} = {index[folder] + 1}"
-                raise layout_error(layout, f"line {n}: label {parts[1]!r} disagrees with classInd.txt ({expected})",
-                                    path)
+                raise layout_error(
+                    layout, f"line {n}: label {parts[1]!r} disagrees with classInd.txt ({expected})", path
+                )
         out.append((folder, name))
     return out
 
 
-def parse_ucf101(layout: str, root: str | Path, split: int) -> tuple[Path, list[str], dict[str, Pairs], dict[str, Path]]:
+def parse_ucf101(
+    layout: str, root: str | Path, split: int
+) -> tuple[Path, list[str], dict[str, Pairs], dict[str, Path]]:
     """Everything check_layout validates for UCF101: root, video folder, the three split files and their lines."""
     if split not in (1, 2, 3):
         raise ValueError(f"{layout}: split must be 1, 2 or 3, got {split}")
@@ -100,12 +115,18 @@ def read_ucf101(layout: str, root: str | Path, split: int) -> Layout:
             path = videos / folder / name
             stem = Path(name).stem
             m = _UCF_GROUP.search(stem)
-            records.append({
-                "id": stem, "path": str(path), "class": folder, "label": index[folder], "split": split_name,
-                # groups are per class: g08 of ApplyEyeMakeup and g08 of Archery are different people/scenes
-                "group": f"{folder}_g{m.group(1)}" if m else stem,
-                "error": missing_error(path, present[folder]),
-            })
+            records.append(
+                {
+                    "id": stem,
+                    "path": str(path),
+                    "class": folder,
+                    "label": index[folder],
+                    "split": split_name,
+                    # groups are per class: g08 of ApplyEyeMakeup and g08 of Archery are different people/scenes
+                    "group": f"{folder}_g{m.group(1)}" if m else stem,
+                    "error": missing_error(path, present[folder]),
+                }
+            )
     df = rows_frame(records)
     check_unique_ids(layout, df, f"{files['train']} + {files['test']}")
     _log_unlisted_ucf(videos, present, df)

@@ -16,9 +16,9 @@ distributed exactly like the static draw of every other class.
 Why the default motion classes are fast translations (generator version 4, measured with benchmarks/motion.py): the
 default student (a two-block ConvNet3D on 24x24 crops, 8 frames at stride 4) learnt slides at 1.8-2.4 px/frame
 (7-10 px per sampled step at 48 px of height), slow slides less well (29-72 %) and in-place changes (turning,
-pulsing size) hardly (2-14 %); and every 8-frame window of a translation shows its direction, where a size sawtooth restarts inside the
-window and a flash cycle may show one phase only. The defaults are therefore six directions of translation, all
-flip-invariant (vertical, a per-video left/right sense, or none), on a large high-contrast actor.
+pulsing size) hardly (2-14 %); and every 8-frame window of a translation shows its direction, where a size sawtooth
+restarts inside the window and a flash cycle may show one phase only. The defaults are therefore six directions of
+translation, all flip-invariant (vertical, a per-video left/right sense, or none), on a large high-contrast actor.
 
 Everything is drawn from `numpy.random.SeedSequence([seed, crc32(class), group, clip, purpose])`: a video depends only
 on the seed and its own (class, group, clip), so adding a class or a group leaves the other videos byte-identical.
@@ -41,7 +41,19 @@ from vidstill.data.synthetic.render import group_background, render_clip
 from vidstill.data.synthetic.strip import write_class_strip
 
 __all__ = [
-    "CLASS_SPECS", "DEFAULT_CLASSES", "DEFAULT_REALISM", "GENERATOR_VERSION", "ClassSpec", "ClipPlan", "Realism",
-    "generate_synthetic", "group_background", "plan_clip", "realism_from_config", "render_clip", "split_test_groups",
-    "video_id", "write_class_strip",
+    "CLASS_SPECS",
+    "DEFAULT_CLASSES",
+    "DEFAULT_REALISM",
+    "GENERATOR_VERSION",
+    "ClassSpec",
+    "ClipPlan",
+    "Realism",
+    "generate_synthetic",
+    "group_background",
+    "plan_clip",
+    "realism_from_config",
+    "render_clip",
+    "split_test_groups",
+    "video_id",
+    "write_class_strip",
 ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 GENERATOR_VERSION = 4  # 3: actor drawn half a pixel up-left, onto its box; 4: learnable motion classes (issue 25)
 KINDS = ("appearance", "motion", "mixed")
 
@@ -82,43 +81,130 @@ _SPECS = (
     _appearance("BlueRing", "a blue ring wandering at random", shape="ring", hue=(0.58, 0.64)),
     _appearance("PurpleCross", "a purple plus sign wandering at random", shape="cross", hue=(0.78, 0.84)),
     # Motion: the same L-shaped actor for all; only one attribute moves, by a stationary process.
-    _motion("SlideLeft", "slides left at 1.8-2.4 px/frame, wrapping around", dynamics="slide",
-            direction=(-1.0, 0.0), speed=SLIDE_SPEED),
-    _motion("SlideRight", "slides right at 1.8-2.4 px/frame, wrapping around", dynamics="slide",
-            direction=(1.0, 0.0), speed=SLIDE_SPEED),
-    _motion("SlideRightFast", "slides right at 2.8-3.2 px/frame, wrapping around (speed pair of SlideRight)",
-            dynamics="slide", direction=(1.0, 0.0), speed=FAST_SPEED),
-    _motion("PingPong", "bounces left-right between two walls at 1.2-1.8 px/frame (bounce vs slide)",
-            dynamics="pingpong", direction=(1.0, 0.0), speed=(1.2, 1.8)),
+    _motion(
+        "SlideLeft",
+        "slides left at 1.8-2.4 px/frame, wrapping around",
+        dynamics="slide",
+        direction=(-1.0, 0.0),
+        speed=SLIDE_SPEED,
+    ),
+    _motion(
+        "SlideRight",
+        "slides right at 1.8-2.4 px/frame, wrapping around",
+        dynamics="slide",
+        direction=(1.0, 0.0),
+        speed=SLIDE_SPEED,
+    ),
+    _motion(
+        "SlideRightFast",
+        "slides right at 2.8-3.2 px/frame, wrapping around (speed pair of SlideRight)",
+        dynamics="slide",
+        direction=(1.0, 0.0),
+        speed=FAST_SPEED,
+    ),
+    _motion(
+        "PingPong",
+        "bounces left-right between two walls at 1.2-1.8 px/frame (bounce vs slide)",
+        dynamics="pingpong",
+        direction=(1.0, 0.0),
+        speed=(1.2, 1.8),
+    ),
     _motion("RotateCW", "turns clockwise in place at 8-12 deg/frame", dynamics="rotate", sense=1, speed=SPIN_SPEED),
-    _motion("RotateCCW", "turns counter-clockwise in place at 8-12 deg/frame", dynamics="rotate", sense=-1,
-            speed=SPIN_SPEED),
-    _motion("SlideSideways", "slides left or right (drawn per video) at 1.8-2.4 px/frame, wrapping around "
-            "(flip-invariant)", dynamics="slide", direction=(1.0, 0.0), sense=0, speed=SLIDE_SPEED),
-    _motion("RiseDiagonal", "slides up and to the left or right (drawn per video) at 1.8-2.4 px/frame, wrapping "
-            "around (flip-invariant)", dynamics="slide", direction=(0.7071, -0.7071), sense=0, speed=SLIDE_SPEED),
-    _motion("FallDiagonal", "slides down and to the left or right (drawn per video) at 1.8-2.4 px/frame, wrapping "
-            "around (flip-invariant)", dynamics="slide", direction=(0.7071, 0.7071), sense=0, speed=SLIDE_SPEED),
-    _motion("Spin", "turns in place at 8-12 deg/frame, either way (flip-invariant)", dynamics="rotate", sense=0,
-            speed=SPIN_SPEED),
-    _motion("Pulse", "grows and shrinks in place between the smallest and largest size, cycles of 12-20 frames",
-            dynamics="pulse", speed=(12.0, 20.0)),
+    _motion(
+        "RotateCCW", "turns counter-clockwise in place at 8-12 deg/frame", dynamics="rotate", sense=-1, speed=SPIN_SPEED
+    ),
+    _motion(
+        "SlideSideways",
+        "slides left or right (drawn per video) at 1.8-2.4 px/frame, wrapping around (flip-invariant)",
+        dynamics="slide",
+        direction=(1.0, 0.0),
+        sense=0,
+        speed=SLIDE_SPEED,
+    ),
+    _motion(
+        "RiseDiagonal",
+        "slides up and to the left or right (drawn per video) at 1.8-2.4 px/frame, wrapping around (flip-invariant)",
+        dynamics="slide",
+        direction=(0.7071, -0.7071),
+        sense=0,
+        speed=SLIDE_SPEED,
+    ),
+    _motion(
+        "FallDiagonal",
+        "slides down and to the left or right (drawn per video) at 1.8-2.4 px/frame, wrapping around (flip-invariant)",
+        dynamics="slide",
+        direction=(0.7071, 0.7071),
+        sense=0,
+        speed=SLIDE_SPEED,
+    ),
+    _motion(
+        "Spin",
+        "turns in place at 8-12 deg/frame, either way (flip-invariant)",
+        dynamics="rotate",
+        sense=0,
+        speed=SPIN_SPEED,
+    ),
+    _motion(
+        "Pulse",
+        "grows and shrinks in place between the smallest and largest size, cycles of 12-20 frames",
+        dynamics="pulse",
+        speed=(12.0, 20.0),
+    ),
     _motion("Still", "stays where it is: no motion at all (only the camera shakes)", dynamics="still"),
-    _motion("Grow", "grows steadily in place and restarts small, cycles of 16-24 frames", dynamics="scale", sense=1,
-            speed=(16.0, 24.0)),
-    _motion("Shrink", "shrinks steadily in place and restarts large, cycles of 16-24 frames", dynamics="scale",
-            sense=-1, speed=(16.0, 24.0)),
-    _motion("SlideUp", "slides up at 1.8-2.4 px/frame, wrapping around", dynamics="slide", direction=(0.0, -1.0),
-            speed=SLIDE_SPEED),
-    _motion("SlideDownFast", "slides down at 2.8-3.2 px/frame, wrapping around (speed pair of SlideDown)",
-            dynamics="slide", direction=(0.0, 1.0), speed=FAST_SPEED),
-    _motion("SlideDown", "slides down at 1.8-2.4 px/frame, wrapping around", dynamics="slide", direction=(0.0, 1.0),
-            speed=SLIDE_SPEED),
+    _motion(
+        "Grow",
+        "grows steadily in place and restarts small, cycles of 16-24 frames",
+        dynamics="scale",
+        sense=1,
+        speed=(16.0, 24.0),
+    ),
+    _motion(
+        "Shrink",
+        "shrinks steadily in place and restarts large, cycles of 16-24 frames",
+        dynamics="scale",
+        sense=-1,
+        speed=(16.0, 24.0),
+    ),
+    _motion(
+        "SlideUp",
+        "slides up at 1.8-2.4 px/frame, wrapping around",
+        dynamics="slide",
+        direction=(0.0, -1.0),
+        speed=SLIDE_SPEED,
+    ),
+    _motion(
+        "SlideDownFast",
+        "slides down at 2.8-3.2 px/frame, wrapping around (speed pair of SlideDown)",
+        dynamics="slide",
+        direction=(0.0, 1.0),
+        speed=FAST_SPEED,
+    ),
+    _motion(
+        "SlideDown",
+        "slides down at 1.8-2.4 px/frame, wrapping around",
+        dynamics="slide",
+        direction=(0.0, 1.0),
+        speed=SLIDE_SPEED,
+    ),
     # Mixed: a motion class whose actor is also partly recognisable (darker / smaller than the shared distribution).
-    ClassSpec("DimRise", "mixed", "a darker actor sliding up at 0.4-0.8 px/frame (colour partly gives it away)",
-              dynamics="slide", direction=(0.0, -1.0), speed=(0.4, 0.8), value=(0.45, 0.8)),
-    ClassSpec("TinySpin", "mixed", "a small actor turning either way at 6-10 deg/frame (size partly gives it away)",
-              dynamics="rotate", sense=0, speed=(6.0, 10.0), size=(0.10, 0.14)),
+    ClassSpec(
+        "DimRise",
+        "mixed",
+        "a darker actor sliding up at 0.4-0.8 px/frame (colour partly gives it away)",
+        dynamics="slide",
+        direction=(0.0, -1.0),
+        speed=(0.4, 0.8),
+        value=(0.45, 0.8),
+    ),
+    ClassSpec(
+        "TinySpin",
+        "mixed",
+        "a small actor turning either way at 6-10 deg/frame (size partly gives it away)",
+        dynamics="rotate",
+        sense=0,
+        speed=(6.0, 10.0),
+        size=(0.10, 0.14),
+    ),
 )
 
 CLASS_SPECS: dict[str, ClassSpec] = {s.name: s for s in _SPECS}

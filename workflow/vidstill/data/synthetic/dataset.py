@@ -39,8 +39,18 @@ def split_test_groups(groups: int, test_groups: int, splits: int = 3) -> list[li
     return [[(k * test_groups + i) % groups + 1 for i in range(test_groups)] for k in range(splits)]
 
 
-def _check_args(classes: Sequence[str], groups: int, clips_per_group: int, test_groups: int, min_frames: int,
-                max_frames: int, width: int, height: int, fps: float, seed: int) -> list[str]:
+def _check_args(
+    classes: Sequence[str],
+    groups: int,
+    clips_per_group: int,
+    test_groups: int,
+    min_frames: int,
+    max_frames: int,
+    width: int,
+    height: int,
+    fps: float,
+    seed: int,
+) -> list[str]:
     if isinstance(classes, str):
         raise ValueError(f"classes must be a sequence of class names, not the string {classes!r}")
     names = list(classes)
@@ -52,9 +62,15 @@ def _check_args(classes: Sequence[str], groups: int, clips_per_group: int, test_
     dup = sorted({c for c in names if names.count(c) > 1})
     if dup:
         raise ValueError(f"classes: duplicated class name(s) {dup}")
-    for key, value, low, high in (("groups", groups, 2, 99), ("clips_per_group", clips_per_group, 1, 99),
-                                  ("test_groups", test_groups, 1, 98), ("min_frames", min_frames, 2, None),
-                                  ("width", width, 16, None), ("height", height, 16, None), ("seed", seed, 0, None)):
+    for key, value, low, high in (
+        ("groups", groups, 2, 99),
+        ("clips_per_group", clips_per_group, 1, 99),
+        ("test_groups", test_groups, 1, 98),
+        ("min_frames", min_frames, 2, None),
+        ("width", width, 16, None),
+        ("height", height, 16, None),
+        ("seed", seed, 0, None),
+    ):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
             raise ValueError(f"{key} must be an integer, got {value!r}")
         if value < low or (high is not None and value > high):
@@ -91,8 +107,7 @@ def generate_synthetic(
     absent, complete, or the previous complete version. An existing `root` is replaced only if it holds no files or
     is a previous output of this generator (has `DONE`); anything else is refused rather than deleted.
     """
-    names = _check_args(classes, groups, clips_per_group, test_groups, min_frames, max_frames, width, height, fps,
-                        seed)
+    names = _check_args(classes, groups, clips_per_group, test_groups, min_frames, max_frames, width, height, fps, seed)
     realism.validate()
     root = Path(root)
     _check_replaceable(root)
@@ -102,12 +117,35 @@ def generate_synthetic(
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)
-        _build(tmp, sorted(names), groups, clips_per_group, test_groups, min_frames, max_frames, width, height, fps,
-               seed, realism)
-        done = {"generator": "vidstill.data.synthetic", "version": GENERATOR_VERSION, "classes": sorted(names),
-                "groups": groups, "clips_per_group": clips_per_group, "test_groups": test_groups,
-                "min_frames": min_frames, "max_frames": max_frames, "width": width, "height": height, "fps": fps,
-                "seed": seed, "realism": asdict(realism)}
+        _build(
+            tmp,
+            sorted(names),
+            groups,
+            clips_per_group,
+            test_groups,
+            min_frames,
+            max_frames,
+            width,
+            height,
+            fps,
+            seed,
+            realism,
+        )
+        done = {
+            "generator": "vidstill.data.synthetic",
+            "version": GENERATOR_VERSION,
+            "classes": sorted(names),
+            "groups": groups,
+            "clips_per_group": clips_per_group,
+            "test_groups": test_groups,
+            "min_frames": min_frames,
+            "max_frames": max_frames,
+            "width": width,
+            "height": height,
+            "fps": fps,
+            "seed": seed,
+            "realism": asdict(realism),
+        }
         (tmp / "DONE").write_text(json.dumps(done, indent=2, sort_keys=True) + "\n")
         _replace_dir(tmp, root)
     except BaseException:
@@ -115,8 +153,20 @@ def generate_synthetic(
         raise
 
 
-def _build(out: Path, classes: list[str], groups: int, clips_per_group: int, test_groups: int, min_frames: int,
-           max_frames: int, width: int, height: int, fps: float, seed: int, realism: Realism) -> None:
+def _build(
+    out: Path,
+    classes: list[str],
+    groups: int,
+    clips_per_group: int,
+    test_groups: int,
+    min_frames: int,
+    max_frames: int,
+    width: int,
+    height: int,
+    fps: float,
+    seed: int,
+    realism: Realism,
+) -> None:
     video_root = out / "UCF-101"
     rows: list[pd.DataFrame] = []
     for name in classes:
@@ -124,19 +174,40 @@ def _build(out: Path, classes: list[str], groups: int, clips_per_group: int, tes
         for g in range(1, groups + 1):
             bg = group_background(name, g, seed=seed, width=width, height=height, realism=realism)
             for c in range(1, clips_per_group + 1):
-                plan = plan_clip(name, g, c, seed=seed, min_frames=min_frames, max_frames=max_frames, width=width,
-                                 height=height, realism=realism)
+                plan = plan_clip(
+                    name,
+                    g,
+                    c,
+                    seed=seed,
+                    min_frames=min_frames,
+                    max_frames=max_frames,
+                    width=width,
+                    height=height,
+                    realism=realism,
+                )
                 _write_avi(video_root / name / f"{plan.id}.avi", render_clip(plan, bg), fps, realism.quality)
                 box, visible = plan.boxes()
-                rows.append(pd.DataFrame({
-                    "id": plan.id, "frame": np.arange(plan.n_frames, dtype=np.int32),
-                    "x1": box[:, 0].astype(np.float32), "y1": box[:, 1].astype(np.float32),
-                    "x2": box[:, 2].astype(np.float32), "y2": box[:, 3].astype(np.float32), "visible": visible,
-                }))
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "id": plan.id,
+                            "frame": np.arange(plan.n_frames, dtype=np.int32),
+                            "x1": box[:, 0].astype(np.float32),
+                            "y1": box[:, 1].astype(np.float32),
+                            "x2": box[:, 2].astype(np.float32),
+                            "y2": box[:, 3].astype(np.float32),
+                            "visible": visible,
+                        }
+                    )
+                )
     pd.concat(rows, ignore_index=True).to_parquet(out / "boxes.parquet", index=False)
-    pd.DataFrame({"class": classes, "kind": [CLASS_SPECS[c].kind for c in classes],
-                  "description": [CLASS_SPECS[c].description for c in classes]}).to_csv(out / "classes.csv",
-                                                                                       index=False)
+    pd.DataFrame(
+        {
+            "class": classes,
+            "kind": [CLASS_SPECS[c].kind for c in classes],
+            "description": [CLASS_SPECS[c].description for c in classes],
+        }
+    ).to_csv(out / "classes.csv", index=False)
     lists = out / "ucfTrainTestlist"
     lists.mkdir()
     crlf = "\r\n"

@@ -13,7 +13,6 @@ import numpy as np
 from vidstill.data.synthetic.classes import CLASS_SPECS, FLASH_LEN, FLASH_PERIOD, REF_SIZE, ROAM, SCENE
 from vidstill.data.synthetic.realism import DEFAULT_REALISM, Realism
 
-
 # ----------------------------------------------------------------------------------------------------------------
 # Shapes: unit bounding radius; rendering and the ground-truth boxes use the same vertices.
 
@@ -25,15 +24,34 @@ def _normalised(points: list[tuple[float, float]]) -> np.ndarray:
 
 
 def _star(k: int = 5, inner: float = 0.45) -> list[tuple[float, float]]:
-    return [((1.0 if i % 2 == 0 else inner) * math.cos(math.pi * i / k - math.pi / 2),
-             (1.0 if i % 2 == 0 else inner) * math.sin(math.pi * i / k - math.pi / 2)) for i in range(2 * k)]
+    return [
+        (
+            (1.0 if i % 2 == 0 else inner) * math.cos(math.pi * i / k - math.pi / 2),
+            (1.0 if i % 2 == 0 else inner) * math.sin(math.pi * i / k - math.pi / 2),
+        )
+        for i in range(2 * k)
+    ]
 
 
 # The motion actor: an L, so that a turn and its sense are visible (no rotational symmetry).
 _ELL = _normalised([(-0.9, -0.9), (-0.3, -0.9), (-0.3, 0.4), (0.9, 0.4), (0.9, 0.9), (-0.9, 0.9)])
 _SQUARE = np.array([(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)]) / math.sqrt(2.0)
-_CROSS = _normalised([(-0.3, -1), (0.3, -1), (0.3, -0.3), (1, -0.3), (1, 0.3), (0.3, 0.3), (0.3, 1), (-0.3, 1),
-                      (-0.3, 0.3), (-1, 0.3), (-1, -0.3), (-0.3, -0.3)])
+_CROSS = _normalised(
+    [
+        (-0.3, -1),
+        (0.3, -1),
+        (0.3, -0.3),
+        (1, -0.3),
+        (1, 0.3),
+        (0.3, 0.3),
+        (0.3, 1),
+        (-0.3, 1),
+        (-0.3, 0.3),
+        (-1, 0.3),
+        (-1, -0.3),
+        (-0.3, -0.3),
+    ]
+)
 _CIRCLE = np.array([(math.cos(a), math.sin(a)) for a in np.linspace(0, 2 * math.pi, 24, endpoint=False)])
 SHAPES: dict[str, np.ndarray] = {
     "ell": _ELL, "square": _SQUARE, "checker": _SQUARE, "star": _normalised(_star()), "cross": _CROSS,
@@ -126,8 +144,9 @@ def _triangle(z: np.ndarray) -> np.ndarray:
     return 1.0 - np.abs(np.mod(z, 2.0) - 1.0)
 
 
-def _ou_walk(rng: np.random.Generator, n: int, start: np.ndarray, speed: float, lo: np.ndarray, hi: np.ndarray
-             ) -> np.ndarray:
+def _ou_walk(
+    rng: np.random.Generator, n: int, start: np.ndarray, speed: float, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
     """A smooth random walk (Ornstein-Uhlenbeck velocity) reflected into [lo, hi]: motion with no class signal."""
     pos = np.empty((n, 2))
     p = start.astype(np.float64).copy()
@@ -254,18 +273,48 @@ def plan_clip(
     n_d = int(rng.integers(realism.distractors[0], realism.distractors[1] + 1))
     for _ in range(n_d):
         dr = rng.uniform(0.05, 0.11) * height
-        walk = _ou_walk(rng, n, rng.uniform([0, 0], [width, height]), rng.uniform(0.3, 1.2) * scale,
-                        np.array([0.0, 0.0]), np.array([float(width), float(height)]))
-        distractors.append(Distractor(
-            shape=str(rng.choice(["ellipse", "rect"])),
-            colour=_hsv_bgr(rng.uniform(0, 1), rng.uniform(0.0, 0.35), rng.uniform(0.2, 0.9)),
-            rx=dr, ry=dr * rng.uniform(0.4, 1.0), angle=rng.uniform(0, 180), x=walk[:, 0], y=walk[:, 1]))
+        walk = _ou_walk(
+            rng,
+            n,
+            rng.uniform([0, 0], [width, height]),
+            rng.uniform(0.3, 1.2) * scale,
+            np.array([0.0, 0.0]),
+            np.array([float(width), float(height)]),
+        )
+        distractors.append(
+            Distractor(
+                shape=str(rng.choice(["ellipse", "rect"])),
+                colour=_hsv_bgr(rng.uniform(0, 1), rng.uniform(0.0, 0.35), rng.uniform(0.2, 0.9)),
+                rx=dr,
+                ry=dr * rng.uniform(0.4, 1.0),
+                angle=rng.uniform(0, 180),
+                x=walk[:, 0],
+                y=walk[:, 1],
+            )
+        )
 
     ill = realism.illumination
     return ClipPlan(
-        id=video_id(class_name, group, clip), class_name=class_name, group=group, clip=clip, width=width,
-        height=height, shape=spec.shape, colour=colour, t0=t0, rate=rate, cx=cx, cy=cy, r=r, angle=angle,
-        flash=flash, camera=camera, distractors=distractors, gain=float(1.0 + rng.uniform(-ill, ill)),
-        offset=float(rng.uniform(-100 * ill, 100 * ill)), noise_std=realism.noise_std,
-        noise_seed=int(rng.integers(0, 2**63 - 1)), checker_invert=bool(rng.random() < 0.5),
+        id=video_id(class_name, group, clip),
+        class_name=class_name,
+        group=group,
+        clip=clip,
+        width=width,
+        height=height,
+        shape=spec.shape,
+        colour=colour,
+        t0=t0,
+        rate=rate,
+        cx=cx,
+        cy=cy,
+        r=r,
+        angle=angle,
+        flash=flash,
+        camera=camera,
+        distractors=distractors,
+        gain=float(1.0 + rng.uniform(-ill, ill)),
+        offset=float(rng.uniform(-100 * ill, 100 * ill)),
+        noise_std=realism.noise_std,
+        noise_seed=int(rng.integers(0, 2**63 - 1)),
+        checker_invert=bool(rng.random() < 0.5),
     )

@@ -22,8 +22,16 @@ class Realism:
     @classmethod
     def clean(cls) -> Realism:
         """No nuisance at all: flat background, no distractors, no shake, no noise, no pan (debug renders, tests)."""
-        return cls(clutter=0.0, distractors=(0, 0), jitter_px=0.0, noise_std=0.0, illumination=0.0, exit_prob=0.0,
-                   start_fraction=0.0, quality=95)
+        return cls(
+            clutter=0.0,
+            distractors=(0, 0),
+            jitter_px=0.0,
+            noise_std=0.0,
+            illumination=0.0,
+            exit_prob=0.0,
+            start_fraction=0.0,
+            quality=95,
+        )
 
     def validate(self) -> None:
         for key in ("clutter", "jitter_px", "noise_std", "illumination", "exit_prob", "start_fraction"):

@@ -17,8 +17,9 @@ def _margins(width: int, height: int, realism: Realism) -> tuple[int, int]:
     return j + math.ceil(0.8 * width) + 2, j
 
 
-def group_background(class_name: str, group: int, *, seed: int, width: int, height: int,
-                     realism: Realism = DEFAULT_REALISM) -> np.ndarray:
+def group_background(
+    class_name: str, group: int, *, seed: int, width: int, height: int, realism: Realism = DEFAULT_REALISM
+) -> np.ndarray:
     """The cluttered scene a group shares (BGR uint8, larger than the frame by the camera's reach).
 
     Low-saturation colours keep the saturated actors visible; the clutter (blobs, bars, rings, stripes) gives edges
@@ -74,12 +75,20 @@ def _draw_actor(frame: np.ndarray, plan: ClipPlan, t: int, x: float, y: float) -
     # pixel so the drawn actor sits exactly inside its ground-truth box.
     x, y = x - 0.5, y - 0.5
     if plan.shape == "disc":
-        cv2.circle(frame, (int(round(x * _ONE)), int(round(y * _ONE))), int(round(r * _ONE)), colour, -1,
-                   cv2.LINE_AA, _SHIFT)
+        cv2.circle(
+            frame, (int(round(x * _ONE)), int(round(y * _ONE))), int(round(r * _ONE)), colour, -1, cv2.LINE_AA, _SHIFT
+        )
     elif plan.shape == "ring":
         th = max(1, int(round(0.35 * r)))
-        cv2.circle(frame, (int(round(x * _ONE)), int(round(y * _ONE))), int(round((r - th / 2) * _ONE)), colour, th,
-                   cv2.LINE_AA, _SHIFT)
+        cv2.circle(
+            frame,
+            (int(round(x * _ONE)), int(round(y * _ONE))),
+            int(round((r - th / 2) * _ONE)),
+            colour,
+            th,
+            cv2.LINE_AA,
+            _SHIFT,
+        )
     else:
         pts = _vertices(plan.shape, np.array([x]), np.array([y]), np.array([r]), np.array([a]))[0]
         _fill(frame, pts, colour)
@@ -106,9 +115,18 @@ def _draw_checker(frame: np.ndarray, x: float, y: float, r: float, a: float, inv
 
 def _draw_distractor(frame: np.ndarray, dis: Distractor, x: float, y: float) -> None:
     if dis.shape == "ellipse":
-        cv2.ellipse(frame, (int(round(x * _ONE)), int(round(y * _ONE))),
-                    (int(round(dis.rx * _ONE)), int(round(dis.ry * _ONE))), dis.angle, 0, 360, dis.colour, -1,
-                    cv2.LINE_AA, _SHIFT)
+        cv2.ellipse(
+            frame,
+            (int(round(x * _ONE)), int(round(y * _ONE))),
+            (int(round(dis.rx * _ONE)), int(round(dis.ry * _ONE))),
+            dis.angle,
+            0,
+            360,
+            dis.colour,
+            -1,
+            cv2.LINE_AA,
+            _SHIFT,
+        )
     else:
         c, s = math.cos(math.radians(dis.angle)), math.sin(math.radians(dis.angle))
         corners = np.array([(-dis.rx, -dis.ry), (dis.rx, -dis.ry), (dis.rx, dis.ry), (-dis.rx, dis.ry)])
@@ -116,12 +134,14 @@ def _draw_distractor(frame: np.ndarray, dis: Distractor, x: float, y: float) -> 
         _fill(frame, pts, dis.colour)
 
 
-def render_clip(plan: ClipPlan, background: np.ndarray | None = None, *, seed: int = 0,
-                realism: Realism = DEFAULT_REALISM) -> np.ndarray:
+def render_clip(
+    plan: ClipPlan, background: np.ndarray | None = None, *, seed: int = 0, realism: Realism = DEFAULT_REALISM
+) -> np.ndarray:
     """(T, H, W, 3) BGR uint8 frames of a plan. Drawing reads only the per-frame state, never the class."""
     if background is None:
-        background = group_background(plan.class_name, plan.group, seed=seed, width=plan.width, height=plan.height,
-                                      realism=realism)
+        background = group_background(
+            plan.class_name, plan.group, seed=seed, width=plan.width, height=plan.height, realism=realism
+        )
     h, w = plan.height, plan.width
     my = (background.shape[0] - h) // 2
     mx = (background.shape[1] - w) // 2
@@ -130,7 +150,7 @@ def render_clip(plan: ClipPlan, background: np.ndarray | None = None, *, seed: i
     sx, sy = plan.screen_xy
     for t in range(plan.n_frames):
         ox, oy = int(plan.camera[t, 0]), int(plan.camera[t, 1])
-        frame = background[my + oy: my + oy + h, mx + ox: mx + ox + w].copy()
+        frame = background[my + oy : my + oy + h, mx + ox : mx + ox + w].copy()
         for dis in plan.distractors:  # behind the actor: they never hide the labelled box
             _draw_distractor(frame, dis, float(dis.x[t] - ox), float(dis.y[t] - oy))
         _draw_actor(frame, plan, t, float(sx[t]), float(sy[t]))

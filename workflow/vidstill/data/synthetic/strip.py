@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 
-def write_class_strip(root: str | Path, out_png: str | Path, *, frames: int = 8,
-                      classes: Sequence[str] | None = None) -> None:
+def write_class_strip(
+    root: str | Path, out_png: str | Path, *, frames: int = 8, classes: Sequence[str] | None = None
+) -> None:
     """One row per class: `frames` frames spread over the class's first video, labelled with name and kind, so a
     person sees at a glance what separates the classes (and that the motion classes look alike frame by frame)."""
     import decord
@@ -30,8 +31,7 @@ def write_class_strip(root: str | Path, out_png: str | Path, *, frames: int = 8,
     unknown = [c for c in names if c not in kinds]
     if unknown:
         raise ValueError(f"classes: {unknown} not in {root / 'classes.csv'}")
-    fig, axes = plt.subplots(len(names), frames, figsize=(1.1 * frames + 1.6, 0.95 * len(names) + 0.3),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(names), frames, figsize=(1.1 * frames + 1.6, 0.95 * len(names) + 0.3), squeeze=False)
     for row, name in enumerate(names):
         video = sorted((root / "UCF-101" / name).glob(f"v_{name}_g*_c*.avi"))[0]
         vr = decord.VideoReader(str(video))
