@@ -66,6 +66,7 @@ onerror:
 
 
 rule all:
+    default_target: True
     input:
         data_targets(),
         expand("results/tables/{table}.csv", table=config["tables"]),
@@ -76,4 +77,3 @@ rule all:
         ["results/tables/prism_keyframes.csv"] if "prism_keyframes" in config else [],
         ["results/tables/david_search_cost.csv"] if "david_search_cost" in config else [],
         report_targets(),
-    default_target: True

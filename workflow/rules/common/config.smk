@@ -5,7 +5,6 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-
 validate(config, workflow.source_path("../../schemas/config.schema.yaml"))
 
 

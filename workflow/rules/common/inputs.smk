@@ -26,9 +26,11 @@ def ranking_inputs(wildcards):
     data and protocol), so it is not trained twice."""
     arch, teacher_seed = config["teacher"]["arch"], config["teacher"]["seed"]
     full = [
-        f"results/{wildcards.dataset}/teacher/{arch}_accuracy.parquet"
-        if seed == teacher_seed
-        else f"results/{wildcards.dataset}/ranking/full/seed{seed}.parquet"
+        (
+            f"results/{wildcards.dataset}/teacher/{arch}_accuracy.parquet"
+            if seed == teacher_seed
+            else f"results/{wildcards.dataset}/ranking/full/seed{seed}.parquet"
+        )
         for seed in config["ranking"]["seeds"]
     ]
     static = [f"results/{wildcards.dataset}/ranking/static/seed{seed}.parquet" for seed in config["ranking"]["seeds"]]
@@ -73,7 +75,9 @@ def stills_file(wildcards):
     if name not in config["methods"]:
         raise WorkflowError(f"config: methods.{wildcards.method}.stills names {name!r}, which methods does not define")
     if method_needs(name):
-        raise WorkflowError(f"config: methods.{wildcards.method}.stills: {name!r} must be a stand-alone method (Static-DC)")
+        raise WorkflowError(
+            f"config: methods.{wildcards.method}.stills: {name!r} must be a stand-alone method (Static-DC)"
+        )
     ipc = STILLS_PER_ITEM * int(wildcards.ipc)
     return f"results/{wildcards.dataset}/distilled/{name}/ipc{ipc}/seed{wildcards.seed}.safetensors"
 
@@ -92,8 +96,10 @@ def crop_summary_inputs(wildcards):
 
 
 def evaluate_labels_inputs(wildcards):
-    inputs = {"synthetic": f"results/{wildcards.dataset}/distilled/{wildcards.method}/ipc{wildcards.ipc}/seed{wildcards.seed}.safetensors",
-              "test": f"results/{wildcards.dataset}/clips/test.parquet"}
+    inputs = {
+        "synthetic": f"results/{wildcards.dataset}/distilled/{wildcards.method}/ipc{wildcards.ipc}/seed{wildcards.seed}.safetensors",
+        "test": f"results/{wildcards.dataset}/clips/test.parquet",
+    }
     if wildcards.labels == "soft":
         inputs["teacher"] = teacher_weights(wildcards.dataset, soft_teacher())
     return inputs
@@ -107,19 +113,28 @@ def table_inputs(wildcards):
             runs += expand("results/{dataset}/eval/full/seed{seed}.parquet", dataset=dataset, seed=config["seeds"])
         runs += expand(
             "results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet",
-            dataset=dataset, method=spec["methods"], ipc=spec["ipc"], seed=config["seeds"],
+            dataset=dataset,
+            method=spec["methods"],
+            ipc=spec["ipc"],
+            seed=config["seeds"],
         )
         only = config["evaluation"]["label_protocols"]["ipc"]
         for labels in LABEL_PROTOCOLS:
             runs += expand(
-                "results/{dataset}/eval_{labels}/{method}/ipc{ipc}/seed{seed}.parquet", dataset=dataset, labels=labels,
-                method=label_protocol_methods(labels, spec["methods"]), ipc=[i for i in spec["ipc"] if not only or i in only],
+                "results/{dataset}/eval_{labels}/{method}/ipc{ipc}/seed{seed}.parquet",
+                dataset=dataset,
+                labels=labels,
+                method=label_protocol_methods(labels, spec["methods"]),
+                ipc=[i for i in spec["ipc"] if not only or i in only],
                 seed=config["seeds"],
             )
     kind_datasets = table_kind_datasets(wildcards.table)
-    return {"runs": runs, "published": "resources/paper_results.csv",
-            "kind_test": [f"results/{d}/clips/test.parquet" for d in kind_datasets],
-            "kind_videos": [f"results/{base_of(d)}/videos" for d in kind_datasets]}
+    return {
+        "runs": runs,
+        "published": "resources/paper_results.csv",
+        "kind_test": [f"results/{d}/clips/test.parquet" for d in kind_datasets],
+        "kind_videos": [f"results/{base_of(d)}/videos" for d in kind_datasets],
+    }
 
 
 def claims_plan():
@@ -128,8 +143,15 @@ def claims_plan():
     from vidstill.report.claims import plan_claims
 
     try:
-        return plan_claims(config["claims"]["statements"], config["tables"], config["claims"]["tables"],
-                           config.get("david_resolution"), config["methods"], DATASETS, config.get("prism_keyframes"))
+        return plan_claims(
+            config["claims"]["statements"],
+            config["tables"],
+            config["claims"]["tables"],
+            config.get("david_resolution"),
+            config["methods"],
+            DATASETS,
+            config.get("prism_keyframes"),
+        )
     except ValueError as e:
         raise WorkflowError(f"config: {e}")
 
@@ -151,51 +173,83 @@ def claims_inputs(wildcards):
 
 def idtd_redundancy_inputs(wildcards):
     a = config["idtd_redundancy"]
-    runs = lambda method: expand("results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet", dataset=a["dataset"],
-                                 method=method, ipc=a["ipc"], seed=config["seeds"])
-    return {"teacher": teacher_weights(a["dataset"]), "train": f"results/{a['dataset']}/clips/train.parquet",
-            "method": runs(a["method"]), "baseline": runs(a["baseline"])}
+    runs = lambda method: expand(
+        "results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet",
+        dataset=a["dataset"],
+        method=method,
+        ipc=a["ipc"],
+        seed=config["seeds"],
+    )
+    return {
+        "teacher": teacher_weights(a["dataset"]),
+        "train": f"results/{a['dataset']}/clips/train.parquet",
+        "method": runs(a["method"]),
+        "baseline": runs(a["baseline"]),
+    }
 
 
 def distilled_sets(dataset, method, ipc):
-    return expand("results/{dataset}/distilled/{method}/ipc{ipc}/seed{seed}.safetensors", dataset=dataset, method=method,
-                  ipc=ipc, seed=config["seeds"])
+    return expand(
+        "results/{dataset}/distilled/{method}/ipc{ipc}/seed{seed}.safetensors",
+        dataset=dataset,
+        method=method,
+        ipc=ipc,
+        seed=config["seeds"],
+    )
 
 
 def david_resolution_inputs(wildcards):
     a = config["david_resolution"]
-    return {"sets": distilled_sets(a["datasets"], a["method"], a["ipc"]),
-            "delta": [f"results/{base_of(d)}/ranking/delta.parquet" for d in a["datasets"]]}
+    return {
+        "sets": distilled_sets(a["datasets"], a["method"], a["ipc"]),
+        "delta": [f"results/{base_of(d)}/ranking/delta.parquet" for d in a["datasets"]],
+    }
 
 
 def prism_keyframes_inputs(wildcards):
     a = config["prism_keyframes"]
-    return {"sets": distilled_sets(a["datasets"], a["method"], a["ipc"]),
-            "delta": [f"results/{base_of(d)}/ranking/delta.parquet" for d in a["datasets"]]}
+    return {
+        "sets": distilled_sets(a["datasets"], a["method"], a["ipc"]),
+        "delta": [f"results/{base_of(d)}/ranking/delta.parquet" for d in a["datasets"]],
+    }
 
 
 def david_search_cost_inputs(wildcards):
     a = config["david_search_cost"]
-    return {"sets": distilled_sets(a["dataset"], list(a["searches"].values()), a["ipc"]), "published": "resources/paper_results.csv"}
+    return {
+        "sets": distilled_sets(a["dataset"], list(a["searches"].values()), a["ipc"]),
+        "published": "resources/paper_results.csv",
+    }
 
 
 def table_sets(table):
     """Every distilled set of a table: (dataset, method, ipc, seed) in the table's order."""
     spec = table_spec(table)
-    return [dict(dataset=d, method=m, ipc=i, seed=s) for d in spec["datasets"] for i in spec["ipc"] for m in spec["methods"]
-            for s in config["seeds"]]
+    return [
+        dict(dataset=d, method=m, ipc=i, seed=s)
+        for d in spec["datasets"]
+        for i in spec["ipc"]
+        for m in spec["methods"]
+        for s in config["seeds"]
+    ]
 
 
 def export_inputs(wildcards):
     """The table's distilled sets, and each dataset's test clips (the class names of the export)."""
     cells = table_sets(wildcards.table)
-    return {"sets": [f"results/{c['dataset']}/distilled/{c['method']}/ipc{c['ipc']}/seed{c['seed']}.safetensors" for c in cells],
-            "tests": [f"results/{d}/clips/test.parquet" for d in table_spec(wildcards.table)["datasets"]]}
+    return {
+        "sets": [
+            f"results/{c['dataset']}/distilled/{c['method']}/ipc{c['ipc']}/seed{c['seed']}.safetensors" for c in cells
+        ],
+        "tests": [f"results/{d}/clips/test.parquet" for d in table_spec(wildcards.table)["datasets"]],
+    }
 
 
 def strip_inputs(wildcards):
     """The table's distilled sets at its smallest IPC for the first seed, and the dataset's training clips."""
     spec = table_spec(wildcards.table)
     ipc, seed = min(spec["ipc"]), config["seeds"][0]
-    return {"sets": [f"results/{wildcards.dataset}/distilled/{m}/ipc{ipc}/seed{seed}.safetensors" for m in spec["methods"]],
-            "train": f"results/{wildcards.dataset}/clips/train.parquet"}
+    return {
+        "sets": [f"results/{wildcards.dataset}/distilled/{m}/ipc{ipc}/seed{seed}.safetensors" for m in spec["methods"]],
+        "train": f"results/{wildcards.dataset}/clips/train.parquet",
+    }

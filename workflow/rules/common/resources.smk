@@ -3,7 +3,6 @@
 from vidstill.gpus import planning_device
 from vidstill.planning import scaled_resource
 
-
 # The device every job runs on, resolved once at planning (`auto`: CUDA when this machine shows a GPU, without
 # importing torch), so that the params carry what a result was computed on: moving a run between a CPU and a GPU
 # machine, or switching precision, reruns every result it changes. A job that will not use CUDA reserves no GPU.
@@ -32,8 +31,15 @@ def distill_estimate(wildcards):
         return None
     # embed_chunk 0 on CUDA sizes the chunks from free memory: the least the job needs is one clip per forward
     chunk = config["embed_chunk"] or 1
-    return estimate(method_impl(wildcards.method), method_settings(wildcards.method), dataset_shape(DATASETS[base_of(wildcards.dataset)]["clips"]),
-                    tuple(student["widths"]), classes, int(wildcards.ipc), chunk)
+    return estimate(
+        method_impl(wildcards.method),
+        method_settings(wildcards.method),
+        dataset_shape(DATASETS[base_of(wildcards.dataset)]["clips"]),
+        tuple(student["widths"]),
+        classes,
+        int(wildcards.ipc),
+        chunk,
+    )
 
 
 def _training_estimate(dataset, net, batch_size):

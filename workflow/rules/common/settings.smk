@@ -2,10 +2,11 @@
 # crops, the evaluation protocols and tables. An undefined name stops planning with the key's path.
 from vidstill.methods import STILLS_PER_ITEM, method_info  # torch-free: planning imports no method
 
-
 DEFAULT_TEACHER = config["teacher"]["arch"]
 if DEFAULT_TEACHER in config["teachers"]:
-    raise WorkflowError(f"config: teachers.{DEFAULT_TEACHER} is the default teacher's name (teacher.arch); name the variant otherwise")
+    raise WorkflowError(
+        f"config: teachers.{DEFAULT_TEACHER} is the default teacher's name (teacher.arch); name the variant otherwise"
+    )
 
 
 def teacher_config(name):
@@ -14,8 +15,10 @@ def teacher_config(name):
     if name == DEFAULT_TEACHER:
         return config["teacher"]
     if name not in config["teachers"]:
-        raise WorkflowError(f"config: teacher {name!r} is not defined; define it under teachers: (defined: "
-                            f"{', '.join([DEFAULT_TEACHER, *config['teachers']])})")
+        raise WorkflowError(
+            f"config: teacher {name!r} is not defined; define it under teachers: (defined: "
+            f"{', '.join([DEFAULT_TEACHER, *config['teachers']])})"
+        )
     return {**config["teacher"], **config["teachers"][name]}
 
 
@@ -63,8 +66,10 @@ def detector_weights(dataset):
         return weights
     if DATASETS[dataset].get("layout") == "synthetic":
         return f"results/{dataset}/crops/detector.safetensors"
-    raise WorkflowError(f"config: crops.detector.weights must name a local YOLO weights file (.pt) for dataset {dataset!r} "
-                        f"(layout {DATASETS[dataset]['layout']}): only synthetic datasets train their own detector")
+    raise WorkflowError(
+        f"config: crops.detector.weights must name a local YOLO weights file (.pt) for dataset {dataset!r} "
+        f"(layout {DATASETS[dataset]['layout']}): only synthetic datasets train their own detector"
+    )
 
 
 def tracking_settings():
