@@ -1,4 +1,4 @@
-# The `code` param of every rule that runs a script: one hash of the script's whole vidstill import closure.
+# The `code` param of every script-running rule is one hash of the script's whole vidstill import closure.
 from vidstill.workflow import source_hash
 
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"

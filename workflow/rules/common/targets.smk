@@ -1,4 +1,4 @@
-# What `rule all` asks for beyond the tables (the Snakefile): every dataset's clips and the report's files.
+# The files `rule all` (in the Snakefile) asks for beyond the tables, every dataset's clips and the report's files.
 
 
 def data_targets():
