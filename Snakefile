@@ -11,7 +11,16 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
-include: "workflow/rules/common.smk"
+# Shared helpers (no rules), in this order: each file uses only what the files before it define at include time.
+include: "workflow/rules/common/config.smk"
+include: "workflow/rules/common/datasets.smk"
+include: "workflow/rules/common/code.smk"
+include: "workflow/rules/common/settings.smk"
+include: "workflow/rules/common/resources.smk"
+include: "workflow/rules/common/inputs.smk"
+include: "workflow/rules/common/targets.smk"
+include: "workflow/rules/common/cost.smk"
+# The stages' rules.
 include: "workflow/rules/data.smk"
 include: "workflow/rules/teacher.smk"
 include: "workflow/rules/ranking.smk"
@@ -57,6 +66,7 @@ onerror:
 
 
 rule all:
+    default_target: True
     input:
         data_targets(),
         expand("results/tables/{table}.csv", table=config["tables"]),
@@ -67,4 +77,3 @@ rule all:
         ["results/tables/prism_keyframes.csv"] if "prism_keyframes" in config else [],
         ["results/tables/david_search_cost.csv"] if "david_search_cost" in config else [],
         report_targets(),
-    default_target: True

@@ -9,7 +9,7 @@ from conftest import REPO
 
 LIBRARY = REPO / "workflow" / "vidstill"
 SCRIPTS = REPO / "workflow" / "scripts"
-RULE_FILES = sorted((REPO / "workflow" / "rules").glob("*.smk"))
+RULE_FILES = sorted((REPO / "workflow" / "rules").glob("**/*.smk"))  # the stages and the shared helpers (common/)
 
 
 def rule_blocks():

@@ -72,7 +72,7 @@ def test_every_network_rule_reserves_a_gpu_and_carries_the_runtime(rule):
 
 
 def test_gpus_follow_the_planning_device():
-    common = (REPO / "workflow/rules/common.smk").read_text()
+    common = (REPO / "workflow/rules/common/resources.smk").read_text()
     assert 'GPUS = 1 if DEVICE == "cuda" else 0' in common and 'DEVICE = planning_device(config["device"])' in common
 
 

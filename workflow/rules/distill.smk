@@ -6,21 +6,6 @@ rule distill:
         unpack(distill_inputs),
     output:
         "results/{dataset}/distilled/{method}/ipc{ipc}/seed{seed}.safetensors",
-    params:
-        method=lambda wc: method_impl(wc.method),
-        settings=lambda wc: distill_settings(wc.method),
-        student=canonical(config["student"]),
-        runtime=distill_runtime(),
-        code=method_code,
-    threads: config["threads"]["train"]
-    resources:
-        gpu=GPUS,
-        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
-        gpu_mem_mb=gpu_mem_mb(distill_estimate),
-        mem_mb=job_mem_mb,
-        runtime=job_runtime,
-    conda:
-        "../../envs/vidstill.yaml"
     log:
         "results/logs/distill/{dataset}/{method}_ipc{ipc}_seed{seed}.log",
     benchmark:
@@ -28,5 +13,20 @@ rule distill:
     wildcard_constraints:
         ipc=r"\d+",
         seed=r"\d+",
+    conda:
+        "../../envs/vidstill.yaml"
+    threads: config["threads"]["train"]
+    resources:
+        gpu=GPUS,
+        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        gpu_mem_mb=gpu_mem_mb(distill_estimate),
+        mem_mb=job_mem_mb,
+        runtime=job_runtime,
+    params:
+        method=lambda wc: method_impl(wc.method),
+        settings=lambda wc: distill_settings(wc.method),
+        student=canonical(config["student"]),
+        runtime=distill_runtime(),
+        code=method_code,
     script:
         "../scripts/distill.py"

@@ -8,20 +8,6 @@ rule evaluate:
         test="results/{dataset}/clips/test.parquet",
     output:
         "results/{dataset}/eval/{method}/ipc{ipc}/seed{seed}.parquet",
-    params:
-        protocol=lambda wc: protocol(method=wc.method),
-        student=canonical(config["student"]),
-        runtime=RUNTIME,
-        code=script_code("evaluate.py"),
-    threads: config["threads"]["train"]
-    resources:
-        gpu=GPUS,
-        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
-        gpu_mem_mb=gpu_mem_mb(evaluate_estimate),
-        mem_mb=job_mem_mb,
-        runtime=job_runtime,
-    conda:
-        "../../envs/vidstill.yaml"
     log:
         "results/logs/evaluate/{dataset}/{method}_ipc{ipc}_seed{seed}.log",
     benchmark:
@@ -29,6 +15,20 @@ rule evaluate:
     wildcard_constraints:
         ipc=r"\d+",
         seed=r"\d+",
+    conda:
+        "../../envs/vidstill.yaml"
+    threads: config["threads"]["train"]
+    resources:
+        gpu=GPUS,
+        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        gpu_mem_mb=gpu_mem_mb(evaluate_estimate),
+        mem_mb=job_mem_mb,
+        runtime=job_runtime,
+    params:
+        protocol=lambda wc: protocol(method=wc.method),
+        student=canonical(config["student"]),
+        runtime=RUNTIME,
+        code=script_code("evaluate.py"),
     script:
         "../scripts/evaluate.py"
 
@@ -38,21 +38,6 @@ rule evaluate_labels:
         unpack(evaluate_labels_inputs),
     output:
         "results/{dataset}/eval_{labels}/{method}/ipc{ipc}/seed{seed}.parquet",
-    params:
-        protocol=lambda wc: protocol(labels=wc.labels),
-        labels="{labels}",
-        student=canonical(config["student"]),
-        runtime=RUNTIME,
-        code=script_code("evaluate.py"),
-    threads: config["threads"]["train"]
-    resources:
-        gpu=GPUS,
-        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
-        gpu_mem_mb=gpu_mem_mb(evaluate_estimate),
-        mem_mb=job_mem_mb,
-        runtime=job_runtime,
-    conda:
-        "../../envs/vidstill.yaml"
     log:
         "results/logs/evaluate/{dataset}/{method}_ipc{ipc}_seed{seed}_{labels}.log",
     benchmark:
@@ -61,6 +46,21 @@ rule evaluate_labels:
         labels=alternation(LABEL_PROTOCOLS),
         ipc=r"\d+",
         seed=r"\d+",
+    conda:
+        "../../envs/vidstill.yaml"
+    threads: config["threads"]["train"]
+    resources:
+        gpu=GPUS,
+        cpus_per_gpu=config["threads"]["train"] if GPUS else 0,
+        gpu_mem_mb=gpu_mem_mb(evaluate_estimate),
+        mem_mb=job_mem_mb,
+        runtime=job_runtime,
+    params:
+        protocol=lambda wc: protocol(labels=wc.labels),
+        labels="{labels}",
+        student=canonical(config["student"]),
+        runtime=RUNTIME,
+        code=script_code("evaluate.py"),
     script:
         "../scripts/evaluate.py"
 
@@ -71,11 +71,14 @@ rule evaluate_full:
         test="results/{dataset}/clips/test.parquet",
     output:
         "results/{dataset}/eval/full/seed{seed}.parquet",
-    params:
-        protocol=protocol(full=True),
-        student=canonical(config["student"]),
-        runtime=RUNTIME,
-        code=script_code("evaluate_full.py"),
+    log:
+        "results/logs/evaluate_full/{dataset}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/evaluate_full/{dataset}_seed{seed}.tsv"
+    wildcard_constraints:
+        seed=r"\d+",
+    conda:
+        "../../envs/vidstill.yaml"
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
@@ -83,13 +86,10 @@ rule evaluate_full:
         gpu_mem_mb=gpu_mem_mb(lambda wc: evaluate_estimate(wc, full=True)),
         mem_mb=job_mem_mb,
         runtime=job_runtime,
-    conda:
-        "../../envs/vidstill.yaml"
-    log:
-        "results/logs/evaluate_full/{dataset}_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/evaluate_full/{dataset}_seed{seed}.tsv"
-    wildcard_constraints:
-        seed=r"\d+",
+    params:
+        protocol=protocol(full=True),
+        student=canonical(config["student"]),
+        runtime=RUNTIME,
+        code=script_code("evaluate_full.py"),
     script:
         "../scripts/evaluate_full.py"

@@ -7,11 +7,14 @@ rule expert:
         test="results/{dataset}/clips/test.parquet",
     output:
         "results/{dataset}/experts/expert{expert}.safetensors",
-    params:
-        experts=expert_training(),
-        student=canonical(config["student"]),
-        runtime=RUNTIME,
-        code=script_code("expert.py"),
+    log:
+        "results/logs/expert/{dataset}/expert{expert}.log",
+    benchmark:
+        "results/benchmarks/expert/{dataset}/expert{expert}.tsv"
+    wildcard_constraints:
+        expert=r"\d+",
+    conda:
+        "../../envs/vidstill.yaml"
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
@@ -19,14 +22,11 @@ rule expert:
         gpu_mem_mb=gpu_mem_mb(expert_estimate),
         mem_mb=job_mem_mb,
         runtime=job_runtime,
-    conda:
-        "../../envs/vidstill.yaml"
-    log:
-        "results/logs/expert/{dataset}/expert{expert}.log",
-    benchmark:
-        "results/benchmarks/expert/{dataset}/expert{expert}.tsv"
-    wildcard_constraints:
-        expert=r"\d+",
+    params:
+        experts=expert_training(),
+        student=canonical(config["student"]),
+        runtime=RUNTIME,
+        code=script_code("expert.py"),
     script:
         "../scripts/expert.py"
 
@@ -37,15 +37,15 @@ rule expert_check:
         full=expand("results/{{dataset}}/eval/full/seed{seed}.parquet", seed=config["seeds"]),
     output:
         "results/{dataset}/experts/summary.parquet",
-    params:
-        min_ratio=config["experts"]["min_ratio"],
-        strict=config["experts"]["strict"],
-        code=script_code("expert_check.py"),
-    conda:
-        "../../envs/vidstill.yaml"
     log:
         "results/logs/expert_check/{dataset}.log",
     benchmark:
         "results/benchmarks/expert_check/{dataset}.tsv"
+    conda:
+        "../../envs/vidstill.yaml"
+    params:
+        min_ratio=config["experts"]["min_ratio"],
+        strict=config["experts"]["strict"],
+        code=script_code("expert_check.py"),
     script:
         "../scripts/expert_check.py"

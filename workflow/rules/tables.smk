@@ -10,6 +10,14 @@ rule table:
         markdown="results/tables/{table}.md",
         runs="results/tables/{table}_runs.parquet",
         label_runs="results/tables/{table}_label_runs.parquet",
+    log:
+        "results/logs/table/{table}.log",
+    benchmark:
+        "results/benchmarks/table/{table}.tsv"
+    wildcard_constraints:
+        table=alternation(list(config["tables"])),
+    conda:
+        "../../envs/vidstill.yaml"
     params:
         spec=lambda wc: canonical(table_spec(wc.table)),
         methods=lambda wc: canonical({m: config["methods"][m] for m in table_spec(wc.table)["methods"]}),
@@ -21,14 +29,6 @@ rule table:
         dd_weight=config["evaluation"]["dd_ranking_weight"],
         soft=canonical({**config["evaluation"]["soft"], "teacher": soft_teacher()}),
         code=script_code("table.py"),
-    conda:
-        "../../envs/vidstill.yaml"
-    log:
-        "results/logs/table/{table}.log",
-    benchmark:
-        "results/benchmarks/table/{table}.tsv"
-    wildcard_constraints:
-        table=alternation(list(config["tables"])),
     script:
         "../scripts/table.py"
 
@@ -38,16 +38,16 @@ rule storage:
         runs="results/tables/table1_runs.parquet",
     output:
         report("results/tables/storage.csv", caption="../report/storage.rst", category="Tables"),
-    params:
-        spec=lambda wc: canonical(table_spec("table1")),
-        methods=lambda wc: canonical({m: config["methods"][m] for m in table_spec("table1")["methods"]}),
-        code=script_code("storage.py"),
-    conda:
-        "../../envs/vidstill.yaml"
     log:
         "results/logs/table/storage.log",
     benchmark:
         "results/benchmarks/table/storage.tsv"
+    conda:
+        "../../envs/vidstill.yaml"
+    params:
+        spec=lambda wc: canonical(table_spec("table1")),
+        methods=lambda wc: canonical({m: config["methods"][m] for m in table_spec("table1")["methods"]}),
+        code=script_code("storage.py"),
     script:
         "../scripts/storage.py"
 
@@ -58,18 +58,20 @@ rule claims:
     output:
         csv=report("results/tables/claims.csv", caption="../report/claims.rst", category="Tables"),
         markdown="results/tables/claims.md",
+    log:
+        "results/logs/table/claims.log",
+    benchmark:
+        "results/benchmarks/table/claims.tsv"
+    conda:
+        "../../envs/vidstill.yaml"
     params:
         plan=canonical(CLAIMS_PLAN),
         tables=CLAIMS_TABLES,
         settings=canonical({k: config["claims"][k] for k in ("alpha", "permutations", "seed")}),
         arch=config["student"]["arch"],
-        labels=canonical({m: method_config(m).get("label", m) for r in CLAIMS_PLAN for m in (r["method"], r["baseline"]) if m}),
+        labels=canonical(
+            {m: method_config(m).get("label", m) for r in CLAIMS_PLAN for m in (r["method"], r["baseline"]) if m}
+        ),
         code=script_code("claims.py"),
-    conda:
-        "../../envs/vidstill.yaml"
-    log:
-        "results/logs/table/claims.log",
-    benchmark:
-        "results/benchmarks/table/claims.tsv"
     script:
         "../scripts/claims.py"

@@ -9,12 +9,14 @@ rule teacher:
         weights="results/{dataset}/teacher/{teacher}.safetensors",
         curve="results/{dataset}/teacher/{teacher}_curve.parquet",
         accuracy="results/{dataset}/teacher/{teacher}_accuracy.parquet",
-    params:
-        teacher=lambda wc: canonical(teacher_config(wc.teacher)),
-        test_passes=config["evaluation"]["test_passes"],
-        checkpoint="results/checkpoints/teacher/{dataset}_{teacher}.pt",
-        runtime=RUNTIME,
-        code=script_code("teacher.py"),
+    log:
+        "results/logs/teacher/{dataset}_{teacher}.log",
+    benchmark:
+        "results/benchmarks/teacher/{dataset}_{teacher}.tsv"
+    wildcard_constraints:
+        teacher=alternation([DEFAULT_TEACHER, *config["teachers"]]),
+    conda:
+        "../../envs/vidstill.yaml"
     threads: config["threads"]["train"]
     resources:
         gpu=GPUS,
@@ -22,13 +24,11 @@ rule teacher:
         gpu_mem_mb=gpu_mem_mb(teacher_estimate),
         mem_mb=job_mem_mb,
         runtime=job_runtime,
-    conda:
-        "../../envs/vidstill.yaml"
-    log:
-        "results/logs/teacher/{dataset}_{teacher}.log",
-    benchmark:
-        "results/benchmarks/teacher/{dataset}_{teacher}.tsv"
-    wildcard_constraints:
-        teacher=alternation([DEFAULT_TEACHER, *config["teachers"]]),
+    params:
+        teacher=lambda wc: canonical(teacher_config(wc.teacher)),
+        test_passes=config["evaluation"]["test_passes"],
+        checkpoint="results/checkpoints/teacher/{dataset}_{teacher}.pt",
+        runtime=RUNTIME,
+        code=script_code("teacher.py"),
     script:
         "../scripts/teacher.py"

@@ -52,7 +52,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
 
 def eval_protocol(config: dict[str, Any], runs: int | None) -> dict[str, Any]:
     """The settings of a distilled-set evaluation: `evaluation` without the Full Dataset row's own `full` block and
-    without what shapes only tables (workflow/rules/common.smk's protocol())."""
+    without what shapes only tables (workflow/rules/common/settings.smk's protocol())."""
     protocol = {
         k: v for k, v in config["evaluation"].items() if k not in ("full", "label_protocols", "dd_ranking_weight")
     }

@@ -7,7 +7,7 @@ one place: the code reads attributes of the built instance, and config/README.md
 generated from the classes (`python -m vidstill.settings_doc`). Planning builds every section once
 (`check_config`), so a typo stops `snakemake -n` before any job starts; jobs build theirs where they start.
 
-Torch-free, and cheap to import: planning imports this module (workflow/rules/common.smk).
+Torch-free, and cheap to import: planning imports this module (workflow/rules/common/config.smk).
 """
 
 from __future__ import annotations
