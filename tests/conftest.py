@@ -7,6 +7,10 @@ imported them); plain helpers are in helpers.py. No test module imports another 
 import sys
 from pathlib import Path
 
+# OpenCV first: once decord (which carries its own FFmpeg) is loaded, OpenCV's FFmpeg backend can no longer open a VP8
+# writer (measured: `import decord; import cv2` -> VideoWriter(..., 'VP80').isOpened() is False; the other order
+# works). The fake SSv2 videos are VP8 in WebM, and which test module pytest imports first depends on the order.
+import cv2
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,7 +35,6 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """12 tiny videos of 3 classes (a flat colour per class and a moving bar), as a clip store of 8-frame clips."""
-    import cv2
     import numpy as np
     import pandas as pd
 
