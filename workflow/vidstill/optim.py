@@ -131,12 +131,12 @@ class AdamW(Adam):
         super().step()
 
 
-def descend(loss: torch.Tensor, optimizers: list[Optimizer]) -> float:
+def descend(loss: torch.Tensor, optimizers: list[Optimizer]) -> torch.Tensor:
     """One step of every optimiser on `loss` (a synthetic set's parts may each have their own): clear, backward,
-    step. Returns the loss value."""
+    step. Returns the detached loss, not its value: reading it would make the host wait for the GPU (loss_curve.py)."""
     for opt in optimizers:
         opt.zero_grad()
     loss.backward()
     for opt in optimizers:
         opt.step()
-    return loss.item()
+    return loss.detach()

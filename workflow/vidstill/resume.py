@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from vidstill.io import atomic_path
+from vidstill.loss_curve import curve_values
 
 log = logging.getLogger("vidstill")
 
@@ -89,7 +90,7 @@ class IterationCheckpoint:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         state = {
             "iteration": done,
-            "curve": curve,
+            "curve": curve_values(curve),  # a LossCurve is read here, when a checkpoint is written
             "params": [p.detach().cpu() for p in self._params(optimizers)],
             "optimizers": [opt.state_dict() for opt in optimizers],
             "extra": extra() if extra else {},

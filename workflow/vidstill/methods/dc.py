@@ -30,7 +30,8 @@ import torch
 import torch.nn.functional as F
 
 from vidstill.augment import DSAParams, apply_draw, augment, dsa_strategy, sample_draw
-from vidstill.data.clips import sample_clips
+from vidstill.data.clips import sample_clips_on
+from vidstill.loss_curve import LossCurve
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import init_from_real
@@ -38,7 +39,7 @@ from vidstill.methods.settings import DCSettings
 from vidstill.models import ConvNet2D
 from vidstill.optim import SGD
 from vidstill.resume import IterationCheckpoint
-from vidstill.runtime import peak_memory_bytes
+from vidstill.runtime import peak_memory_bytes, to_device
 from vidstill.synthetic_set import SyntheticSet, resize_time
 from vidstill.train import epoch_seed
 
@@ -91,12 +92,20 @@ def class_gradients(
     return list(grads) if create_graph else [g.detach() for g in grads]
 
 
-def class_batch(ctx: DistillContext, c: int, n: int, rng: np.random.Generator, static: bool = False) -> torch.Tensor:
+def class_batch(
+    ctx: DistillContext,
+    c: int,
+    n: int,
+    rng: np.random.Generator,
+    static: bool = False,
+    device: torch.device = torch.device("cpu"),
+) -> torch.Tensor:
     """`n` random training clips of class c (fewer if it has fewer), fresh starts and flips; static: one random frame
     of each repeated over time. Drawn per class, not for all classes at once as DM does: DC's reference batch is 256
     clips per class, which for UCF101 at 16×112² would be 62 GB in one batch."""
     pool = ctx.train.indices_of_class(c)
-    return sample_clips(ctx.train, rng.choice(pool, size=min(n, len(pool)), replace=False), rng, static=static)
+    idx = rng.choice(pool, size=min(n, len(pool)), replace=False)
+    return sample_clips_on(device, ctx.train, idx, rng, static=static)
 
 
 def init_synthetic(
@@ -152,21 +161,22 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
     members = [torch.nonzero(labels == c).squeeze(1) for c in range(ctx.num_classes)]
     opt = SGD([videos], lr=lr, momentum=p.momentum)
     checkpoint = IterationCheckpoint(ctx.checkpoint, ctx.checkpoint_every_s)  # every draw is seeded from the iteration
-    done, curve = checkpoint.restore([opt])
+    done, saved = checkpoint.restore([opt])
+    curve = LossCurve(saved)
     start = time.perf_counter()
     for it in range(done, iterations):
         it_seed = epoch_seed(ctx.seed, it)
         net = fresh_network(it_seed)
         net_opt = SGD(net.parameters(), lr=lr_net)
         it_rng = np.random.default_rng(it_seed)
-        total = 0.0
+        total = torch.zeros((), dtype=torch.float64, device=ctx.device)  # Python's float sums, kept on the device
         for ol in range(outer):
             step_seed = epoch_seed(it_seed, ol)
             draw = sample_draw(strategy, ctx.num_classes, step_seed, dsa_params) if dsa else None
             net.eval()
             opt.zero_grad()
             for c in range(ctx.num_classes):  # one class at a time: its graph is freed before the next is built
-                real = class_batch(ctx, c, per_class, it_rng, static).to(ctx.device)
+                real = class_batch(ctx, c, per_class, it_rng, static, ctx.device)
                 syn = resize_time(videos[members[c]], frames)
                 if draw is not None:  # Siamese: the class's real and synthetic clips share one draw
                     real = apply_draw(real, torch.full((len(real),), c), draw)
@@ -175,14 +185,14 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
                     class_gradients(net, real, c), class_gradients(net, syn, c, create_graph=True), metric
                 )
                 loss.backward(inputs=[videos])
-                total += loss.item()
+                total += loss.detach().double()
             opt.step()
             if ol == outer - 1:
                 break
             net.train()
             data, step = resize_time(videos.detach(), frames), 0
             for _ in range(inner):
-                order = torch.from_numpy(it_rng.permutation(len(data))).to(ctx.device)
+                order = to_device(torch.from_numpy(it_rng.permutation(len(data))), ctx.device)
                 for k in range(0, len(order), batch_train):
                     chunk, step = order[k : k + batch_train], step + 1
                     x = data[chunk]
@@ -194,7 +204,7 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
                     net_opt.step()
         curve.append(total / outer)
         if (it + 1) % max(iterations // 10, 1) == 0:
-            log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
+            log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve.last(), time.perf_counter() - start)
         checkpoint.maybe_save(it + 1, [opt], curve)
     checkpoint.finish()
     return SyntheticSet(
@@ -204,7 +214,7 @@ def distill_dc(ctx: DistillContext, static: bool = False, name: str = "dc") -> S
         frames,
         meta={
             "method": name,
-            "loss_curve": curve,
+            "loss_curve": curve.tolist(),
             "outer_loop": outer,
             "inner_loop": inner,
             "dsa_strategy": strategy if dsa else None,

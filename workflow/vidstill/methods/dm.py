@@ -25,14 +25,15 @@ import numpy as np
 import torch
 
 from vidstill.augment import DSAParams, apply_draw, dsa_strategy, sample_draw
-from vidstill.data.clips import sample_clips
+from vidstill.data.clips import sample_clips, sample_clips_on
+from vidstill.loss_curve import LossCurve
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
 from vidstill.methods.settings import DMSettings, EmbeddingMatch, RealInit
 from vidstill.models import embed_chunked
 from vidstill.optim import SGD, descend
 from vidstill.resume import IterationCheckpoint
-from vidstill.runtime import peak_memory_bytes
+from vidstill.runtime import peak_memory_bytes, to_device
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import epoch_seed
 
@@ -41,7 +42,8 @@ log = logging.getLogger("vidstill.methods.dm")
 
 def class_means(emb: torch.Tensor, labels: torch.Tensor, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per class, the mean of its rows of batched embeddings (zero for an absent class), and which classes occur."""
-    one_hot = torch.nn.functional.one_hot(labels.to(emb.device), num_classes).to(emb.dtype)  # (N, K)
+    # labels may live on the host (they index augmentation draws there); the copy does not make the host wait
+    one_hot = torch.nn.functional.one_hot(to_device(labels, emb.device), num_classes).to(emb.dtype)  # (N, K)
     counts = one_hot.sum(0)
     return (one_hot.T @ emb) / counts.clamp(min=1)[:, None], counts > 0
 
@@ -52,8 +54,10 @@ def embedding_match_loss(
     """Σ over classes present in both of ‖mean real embedding − mean synthetic embedding‖², from batched embeddings."""
     real_mean, real_has = class_means(real, real_labels, num_classes)
     syn_mean, syn_has = class_means(syn, syn_labels, num_classes)
+    # torch.where, not a boolean index: indexing by a mask on the GPU waits for the mask's count on the host. With
+    # every class present (every DM batch) the sum is the same one, term for term.
     both = real_has & syn_has
-    return ((real_mean - syn_mean) ** 2).sum(1)[both].sum()
+    return torch.where(both, ((real_mean - syn_mean) ** 2).sum(1), 0.0).sum()
 
 
 def dm_loss(
@@ -80,8 +84,11 @@ def dm_loss(
     return loss
 
 
-def real_batch(ctx: DistillContext, per_class: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """`per_class` random training clips of every class (fewer if a class has fewer), with fresh starts and flips."""
+def real_batch(
+    ctx: DistillContext, per_class: int, rng: np.random.Generator, device: torch.device | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`per_class` random training clips of every class (fewer if a class has fewer), with fresh starts and flips;
+    the clips on `device` (sample_clips_on), the labels on the host."""
     idx = np.concatenate(
         [
             rng.choice(
@@ -90,7 +97,7 @@ def real_batch(ctx: DistillContext, per_class: int, rng: np.random.Generator) ->
             for c in range(ctx.num_classes)
         ]
     )
-    return sample_clips(ctx.train, idx, rng), ctx.train.labels[idx]
+    return sample_clips_on(device or torch.device("cpu"), ctx.train, idx, rng), ctx.train.labels[idx]
 
 
 def init_from_real(ctx: DistillContext, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -132,14 +139,14 @@ def iteration_draw(
 ) -> tuple[int, torch.nn.Module, np.random.Generator, torch.Tensor, torch.Tensor]:
     """What every DM-family iteration starts from, all seeded from (seed, iteration): the iteration's seed, a
     freshly initialised frozen network, the generator for its other draws, and a real batch of `per_class` clips per
-    class on the device."""
+    class on the device, its labels on the host (they index augmentation draws and class members there)."""
     it_seed = epoch_seed(ctx.seed, it)
     net = ctx.network(it_seed)
     for param in net.parameters():
         param.requires_grad_(False)
     it_rng = np.random.default_rng(it_seed)
-    real, real_labels = real_batch(ctx, per_class, it_rng)
-    return it_seed, net, it_rng, real.to(ctx.device), real_labels.to(ctx.device)
+    real, real_labels = real_batch(ctx, per_class, it_rng, ctx.device)
+    return it_seed, net, it_rng, real, real_labels
 
 
 def match_embeddings(
@@ -160,9 +167,10 @@ def match_embeddings(
     per_class, forward = p.batch_real, p.forward
     strategy = dsa_strategy(p.dsa_strategy, ctx.train.spec.flip) if p.dsa else None
     dsa_params = DSAParams(mode=p.dsa_mode)
-    labels = labels.to(ctx.device)
+    labels = labels.cpu()  # host labels: they index the augmentation draws; class_means sends them along
     checkpoint = IterationCheckpoint(ctx.checkpoint if resumable else None, ctx.checkpoint_every_s)
-    done, curve = checkpoint.restore(optimizers)
+    done, saved = checkpoint.restore(optimizers)
+    curve = LossCurve(saved)
     if hook is not None and done:
         hook.restore(checkpoint.extra)
     start = time.perf_counter()
@@ -177,11 +185,11 @@ def match_embeddings(
         if hook is not None:
             hook.after_step(it)
         if (it + 1) % max(iterations // 10, 1) == 0:
-            log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
+            log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve.last(), time.perf_counter() - start)
         checkpoint.maybe_save(it + 1, optimizers, curve, hook.extra if hook is not None else None)
     checkpoint.finish()
     return {
-        "loss_curve": curve,
+        "loss_curve": curve.tolist(),
         "peak_memory_bytes": peak_memory_bytes(ctx.device),
         "resumed_at": done,
         "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1),

@@ -39,6 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from vidstill.loss_curve import LossCurve
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import initial_videos, real_batch
@@ -46,7 +47,7 @@ from vidstill.methods.settings import FeatureRegression, FRePoSettings
 from vidstill.models import embed_chunked
 from vidstill.optim import Adam
 from vidstill.resume import IterationCheckpoint, load_buffers, saved_buffers
-from vidstill.runtime import peak_memory_bytes
+from vidstill.runtime import peak_memory_bytes, to_device
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import TrainConfig, classification_loss, epoch_seed, lr_at
 
@@ -114,8 +115,9 @@ class ModelPool:
         self.built, self.steps, self.resets = int(state["built"]), list(state["steps"]), list(state["resets"])
         load_buffers(self.nets, state["buffers"])
 
-    def train_step(self, i: int, x: torch.Tensor, y: torch.Tensor) -> float:
-        """One Adam step of model i on (x, y) with the MSE the evaluation uses; re-initialise it when it is old."""
+    def train_step(self, i: int, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """One Adam step of model i on (x, y) with the MSE the evaluation uses; re-initialise it when it is old.
+        Returns the detached loss (reading it would make the host wait for the GPU)."""
         net = self.nets[i]
         net.train()
         loss = classification_loss(net(x), y, "mse")
@@ -128,7 +130,7 @@ class ModelPool:
             self.opts[i] = Adam(self.nets[i].parameters(), lr=self.lr)
             self.steps[i] = 0
             self.resets[i] += 1
-        return loss.item()
+        return loss.detach()
 
 
 def regress_features(
@@ -149,7 +151,8 @@ def regress_features(
     # the synthetic set's optimizers and the pool's (its networks' weights and Adam states), its counters and buffers
     checkpoint = IterationCheckpoint(ctx.checkpoint, ctx.checkpoint_every_s)
     states = [opt for opt, _ in opts] + pool.opts
-    done, curve = checkpoint.restore(states)
+    done, saved = checkpoint.restore(states)
+    curve = LossCurve(saved)
     if done:
         pool.load_counters(checkpoint.extra)
     start = time.perf_counter()
@@ -160,11 +163,11 @@ def regress_features(
         net = pool.nets[i]
         net.eval()  # features without dropout; a BN student's running statistics stay the online training's
         it_rng = np.random.default_rng(it_seed)
-        real, real_classes = real_batch(ctx, per_class, it_rng)
-        phi_r = embed_chunked(net, real.to(ctx.device))  # no graph; in chunks where memory needs it
+        real, real_classes = real_batch(ctx, per_class, it_rng, ctx.device)
+        phi_r = embed_chunked(net, real)  # no graph; in chunks where memory needs it
         videos = synthetic(it_rng)
         loss = krr_loss(
-            net.embed(videos), labels, phi_r, centred_one_hot(real_classes, ctx.num_classes).to(ctx.device), reg
+            net.embed(videos), labels, phi_r, to_device(centred_one_hot(real_classes, ctx.num_classes), ctx.device), reg
         )
         grads = torch.autograd.grad(loss, params)  # the synthetic set's only: the network's parameters get none
         for param, grad in zip(params, grads):
@@ -173,13 +176,13 @@ def regress_features(
             opt.param_groups[0]["lr"] = lr_at(TrainConfig(epochs=iterations, lr=base, schedule="cosine"), it)
             opt.step()
         pool.train_step(i, videos.detach(), labels.detach())
-        curve.append(loss.item())
+        curve.append(loss)
         if (it + 1) % max(iterations // 10, 1) == 0:
-            log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve[-1], time.perf_counter() - start)
+            log.info("iteration %d/%d loss %.4f %.1fs", it + 1, iterations, curve.last(), time.perf_counter() - start)
         checkpoint.maybe_save(it + 1, [opt for opt, _ in opts] + pool.opts, curve, pool.counters)
     checkpoint.finish()
     return {
-        "loss_curve": curve,
+        "loss_curve": curve.tolist(),
         "peak_memory_bytes": peak_memory_bytes(ctx.device),
         "resumed_at": done,
         "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1),

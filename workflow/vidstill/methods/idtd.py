@@ -51,6 +51,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidstill.data.clips import sample_clips
+from vidstill.loss_curve import LossCurve, curve_values
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import embedding_match_loss, iteration_draw
@@ -59,7 +60,7 @@ from vidstill.methods.settings import IDTDSettings
 from vidstill.models import embed_chunked
 from vidstill.optim import Adam
 from vidstill.resume import IterationCheckpoint
-from vidstill.runtime import peak_memory_bytes
+from vidstill.runtime import peak_memory_bytes, to_device
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import epoch_seed
 
@@ -237,13 +238,14 @@ class IDTDParts:
 
 
 def real_margins(emb: torch.Tensor, labels: torch.Tensor, classes: list[int]) -> torch.Tensor:
-    """Per class: the mean pairwise squared distance of its real embeddings (L_div's margin m_n)."""
-    return torch.stack(
-        [
-            torch.pdist(emb[labels == c]).pow(2).mean() if int((labels == c).sum()) > 1 else emb.new_zeros(())
-            for c in classes
-        ]
-    )
+    """Per class: the mean pairwise squared distance of its real embeddings (L_div's margin m_n). The class members
+    are found on the host (`labels` there): a mask's count on the GPU would make the host wait."""
+    labels, margins = labels.cpu(), []
+    for c in classes:
+        members = (labels == c).nonzero().squeeze(1)
+        rows = emb.index_select(0, to_device(members, emb.device))
+        margins.append(torch.pdist(rows).pow(2).mean() if len(members) > 1 else emb.new_zeros(()))
+    return torch.stack(margins)
 
 
 def diversity_loss(seg_emb: torch.Tensor, margins: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -271,10 +273,12 @@ def idtd_loss(
     """Equation 1 for `classes` (real clips of other classes are ignored): total and its three terms. Class c's τ
     draws come from (tau_seed, c), so any grouping of the classes sees the same intervals."""
     w_seg, w_div, w_vid = weights
-    keep = torch.isin(real_labels, torch.tensor(classes, device=real_labels.device))
-    real, real_labels = real[keep], real_labels[keep]
+    real_labels = real_labels.cpu()  # labels on the host: selecting by them never waits for the GPU
+    keep = torch.isin(real_labels, torch.tensor(classes)).nonzero().squeeze(1)
+    if len(keep) < len(real_labels):
+        real, real_labels = real.index_select(0, to_device(keep, real.device)), real_labels[keep]
     emb_real = embed_chunked(net, real)  # no graph; in chunks where memory needs it
-    labels = torch.tensor(classes, device=real.device).repeat_interleave(parts.ipc)
+    labels = torch.tensor(classes).repeat_interleave(parts.ipc)
     segments = parts.segments(classes)
     terms = {name: real.new_zeros(()) for name in ("segments", "diversity", "video")}
     ratio = real.new_zeros(())
@@ -312,16 +316,17 @@ def idtd(ctx: DistillContext) -> SyntheticSet:
     iterations = p.iterations if parts.modules != "stitch_real" else 0
     optimizers = [Adam(parts.params(c), lr=p.lr) for c in classes] if iterations else []
     per_class = p.batch_real
-    curve: dict[str, list[float]] = {"total": [], "segments": [], "diversity": [], "video": [], "diversity_ratio": []}
+    names = ("total", "segments", "diversity", "video", "diversity_ratio")
     checkpoint = IterationCheckpoint(
         ctx.checkpoint if iterations else None, ctx.checkpoint_every_s
     )  # draws seeded per iteration
     done, saved_curve = checkpoint.restore(optimizers)
-    curve = saved_curve or curve
+    curve = {name: LossCurve((saved_curve or {}).get(name, [])) for name in names}
     start = time.perf_counter()
     for it in range(done, iterations):
         it_seed, net, _, real, real_labels = iteration_draw(ctx, it, per_class)
-        sums = dict.fromkeys(curve, 0.0)
+        # Python's float sums, kept on the device (float64) and read at logging intervals
+        sums = {name: torch.zeros((), dtype=torch.float64, device=ctx.device) for name in names}
         for group in chunks:
             for c in group:
                 optimizers[c].zero_grad()
@@ -332,7 +337,7 @@ def idtd(ctx: DistillContext) -> SyntheticSet:
             for c in group:
                 optimizers[c].step()
             for name in curve:
-                sums[name] += float(terms[name].detach()) * (
+                sums[name] += terms[name].detach().double() * (
                     len(group) / len(classes) if name == "diversity_ratio" else 1.0
                 )
         for name in curve:
@@ -343,11 +348,11 @@ def idtd(ctx: DistillContext) -> SyntheticSet:
                 "segment distance / real %.3f) %.1fs",
                 it + 1,
                 iterations,
-                sums["total"],
-                sums["segments"],
-                sums["diversity"],
-                sums["video"],
-                sums["diversity_ratio"],
+                curve["total"].last(),
+                curve["segments"].last(),
+                curve["diversity"].last(),
+                curve["video"].last(),
+                curve["diversity_ratio"].last(),
                 time.perf_counter() - start,
             )
         checkpoint.maybe_save(it + 1, optimizers, curve)
@@ -358,8 +363,8 @@ def idtd(ctx: DistillContext) -> SyntheticSet:
     meta = {
         "method": "idtd",
         "modules": parts.modules,
-        "loss_curve": curve["total"],
-        "loss_terms": curve,
+        "loss_curve": curve["total"].tolist(),
+        "loss_terms": curve_values(curve),
         "peak_memory_bytes": peak_memory_bytes(ctx.device),
         "resumed_at": done,
         "seconds_per_iteration": (time.perf_counter() - start) / max(iterations - done, 1),

@@ -27,13 +27,14 @@ from torch import nn
 from torch.func import functional_call
 
 from vidstill.experts import expert_info, trajectory_rows
+from vidstill.loss_curve import LossCurve
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import initial_videos
 from vidstill.methods.settings import MTTSettings, TrajectoryMatch
 from vidstill.optim import SGD, descend
 from vidstill.resume import IterationCheckpoint
-from vidstill.runtime import peak_memory_bytes
+from vidstill.runtime import peak_memory_bytes, to_device
 from vidstill.synthetic_set import SyntheticSet
 from vidstill.train import epoch_seed, standardize
 
@@ -70,7 +71,7 @@ def unrolled_sgd(
     """`steps` differentiable SGD steps θ ← θ − lr·∇CE from `theta` on minibatches of the synthetic set; the
     minibatches walk through shuffled passes of the set like an epoch of training would. `videos` is the stored
     tensor, or a function building the videos of the given items (VDSD draws a pairing for every minibatch)."""
-    take = videos if callable(videos) else (lambda idx, _rng: videos[idx])
+    take = videos if callable(videos) else (lambda idx, _rng: videos[to_device(torch.tensor(idx), videos.device)])
     theta = theta.detach().requires_grad_(True)
     order: list[int] = []
     for _ in range(steps):
@@ -80,7 +81,9 @@ def unrolled_sgd(
         x = take(idx, rng)
         if standardize_inputs:
             x = standardize(x)
-        loss = F.cross_entropy(functional_call(net, unflatten(net, theta), (x,)), labels[idx])
+        # indices sent without the host waiting (a Python list index is copied to the GPU with a sync)
+        y = labels[to_device(torch.tensor(idx), labels.device)]
+        loss = F.cross_entropy(functional_call(net, unflatten(net, theta), (x,)), y)
         (grad,) = torch.autograd.grad(loss, theta, create_graph=True)
         theta = theta - lr * grad
     return theta
@@ -128,7 +131,8 @@ def match_trajectories(
     for param in net.parameters():
         param.requires_grad_(False)
     checkpoint = IterationCheckpoint(ctx.checkpoint, ctx.checkpoint_every_s)  # every draw is seeded from the iteration
-    done, curve = checkpoint.restore(optimizers)
+    done, saved = checkpoint.restore(optimizers)
+    curve = LossCurve(saved)
     start_time = time.perf_counter()
     for it in range(done, iterations):
         it_seed = epoch_seed(ctx.seed, it)
@@ -147,14 +151,14 @@ def match_trajectories(
                 "iteration %d/%d loss %.4f lr %.4g %.1fs",
                 it + 1,
                 iterations,
-                curve[-1],
+                curve.last(),
                 syn_lr.item(),
                 time.perf_counter() - start_time,
             )
         checkpoint.maybe_save(it + 1, optimizers, curve)
     checkpoint.finish()
     meta = {
-        "loss_curve": curve,
+        "loss_curve": curve.tolist(),
         "peak_memory_bytes": peak_memory_bytes(ctx.device),
         "resumed_at": done,
         "seconds_per_iteration": (time.perf_counter() - start_time) / max(iterations - done, 1),

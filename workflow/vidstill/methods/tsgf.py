@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vidstill.augment import dsa_strategy
+from vidstill.loss_curve import LossCurve
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import initial_videos
@@ -120,14 +121,14 @@ def optimise_slot(
     """One batch of synthetic videos (one per class) optimised for `iterations` steps on its pixels."""
     x = videos.clone().requires_grad_(True)
     opt = pixel_optimizer(x, p)
-    curve = []
+    curve = LossCurve()  # read once, at the end of the slot
     for _ in range(p.iterations):
         loss = uni_level_loss(teacher, x, labels, p.bn_weight, standardize_inputs)
         opt.zero_grad()
         loss.backward()
         saliency_scaled_step(x, opt, saliency)
-        curve.append(loss.item())
-    return x.detach(), curve
+        curve.append(loss)
+    return x.detach(), curve.tolist()
 
 
 @register("tsgf", needs=("teacher",))
