@@ -100,3 +100,23 @@ def teacher(store, tmp_path_factory):
     torch.manual_seed(0)
     save_teacher(build_from_architecture(arch), arch, path)
     return path
+
+
+@pytest.fixture(scope="module")
+def bn_teacher(store, tmp_path_factory):
+    """A tiny BatchNorm teacher whose running statistics are the store's clips' (TSGF matches them)."""
+    import numpy as np
+    import torch
+
+    from vidstill.data.clips import sample_clips
+    from vidstill.teacher import build_from_architecture, save_teacher, teacher_architecture
+
+    path = tmp_path_factory.mktemp("teacher") / "convnet3d_bn.safetensors"
+    arch = teacher_architecture({"arch": "convnet3d", "widths": [4, 8, 8], "norm": "batch"}, store)
+    torch.manual_seed(0)
+    model = build_from_architecture(arch)
+    model.train()
+    with torch.no_grad():  # running statistics of real clips, so the BN term starts finite and meaningful
+        model(sample_clips(store, np.arange(len(store.labels))))
+    save_teacher(model, {**arch, "standardize": False}, path)
+    return path

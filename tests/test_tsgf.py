@@ -160,21 +160,6 @@ def test_saliency_augment_expansion_round_trips(tmp_path):
     assert torch.equal(a, b) and not torch.equal(a, loaded.videos([0, 1]))
 
 
-@pytest.fixture(scope="module")
-def bn_teacher(store, tmp_path_factory):
-    path = tmp_path_factory.mktemp("teacher") / "convnet3d_bn.safetensors"
-    arch = teacher_architecture({"arch": "convnet3d", "widths": [4, 8, 8], "norm": "batch"}, store)
-    torch.manual_seed(0)
-    model = build_from_architecture(arch)
-    model.train()
-    with torch.no_grad():  # running statistics of real clips, so the BN term starts finite and meaningful
-        from vidstill.data.clips import sample_clips
-
-        model(sample_clips(store, np.arange(len(store.labels))))
-    save_teacher(model, {**arch, "standardize": False}, path)
-    return path
-
-
 def tsgf_ctx(store, teacher, **params):
     c = ctx(store, "tsgf", ipc=2, **{"iterations": 3, "lr": 0.05, **params})
     c.teacher = teacher

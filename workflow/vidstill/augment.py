@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from vidstill.runtime import to_device
+
 log = logging.getLogger("vidstill.augment")
 
 OPS = ("color", "crop", "cutout", "flip", "scale", "rotate")
@@ -132,13 +134,16 @@ def sample_draw(strategy: str, groups: int, seed: int, params: DSAParams = DSAPa
 
 
 def _on(x: torch.Tensor, mask: torch.Tensor, fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
-    """fn(x[idx], idx) for the clips where mask is set, the others untouched (no arithmetic, so bit-exact)."""
+    """fn(x[idx], idx) for the clips where `mask` (on the host) is set, the others untouched (no arithmetic, so
+    bit-exact). The mask is read on the host, where the draw was made: its `nonzero` on the GPU would wait for the
+    device, four times a draw."""
     idx = mask.nonzero().squeeze(1)
     if len(idx) == 0:
         return x
     if len(idx) == len(x):
-        return fn(x, idx)
-    return x.index_copy(0, idx, fn(x[idx], idx))
+        return fn(x, to_device(idx, x.device))
+    idx = to_device(idx, x.device)
+    return x.index_copy(0, idx, fn(x.index_select(0, idx), idx))
 
 
 def apply_draw(x: torch.Tensor, group: torch.Tensor, draw: DSADraw) -> torch.Tensor:
@@ -160,7 +165,8 @@ def apply_draw(x: torch.Tensor, group: torch.Tensor, draw: DSADraw) -> torch.Ten
             "centre",
         )
     }
-    d = {k: v.to(x.device, x.dtype) if v.is_floating_point() else v.to(x.device) for k, v in d.items()}
+    masks = {k: d.pop(k) for k in ("color", "flip", "affine", "cutout")}  # stay on the host: `_on` reads them
+    d = {k: to_device(v.to(x.dtype), x.device) for k, v in d.items()}
 
     def color(v: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
         # brightness (+b), saturation ((v − m)·s + m, m the per-pixel channel mean) and contrast ((v − M)·k + M,
@@ -172,7 +178,7 @@ def apply_draw(x: torch.Tensor, group: torch.Tensor, draw: DSADraw) -> torch.Ten
 
     def affine(v: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
         theta = d["theta"][i].clone()  # (b, 2, 3); its translation column is filled in here
-        size = torch.tensor([w, h], device=x.device, dtype=x.dtype)
+        size = to_device(torch.tensor([w, h], dtype=x.dtype), x.device)
         pixels = torch.round(d["shift"][i] * size)  # the original crops by whole pixels
         theta[:, :, 2] = -2 * pixels / (size - 1).clamp(min=1)  # align_corners=True: 2/(n−1) per pixel
         frames = v.flatten(0, 1)
@@ -187,10 +193,10 @@ def apply_draw(x: torch.Tensor, group: torch.Tensor, draw: DSADraw) -> torch.Ten
         inside = ((ys >= cy) & (ys < cy + side_y))[:, :, None] & ((xs >= cx) & (xs < cx + side_x))[:, None, :]
         return v * (~inside).to(v.dtype)[:, None, None]
 
-    x = _on(x, d["color"], color)
-    x = _on(x, d["flip"], lambda v, i: v.flip(-1))
-    x = _on(x, d["affine"], affine)
-    return _on(x, d["cutout"], cutout)
+    x = _on(x, masks["color"], color)
+    x = _on(x, masks["flip"], lambda v, i: v.flip(-1))
+    x = _on(x, masks["affine"], affine)
+    return _on(x, masks["cutout"], cutout)
 
 
 def augment(x: torch.Tensor, strategy: str, seed: int, params: DSAParams = DSAParams()) -> torch.Tensor:

@@ -116,6 +116,14 @@ def job_device(device: str, threads: int) -> torch.device:
     return job_runtime({"device": device}, threads).device
 
 
+def to_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """`t` on `device` without making the host wait: a plain `.to("cuda")` of a host tensor synchronises the stream
+    (the host waits for every queued kernel) before it copies. With `non_blocking` the copy is queued instead; from
+    pageable memory CUDA stages the bytes before returning, so `t` may be freed or changed at once. On the CPU this is
+    `t` itself."""
+    return t.to(device, non_blocking=True)
+
+
 def reset_peak_memory(device: torch.device) -> None:
     """Only job set-up calls this (job_runtime): methods read the peak, never reset it."""
     if device.type == "cuda":

@@ -27,11 +27,15 @@ from vidstill.io import load_tensors, save_tensors
 from vidstill.methods.idtd_temporal_augment import temporal_interval
 from vidstill.methods.prism_keyframes import render, unpack
 from vidstill.methods.vdsd_static_dynamic import memory_videos
+from vidstill.runtime import to_device
 from vidstill.train import LABEL_LOSSES
 
 Expansion = Callable[["SyntheticSet", torch.Tensor, "np.random.Generator | None"], torch.Tensor]
 EXPANSIONS: dict[str, Expansion] = {}
 EXTERNAL_EXPANSIONS = {"saliency_augment": "vidstill.methods.tsgf_saliency"}  # name -> the module that registers it
+# Integer tables the expansions read on the host (DAViD's and PRISM's frame counts, PRISM's key positions): they stay
+# there when a set moves to the GPU, so expanding a batch never waits for the device to answer a count.
+HOST_TABLES = ("item_frames", "positions")
 
 
 def register_expansion(name: str) -> Callable[[Expansion], Expansion]:
@@ -58,7 +62,7 @@ def time_indices(length: int, frames: int) -> np.ndarray:
 def resize_time(videos: torch.Tensor, frames: int) -> torch.Tensor:
     """(B, T', ...) → (B, frames, ...) along time with `time_indices`."""
     t = videos.shape[1]
-    return videos if t == frames else videos[:, torch.from_numpy(time_indices(t, frames))]
+    return videos if t == frames else videos[:, to_device(torch.from_numpy(time_indices(t, frames)), videos.device)]
 
 
 def resize_space(videos: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -75,7 +79,8 @@ def resize_space(videos: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 @register_expansion("stored")
 def expand_stored(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | None) -> torch.Tensor:
     """The stored videos themselves, with fewer stored frames repeated in order up to the clip length."""
-    return resize_time(as_float_videos(s.tensors["videos"][idx]), s.frames)
+    stored = s.tensors["videos"]
+    return resize_time(as_float_videos(stored[to_device(idx, stored.device)]), s.frames)
 
 
 @register_expansion("vdsd")
@@ -99,7 +104,7 @@ def expand_vdsd(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | N
 def expand_partitioned(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generator | None) -> torch.Tensor:
     """DAViD: item i stores its `item_frames[i]` distinct frames contiguously in `frames`; each is repeated in order
     up to the clip length (temporal partitioning, methods/david.py)."""
-    counts = s.tensors["item_frames"].long()
+    counts = s.tensors["item_frames"].long()  # on the host (HOST_TABLES), as idx is
     offsets = torch.cumsum(counts, 0) - counts
     frames = s.tensors["frames"].float()
     return torch.cat(
@@ -115,7 +120,7 @@ def expand_keyframes(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Generato
     t = s.tensors
     keys, mask = unpack(t["frames"].float(), t["positions"], t["item_frames"], s.frames)
     with torch.no_grad():
-        return render(keys[idx], mask[idx])
+        return render(keys[to_device(idx, keys.device)], mask[idx])
 
 
 @register_expansion("temporal_interval")
@@ -132,7 +137,7 @@ def expand_mosaic_regions(s: SyntheticSet, idx: torch.Tensor, rng: np.random.Gen
     size; the student trains on the regions with their own soft labels (Eq. 5, methods/optdistill.py)."""
     grid, (h, w) = int(s.expansion_args["grid"]), s.expansion_args["region"]
     mosaics = s.tensors["mosaics"]
-    m, k = torch.div(idx, grid * grid, rounding_mode="floor"), idx % (grid * grid)
+    m, k = torch.div(idx, grid * grid, rounding_mode="floor"), idx % (grid * grid)  # idx on the host
     r, c = torch.div(k, grid, rounding_mode="floor"), k % grid
     regions = torch.stack(
         [mosaics[a, :, y * h : (y + 1) * h, x * w : (x + 1) * w] for a, y, x in zip(m.tolist(), r.tolist(), c.tolist())]
@@ -187,7 +192,7 @@ class SyntheticSet:
     def to(self, device: torch.device) -> SyntheticSet:
         """The same set with its tensors on `device`, so the evaluation expands every batch there (a distilled set is
         small next to a GPU's memory) instead of building it on the CPU and sending it each step."""
-        moved = {k: v.to(device) for k, v in self.tensors.items()}
+        moved = {k: v if k in HOST_TABLES else v.to(device) for k, v in self.tensors.items()}
         return SyntheticSet(
             moved,
             self.labels.to(device),
@@ -203,6 +208,7 @@ class SyntheticSet:
     def videos(
         self, idx: torch.Tensor | np.ndarray | list[int], rng: np.random.Generator | None = None
     ) -> torch.Tensor:
+        """The clips of items `idx` (given on the host; each expansion sends what it indexes the device with)."""
         return EXPANSIONS[self.expansion](self, torch.as_tensor(np.asarray(idx), dtype=torch.long), rng)
 
     def epoch(self, batch_size: int, rng: np.random.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -210,7 +216,7 @@ class SyntheticSet:
         order = rng.permutation(len(self))
         for k in range(0, len(order), batch_size):
             chunk = order[k : k + batch_size]
-            yield self.videos(chunk, rng), self.labels[chunk]
+            yield self.videos(chunk, rng), self.labels[to_device(torch.from_numpy(chunk), self.labels.device)]
 
     def save(self, path: str | Path) -> None:
         meta = {

@@ -24,7 +24,7 @@ from vidstill.data.clips import normalize
 from vidstill.models import place_model
 from vidstill.optim import SGD, Adam, AdamW, Optimizer
 from vidstill.resume import IterationCheckpoint, load_buffers, saved_buffers
-from vidstill.runtime import autocast
+from vidstill.runtime import autocast, to_device
 from vidstill.settings import Settings
 
 log = logging.getLogger("vidstill.train")
@@ -261,24 +261,26 @@ def evaluate(
     place_model(model.eval(), device)
     k = min(5, num_classes)
     top1, top5 = [], []
-    correct = np.zeros(num_classes)
+    # hits are counted on the device and read once per pass (a per-batch read would make the host wait for the
+    # GPU); integer counts, so the figures are those of a per-batch count
+    correct = torch.zeros(num_classes, dtype=torch.long, device=device)
     seen = np.zeros(num_classes)
     for p in range(passes):
         rng = np.random.default_rng(epoch_seed(seed, 10_000 + p))
-        hit1 = hit5 = n = 0
+        hits = torch.zeros(2, dtype=torch.long, device=device)
+        n = 0
         for x, y in batches(rng):
-            x = x.to(device)
+            x, labels = to_device(x, device), to_device(y, device)
             if standardize_inputs:
                 x = standardize(x)
-            logits = model(x).float().cpu()
-            pred = logits.topk(k, dim=1).indices
-            ok1 = pred[:, 0] == y
-            hit1 += int(ok1.sum())
-            hit5 += int((pred == y[:, None]).any(1).sum())
-            n += len(y)
-            np.add.at(correct, y.numpy(), ok1.numpy())
+            pred = model(x).float().topk(k, dim=1).indices
+            ok1 = pred[:, 0] == labels
+            hits += torch.stack([ok1.sum(), (pred == labels[:, None]).any(1).sum()])
+            correct += (F.one_hot(labels, num_classes) * ok1[:, None]).sum(0)  # no atomics: deterministic on CUDA
             np.add.at(seen, y.numpy(), 1)
+            n += len(y)
+        hit1, hit5 = hits.tolist()
         top1.append(hit1 / n)
         top5.append(hit5 / n)
-    per_class = np.where(seen > 0, correct / np.maximum(seen, 1), np.nan)
+    per_class = np.where(seen > 0, correct.cpu().numpy() / np.maximum(seen, 1), np.nan)
     return Accuracy(float(np.mean(top1)), float(np.mean(top5)), per_class.tolist(), passes)

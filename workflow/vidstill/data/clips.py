@@ -285,8 +285,9 @@ def normalize(clips_uint8: torch.Tensor) -> torch.Tensor:
     """(B, T, H, W, 3) uint8 → (B, T, 3, H, W) float, ImageNet mean/std (the reference normalisation). Runs where
     its input lives: a uint8 batch sent to the GPU (a quarter of float32's bytes) is normalised there."""
     x = clips_uint8.permute(0, 1, 4, 2, 3).float().div_(255.0)
-    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(1, 1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(1, 1, 3, 1, 1)
+    # built on the host and queued to the device: torch.tensor(..., device="cuda") would make the host wait
+    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype).to(x.device, non_blocking=True).view(1, 1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=x.dtype).to(x.device, non_blocking=True).view(1, 1, 3, 1, 1)
     return x.sub_(mean).div_(
         std
     )  # in place: the same roundings as (x - mean) / std without two fresh batch-sized buffers
@@ -307,6 +308,21 @@ def sample_clips(
 ) -> torch.Tensor:
     """Normalised (B, T, C, H, W) clips: `sample_clips_uint8`'s draws, normalised (`normalize`)."""
     return normalize(sample_clips_uint8(store, indices, rng, static))
+
+
+def sample_clips_on(
+    device: torch.device,
+    store: ClipStore,
+    indices: Sequence[int],
+    rng: np.random.Generator | None = None,
+    static: bool = False,
+) -> torch.Tensor:
+    """`sample_clips`' clips on `device`. On CUDA the uint8 clips travel (a quarter of float32's bytes, pinned, the
+    copy queued without the host waiting) and are normalised there; on the CPU this is `sample_clips`, so CPU results
+    do not depend on this path."""
+    if device.type != "cuda":
+        return sample_clips(store, indices, rng, static)
+    return normalize(sample_clips_uint8(store, indices, rng, static).pin_memory().to(device, non_blocking=True))
 
 
 def sample_clips_uint8(

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vidstill.runtime import to_device
+
 
 def temporal_interval(videos: torch.Tensor, rng: np.random.Generator, min_span: float = 0.5) -> torch.Tensor:
     """IDTD's Stochastic Temporal Augmentation τ: each clip of (B, T, C, H, W) draws an interval [s, e] ⊂ [0, 1] of
@@ -22,7 +24,8 @@ def temporal_interval(videos: torch.Tensor, rng: np.random.Generator, min_span: 
     span = min_span + (1.0 - min_span) * rng.random(b)
     start = (1.0 - span) * rng.random(b)
     steps = np.linspace(0.0, 1.0, t)
-    pos = torch.from_numpy((start[:, None] + span[:, None] * steps[None, :]) * (t - 1)).to(videos.device, torch.float32)
+    pos = torch.from_numpy((start[:, None] + span[:, None] * steps[None, :]) * (t - 1)).float()
+    pos = to_device(pos, videos.device)  # drawn on the host, queued to the device without waiting for it
     lo = pos.floor().long().clamp(0, t - 1)
     hi = (lo + 1).clamp(max=t - 1)
     w = (pos - lo.to(pos.dtype)).to(videos.dtype).view(b, t, 1, 1, 1)

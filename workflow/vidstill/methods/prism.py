@@ -28,7 +28,7 @@ import torch
 from vidstill.methods import register
 from vidstill.methods.context import DistillContext
 from vidstill.methods.dm import initial_videos, match_embeddings
-from vidstill.methods.prism_keyframes import neighbours, pack, render
+from vidstill.methods.prism_keyframes import interpolation_weights, neighbours, pack, render_with
 from vidstill.methods.settings import PRISMSettings
 from vidstill.optim import SGD
 from vidstill.synthetic_set import SyntheticSet
@@ -42,7 +42,7 @@ def insertion_rule(grad: torch.Tensor, mask: torch.Tensor, eps: float) -> torch.
     zero gradient has cosine 0 with everything."""
     g = grad.flatten(2)
     g = g / g.norm(dim=2, keepdim=True).clamp(min=1e-30)
-    prev, nxt = neighbours(mask)
+    prev, nxt = neighbours(mask, check=False)  # the owner keeps the first and last frames keys
     cos_prev = (g * g.gather(1, prev[..., None].expand_as(g))).sum(2)
     cos_next = (g * g.gather(1, nxt[..., None].expand_as(g))).sum(2)
     return ~mask & (cos_prev < eps) & (cos_next < eps)
@@ -59,7 +59,9 @@ def schedule(iterations: int, warmup: float, insertion: float) -> tuple[int, int
 
 class KeyFrameVideos:
     """The synthetic set while PRISM trains it: per-position key values (non-key positions unused until inserted),
-    the key-frame mask, and the insertion schedule (a `dm.LoopHook`)."""
+    the key-frame mask, and the insertion schedule (a `dm.LoopHook`). Everything stays on the device and nothing is
+    read on the host in the loop: the interpolation weights are rebuilt there after an insertion check, and the
+    number of keys each check inserted is read when a checkpoint is written or the loop ends."""
 
     def __init__(
         self, videos: torch.Tensor, iterations: int, eps: float, warmup: float, insertion: float, every: int
@@ -72,11 +74,18 @@ class KeyFrameVideos:
         self.mask[:, [0, -1]] = True
         self.eps, self.every = float(eps), max(int(every), 1)
         self.first, self.stop = schedule(iterations, warmup, insertion)
-        self.inserted: list[list[int]] = []  # [iteration, keys inserted]
+        self._checks: list[tuple[int, torch.Tensor]] = []  # (iteration, keys inserted), the count on the device
         self._rendered: torch.Tensor | None = None
+        self._weights = interpolation_weights(self.mask, check=False)
+
+    @property
+    def inserted(self) -> list[list[int]]:
+        """[iteration, keys inserted] of every check that inserted some."""
+        counts = torch.stack([n for _, n in self._checks]).tolist() if self._checks else []
+        return [[it, n] for (it, _), n in zip(self._checks, counts) if n]
 
     def videos(self, rng: np.random.Generator) -> torch.Tensor:
-        self._rendered = render(self.keys, self.mask)
+        self._rendered = render_with(self._weights.to(self.keys.dtype), self.keys)
         self._rendered.retain_grad()  # each rendered frame's gradient: what the insertion rule reads
         return self._rendered
 
@@ -86,18 +95,20 @@ class KeyFrameVideos:
         if self._rendered is None or self._rendered.grad is None:
             raise RuntimeError("prism: the rendered videos got no gradient this iteration")
         new = insertion_rule(self._rendered.grad, self.mask, self.eps)
-        if new.any():
-            with torch.no_grad():  # an inserted key starts where the interpolation had it: the video is unchanged
-                self.keys[new] = self._rendered.detach()[new]
-            self.mask |= new
-            self.inserted.append([it, int(new.sum())])
+        with torch.no_grad():  # an inserted key starts where the interpolation had it: the video is unchanged
+            spread = new.view(*new.shape, *[1] * (self.keys.dim() - 2))
+            self.keys.copy_(torch.where(spread, self._rendered.detach(), self.keys))
+        self.mask |= new
+        self._weights = interpolation_weights(self.mask, check=False)
+        self._checks.append((it, new.sum()))
 
     def extra(self) -> dict:
         return {"mask": self.mask.cpu().clone(), "inserted": [list(x) for x in self.inserted]}
 
     def restore(self, extra: dict) -> None:
         self.mask.copy_(extra["mask"].to(self.mask.device))
-        self.inserted = [list(x) for x in extra["inserted"]]
+        self._weights = interpolation_weights(self.mask, check=False)
+        self._checks = [(it, torch.tensor(n)) for it, n in extra["inserted"]]
 
 
 @register("prism")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import torch
 
+from vidstill.runtime import to_device
+
 
 def check_mask(mask: torch.Tensor) -> None:
     if mask.dim() != 2 or mask.dtype != torch.bool:
@@ -20,10 +22,12 @@ def check_mask(mask: torch.Tensor) -> None:
         raise ValueError("every video's first and last frames must be key frames")
 
 
-def neighbours(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def neighbours(mask: torch.Tensor, check: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """(N, T) positions of the key at or before each frame and of the key at or after it (a key frame is its own
-    neighbour both ways)."""
-    check_mask(mask)
+    neighbour both ways). `check=False` skips the mask check (it reads the mask on the host) for a mask whose owner
+    keeps its first and last frames keys (PRISM's, on the GPU)."""
+    if check:
+        check_mask(mask)
     n, t = mask.shape
     pos = torch.arange(t, device=mask.device).expand(n, t)
     prev = torch.where(mask, pos, torch.full_like(pos, -1)).cummax(1).values
@@ -31,11 +35,12 @@ def neighbours(mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return prev, nxt
 
 
-def interpolation_weights(mask: torch.Tensor) -> torch.Tensor:
+def interpolation_weights(mask: torch.Tensor, check: bool = True) -> torch.Tensor:
     """(N, T, T) weights W with rendered[n, t] = Σ_k W[n, t, k]·keys[n, k]: rows of key frames are one-hot, rows of
-    other frames mix their two neighbouring keys linearly; columns of non-key positions are zero."""
+    other frames mix their two neighbouring keys linearly; columns of non-key positions are zero. Each weight is
+    written once into zeros (a key frame's two are 1 and 0), so the scatter is exact in any order."""
     n, t = mask.shape
-    prev, nxt = neighbours(mask)
+    prev, nxt = neighbours(mask, check)
     pos = torch.arange(t, device=mask.device)
     span = (nxt - prev).clamp(min=1).float()
     w_prev = torch.where(nxt == prev, torch.ones_like(span), (nxt - pos).float() / span)
@@ -47,8 +52,13 @@ def interpolation_weights(mask: torch.Tensor) -> torch.Tensor:
 
 
 def render(keys: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Videos (N, T, ...) from per-position key values (N, T, ...; non-key positions are ignored) and the mask."""
-    weights = interpolation_weights(mask.cpu()).to(keys.device, keys.dtype)
+    """Videos (N, T, ...) from per-position key values (N, T, ...; non-key positions are ignored) and the mask (on
+    the host: the weights are built there and queued to the keys' device)."""
+    return render_with(to_device(interpolation_weights(mask.cpu()).to(keys.dtype), keys.device), keys)
+
+
+def render_with(weights: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+    """Videos (N, T, ...) from key values and `interpolation_weights` already on their device."""
     return torch.einsum("ntk,nk...->nt...", weights, keys)
 
 
@@ -76,8 +86,9 @@ def unpack(
     mask = torch.zeros(len(counts), length, dtype=torch.bool)
     mask[rows, positions.long()] = True
     keys = frames.new_zeros((len(counts), length, *frames.shape[1:]))
-    keys[rows, positions.long()] = frames
+    # the host's indices sent without waiting: index_put with host indices on the GPU copies them with a sync
+    keys[to_device(rows, frames.device), to_device(positions.long(), frames.device)] = frames
     return keys, mask
 
 
-__all__ = ["check_mask", "interpolation_weights", "neighbours", "pack", "render", "unpack"]
+__all__ = ["check_mask", "interpolation_weights", "neighbours", "pack", "render", "render_with", "unpack"]

@@ -29,6 +29,7 @@ from vidstill.methods.dm import initial_videos
 from vidstill.methods.mtt import check_experts, match_trajectories
 from vidstill.methods.settings import SFVDSettings, SFVDTSettings
 from vidstill.optim import SGD
+from vidstill.runtime import to_device
 from vidstill.synthetic_set import SyntheticSet
 
 
@@ -108,8 +109,8 @@ def sfvd_t(ctx: DistillContext) -> SyntheticSet:
     ]
 
     def videos(idx: list[int], rng: np.random.Generator) -> torch.Tensor:
-        real = real_clips_of(ctx, labels[idx], rng).to(ctx.device)
-        return reshape(stills[idx], real)
+        real = to_device(real_clips_of(ctx, labels[idx], rng), ctx.device)
+        return reshape(stills[to_device(torch.tensor(idx), stills.device)], real)
 
     lr, meta = match_trajectories(ctx, videos, labels, optimizers)
     meta["reshape"] = {"weight": reshape.weight.detach().cpu().tolist(), "bias": reshape.bias.detach().cpu().tolist()}

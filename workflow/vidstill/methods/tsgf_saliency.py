@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from vidstill.augment import DSAParams, apply_draw, sample_draw
+from vidstill.runtime import to_device
 from vidstill.synthetic_set import SyntheticSet, expand_stored, register_expansion
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def temporal_saliency(videos: torch.Tensor, params: SaliencyParams = SaliencyPar
     d = frame_differences(videos.detach())
     b, t, _, h, w = d.shape
     half = params.window // 2
-    alpha = torch.tensor(params.alpha, dtype=d.dtype, device=d.device)
+    alpha = to_device(torch.tensor(params.alpha, dtype=d.dtype), d.device)  # torch.tensor(device=cuda) would sync
     alpha = alpha / alpha.sum()
     series = d.permute(0, 2, 3, 4, 1).reshape(-1, 1, t)  # one time series per pixel
     if half:

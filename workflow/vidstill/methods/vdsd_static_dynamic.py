@@ -19,6 +19,7 @@ from torch import nn
 from vidstill.methods import (
     STILLS_PER_ITEM as PER_ITEM,  # stills and dynamic maps owned by each item (spc = dpc = 2 × ipc)
 )
+from vidstill.runtime import to_device
 
 
 def pair_indices(items: torch.Tensor, ipc: int, rng: np.random.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -29,7 +30,7 @@ def pair_indices(items: torch.Tensor, ipc: int, rng: np.random.Generator | None)
     first = (items // ipc) * (PER_ITEM * ipc) + PER_ITEM * (items % ipc)
     if rng is None:
         return first, first.clone()
-    draws = torch.from_numpy(rng.integers(PER_ITEM, size=(2, len(items)))).to(items.device)
+    draws = to_device(torch.from_numpy(rng.integers(PER_ITEM, size=(2, len(items)))), items.device)
     return first + draws[0], first + draws[1]
 
 
@@ -72,7 +73,8 @@ def memory_videos(
 ) -> torch.Tensor:
     """The videos of `items`, each with this draw's still and map."""
     still_idx, dyn_idx = pair_indices(items, ipc, rng)
-    return hallucinate(stills[still_idx.to(stills.device)], dynamics[dyn_idx.to(dynamics.device)], weight, bias)
+    still_idx, dyn_idx = to_device(still_idx, stills.device), to_device(dyn_idx, dynamics.device)
+    return hallucinate(stills[still_idx], dynamics[dyn_idx], weight, bias)
 
 
 __all__ = ["HALLUCINATOR_INITS", "PER_ITEM", "hallucinate", "initial_hallucinator", "memory_videos", "pair_indices"]
