@@ -5,7 +5,9 @@
 #   3. benchmarks/distill.py (DM, DM+VDSD) at the reference shapes and at MiniUCF scale, GPU utilisation sampled by
 #      nvidia-smi every 200 ms beside it;
 #   4. one DM set distilled on CPU and on CUDA (same clips, seed, fp32 with TF32 off) compared within 1e-3 of its
-#      value range (benchmarks/device_compare.py), with the memory estimate beside the measured peak.
+#      value range (benchmarks/device_compare.py), with the memory estimate beside the measured peak;
+#   5. host syncs in the hot loops (benchmarks/host_syncs.py): every distillation loop, student training and the
+#      test passes run twice as long under torch.cuda.set_sync_debug_mode("warn"); a loop whose sync count grows fails.
 # Usage: bash benchmarks/device_check.sh [OUT_DIR]   (run from the repository root, with the project's environment
 # active or PYTHON pointing at its interpreter). Everything it measures lands in OUT_DIR (default
 # results/device_check); the exit status is non-zero when a check fails.
@@ -81,6 +83,10 @@ EOF
 step "4. one DM set on cpu and on cuda (same seed, fp32, TF32 off)"
 timeout 120 "$PY" "$REPO/benchmarks/device_compare.py" "$WORK/results/synthetic/clips/train.parquet" --iterations 10 \
     --tolerance 1e-3 | tee "$OUT/device_compare.json" || { echo "CPU / CUDA comparison FAILED"; FAIL=1; }
+
+step "5. host syncs: a loop that runs twice as long must not make the host wait more often"
+timeout 240 "$PY" "$REPO/benchmarks/host_syncs.py" "$WORK/results" --widths 4 8 8 --iterations 20 \
+    --out "$OUT/host_syncs.json" 2>&1 | tee "$OUT/host_syncs.txt" || { echo "host syncs grow with a loop (see $OUT/host_syncs.json)"; FAIL=1; }
 
 step "done: $([ $FAIL = 0 ] && echo all checks passed || echo SOME CHECKS FAILED), results in $OUT"
 exit $FAIL

@@ -10,13 +10,13 @@ intervals (a tenth of the run), at checkpoints and at the end only.
 
 from __future__ import annotations
 
-import collections
+import importlib.util
 
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from helpers import ctx, mtt_ctx
-from torch.overrides import TorchFunctionMode
 
 from vidstill.data.clips import RealClips
 from vidstill.loss_curve import LossCurve, curve_values
@@ -25,37 +25,20 @@ from vidstill.models import ConvNet3D
 from vidstill.resume import IterationCheckpoint
 from vidstill.train import TrainConfig, epoch_seed, evaluate, standardize, train
 
-READS = {
-    torch.Tensor.item,
-    torch.Tensor.tolist,
-    torch.Tensor.__float__,
-    torch.Tensor.__int__,
-    torch.Tensor.__bool__,
-    torch.Tensor.nonzero,
-}
+
+def load_benchmark():
+    """benchmarks/host_syncs.py, whose CPU stand-in for a device sync (HostReads) these tests use."""
+    spec = importlib.util.spec_from_file_location("host_syncs", REPO / "benchmarks/host_syncs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class HostReads(TorchFunctionMode):
-    """Counts the host's reads of float32 tensors' values, by operation."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.counts: collections.Counter[str] = collections.Counter()
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func in READS and args[0].dtype == torch.float32:
-            self.counts[func.__name__] += 1
-        return func(*args, **(kwargs or {}))
+reads = load_benchmark().host_reads
 
 
 def student(store) -> ConvNet3D:
     return ConvNet3D(store.num_classes, store.spec.frames, store.spec.crop, widths=(4, 8, 8))
-
-
-def reads(run) -> collections.Counter:
-    with HostReads() as mode:
-        run()
-    return mode.counts
 
 
 @pytest.fixture(scope="module")
