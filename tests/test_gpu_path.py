@@ -197,7 +197,30 @@ def test_memory_estimate_of_the_paper_shapes():
     assert 45e9 < whole.parts["real embedding"] < 55e9 and chunked.parts["real embedding"] < 1.1e9
     assert 55e9 < whole.total < 65e9  # the issue's "peak near 60 GB"
     assert whole.total - chunked.total == whole.parts["real embedding"] - chunked.parts["real embedding"]
-    assert memory.distill_estimate("mtt", {}, shape, widths, 50, 1, 0) is None
+    assert memory.distill_estimate("prism", {"batch_real": 64}, shape, widths, 50, 1, 0) == whole  # DM's loop
+
+
+def test_memory_estimates_of_the_other_loops():
+    """MTT's unrolled graph grows with its steps and the items per step; DC holds one class's graphs or one inner
+    batch; IDTD's segment graph shrinks with class_chunk; loops without a model give None."""
+    shape, widths = memory.ClipShape(16, 112), (64, 128, 128)
+    clip = memory.graph_bytes_per_clip(shape, widths)
+
+    def est(method, settings, ipc=1):
+        return memory.distill_estimate(method, settings, shape, widths, 50, ipc, 64)
+
+    mtt = est("mtt", {"syn_steps": 10})
+    assert mtt.parts["unrolled graph"] == 10 * 50 * 2 * clip  # the whole set (batch_syn null) in each of 10 steps
+    assert est("mtt", {"syn_steps": 20}).parts["unrolled graph"] == 2 * mtt.parts["unrolled graph"]
+    assert est("mtt", {"syn_steps": 10, "batch_syn": 10}).parts["unrolled graph"] == mtt.parts["unrolled graph"] / 5
+    assert est("sfvd", {"syn_steps": 10}).parts == mtt.parts  # same loop, same shapes
+    dc = est("dc", {"batch_real": 256, "batch_train": 256})
+    assert dc.parts["class gradients"] == 256 * (4 * shape.elements + clip) + 2 * clip
+    assert est("static_dc", {"network": "image"}) is None
+    idtd, chunked = est("idtd", {"segments": 8}), est("idtd", {"segments": 8, "class_chunk": 5})
+    assert idtd.parts["segment graph"] == 50 * 9 * clip and chunked.parts["segment graph"] == 5 * 9 * clip
+    assert est("idtd", {"segments": 8}, ipc=5).total > idtd.total
+    assert est("random", {}) is None and est("keyframe", {}) is None
 
 
 def test_a_job_that_cannot_fit_stops_with_its_name_estimate_and_card():

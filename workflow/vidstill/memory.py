@@ -4,10 +4,12 @@ The estimate counts the float32 tensors that dominate a ConvNet3D job (weights a
 - a no-grad forward (the real clips' embeddings) holds, per clip, at most one layer's input and output at a time;
 - a forward with a graph (synthetic videos, training batches) keeps every layer's output for the backward, max
   pooling's int64 indices included, and the backward adds about one layer's output and its gradient;
-- a real batch is held whole on the device (float32), a synthetic set three times (values, gradient, momentum).
+- a real batch is held whole on the device (float32), a synthetic set three times (values, gradient, momentum);
+- a graph that is differentiated twice (MTT's unrolled steps, DC's synthetic gradients) keeps its forward and its
+  first backward: twice a forward graph.
 It is an estimate, not a measurement: on a GPU, `benchmarks/device_check.sh` prints it beside the measured peak.
-Jobs without a model here (MTT's unrolls, DC's inner loops, IDTD's segments, video ResNets) get None: no check, no
-GPU-memory resource.
+Jobs without a model here (coresets, key frames, the crop-and-concatenate method, TSGF's teacher, DC's image
+network, video ResNets) get None: no check, no GPU-memory resource.
 """
 
 from __future__ import annotations
@@ -25,9 +27,8 @@ INDEX = 8  # MaxPool3d's saved argmax indices (int64)
 # Classes of the real layouts (the synthetic benchmark and subsets are counted from their config).
 LAYOUT_CLASSES = {"ucf101": 101, "hmdb51": 51, "kinetics400": 400, "ssv2": 174}
 # The methods whose real-clip embeddings are one no-grad forward and whose synthetic set goes through one graph of
-# full-length clips. IDTD embeds its real clips the same way (chunked alike) but its graph holds segments of its own
-# length per class chunk: not modelled here yet.
-EMBEDDING_METHODS = ("dm", "dm_vdsd", "david", "frepo", "frepo_vdsd")
+# full-length clips (their settings derive from EmbeddingMatch or FeatureRegression).
+EMBEDDING_METHODS = ("dm", "dm_vdsd", "david", "frepo", "frepo_vdsd", "prism")
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,18 @@ def distill_estimate(
     ipc: int,
     chunk: int,
 ) -> Estimate | None:
-    """DM-family / FRePo distillation: real batch + chunked real embedding + the synthetic set's graph."""
-    if method not in EMBEDDING_METHODS:
-        return None
-    from vidstill.methods.settings import MethodSettings, settings_class
+    """A distillation's peak, by the loop its settings name: embedding matching / feature regression (DM family,
+    FRePo, PRISM, DAViD), trajectory matching (MTT family, SFVD), gradient matching (DC, Static-DC on the video
+    network) or IDTD's segments; None for the rest."""
+    from vidstill.methods.settings import (
+        DCSettings,
+        EmbeddingMatch,
+        FeatureRegression,
+        IDTDSettings,
+        MethodSettings,
+        TrajectoryMatch,
+        settings_class,
+    )
     from vidstill.settings import build
 
     typed = (
@@ -107,15 +116,52 @@ def distill_estimate(
         if isinstance(settings, MethodSettings)
         else build(settings_class(method), settings, f"methods.{method}")
     )
-    real = classes * int(typed.batch_real)  # type: ignore[attr-defined]  # every EMBEDDING_METHODS class has one
     syn = classes * ipc
-    parts = {
-        "real batch": real * FLOAT * shape.elements,
-        "real embedding": embedding_chunk_bytes(shape, widths, real, chunk),
-        "synthetic graph": syn * graph_bytes_per_clip(shape, widths),
-        "synthetic set": 3 * classes * ipc * FLOAT * shape.elements,
-    }
-    return Estimate(sum(parts.values()), parts)
+    synthetic_set = 3 * syn * FLOAT * shape.elements
+    if isinstance(typed, EmbeddingMatch | FeatureRegression):
+        real = classes * typed.batch_real
+        parts = {
+            "real batch": real * FLOAT * shape.elements,
+            "real embedding": embedding_chunk_bytes(shape, widths, real, chunk),
+            "synthetic graph": syn * graph_bytes_per_clip(shape, widths),
+            "synthetic set": synthetic_set,
+        }
+        return Estimate(sum(parts.values()), parts)
+    if isinstance(typed, TrajectoryMatch):
+        batch = min(typed.batch_syn or syn, syn)
+        parts = {
+            "unrolled graph": typed.syn_steps * batch * 2 * graph_bytes_per_clip(shape, widths),
+            "synthetic set": synthetic_set,
+        }
+        return Estimate(sum(parts.values()), parts)
+    if isinstance(typed, DCSettings):
+        if getattr(typed, "network", "video") != "video":
+            return None
+        # one class at a time: its real clips' gradient graph beside its synthetic clips' twice-differentiated one;
+        # the inner loop trains on batch_train synthetic clips after that class loop has freed its graphs
+        outer = typed.batch_real * (FLOAT * shape.elements + graph_bytes_per_clip(shape, widths)) + ipc * 2 * (
+            graph_bytes_per_clip(shape, widths)
+        )
+        inner = min(typed.batch_train, syn) * graph_bytes_per_clip(shape, widths)
+        parts = {
+            "class gradients" if outer >= inner else "inner training": max(outer, inner),
+            "synthetic set": synthetic_set,
+        }
+        return Estimate(sum(parts.values()), parts)
+    if isinstance(typed, IDTDSettings):
+        real = classes * typed.batch_real
+        chunk_classes = typed.class_chunk or classes
+        k = typed.segments
+        parts = {
+            "real batch": real * FLOAT * shape.elements,
+            "real embedding": embedding_chunk_bytes(shape, widths, real, chunk),
+            # a class chunk's K segments and its fused video per instance, through one graph
+            "segment graph": chunk_classes * ipc * (k + 1) * graph_bytes_per_clip(shape, widths),
+            # the segments with their gradient and Adam's two moments
+            "segments": 4 * syn * k * FLOAT * shape.elements,
+        }
+        return Estimate(sum(parts.values()), parts)
+    return None
 
 
 def training_estimate(batch_size: int, shape: ClipShape, widths: tuple[int, ...]) -> Estimate:
@@ -149,21 +195,10 @@ def dataset_classes(datasets: dict, name: str) -> int | None:
     return LAYOUT_CLASSES.get(ds.get("layout"))
 
 
-def check_fits(job: str, estimate: Estimate | None, card_bytes: int | None) -> None:
-    """Stop before a job that cannot fit: names the job, the estimate (with its parts) and the card's memory."""
-    if estimate is None or card_bytes is None or estimate.total <= card_bytes:
-        return
-    raise MemoryError(
-        f"{job}: estimated peak GPU memory {estimate.total / 2**30:.1f} GiB ({estimate.describe()}) exceeds "
-        f"the card's {card_bytes / 2**30:.1f} GiB; lower embed_chunk or the method's batch_real, or use a larger card"
-    )
-
-
 __all__ = [
     "ClipShape",
     "EMBEDDING_METHODS",
     "Estimate",
-    "check_fits",
     "convnet_layers",
     "dataset_classes",
     "dataset_shape",
