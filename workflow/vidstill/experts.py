@@ -24,6 +24,7 @@ from torch import nn
 from vidstill.data.clips import ClipStore, RealClips
 from vidstill.io import save_tensors
 from vidstill.models import build_model
+from vidstill.runtime import to_device
 from vidstill.settings import ExpertsSettings, StudentSettings, build
 from vidstill.train import TrainConfig, epoch_seed, evaluate, train
 
@@ -107,7 +108,8 @@ def trajectory_rows(path: str | Path, rows: list[int], device: torch.device | st
     """The flattened parameters after the given epochs, read without loading the rest of the trajectory."""
     from safetensors import safe_open
 
-    with safe_open(str(path), framework="pt", device=str(device)) as f:
+    # read on the host and queued to the device: a file opened onto the GPU copies with a sync, every MTT iteration
+    with safe_open(str(path), framework="pt", device="cpu") as f:
         traj = f.get_slice("trajectory")
         epochs = traj.get_shape()[0] - 1
         for r in rows:
@@ -116,7 +118,7 @@ def trajectory_rows(path: str | Path, rows: list[int], device: torch.device | st
         # copies, in torch's 64-byte-aligned memory: a view into the file sits wherever the metadata header ends,
         # and oneDNN's vectorised kernels round differently on differently aligned inputs, so an expert's wall time
         # (its metadata's length) moved MTT's result by an ulp
-        return [traj[r : r + 1][0].clone() for r in rows]
+        return [to_device(traj[r : r + 1][0].clone(), torch.device(device)) for r in rows]
 
 
 def expert_summary(infos: list[dict[str, Any]], full_top1: float, min_ratio: float) -> pd.DataFrame:

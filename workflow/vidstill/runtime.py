@@ -154,7 +154,9 @@ def check_card(job: str, estimate_mb: int | float | None, device: torch.device, 
     raise MemoryError(
         f"{job}: estimated peak GPU memory {estimate_mb / 1024:.1f} GiB exceeds the card's {card / 2**30:.1f} GiB "
         f"({torch.cuda.get_device_name(device) if device.type == 'cuda' else device}); set embed_chunk, lower "
-        "the method's batch_real or IPC, or run it on a larger card (README: GPU)"
+        "the method's batch sizes (batch_real, batch_syn, batch_train, class_chunk), syn_steps or IPC, or run it on "
+        "a larger card; where you have measured less, override the estimate with --set-resources "
+        "<rule>:gpu_mem_mb=N (README: GPU)"
     )
 
 

@@ -93,7 +93,7 @@ def stitch_indices(segments: int, seg_frames: int, frames: int) -> tuple[torch.T
 def stitch(segments: torch.Tensor, frames: int) -> torch.Tensor:
     """(n, K, T_s, C, H, W) segments → (n, frames, C, H, W) by `stitch_indices`."""
     seg, frame = stitch_indices(segments.shape[1], segments.shape[2], frames)
-    return segments[:, seg.to(segments.device), frame.to(segments.device)]
+    return segments[:, to_device(seg, segments.device), to_device(frame, segments.device)]
 
 
 def select(pool: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
