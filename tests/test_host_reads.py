@@ -127,3 +127,22 @@ def test_the_hit_counts_are_those_of_a_per_batch_count(store):
                 np.add.at(seen, y.numpy(), 1)
             top1.append(hit / n)
     assert acc.top1 == float(np.mean(top1)) and acc.per_class == (correct / seen).tolist()
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("method", ["dm", "mtt", "dc", "frepo", "idtd", "prism"])
+def test_on_cuda_a_longer_loop_does_not_sync_more_often(store, experts, method):
+    """The real check where a GPU is at hand: PyTorch's sync debug mode counts every operation that makes the host
+    wait for the device; 20 more iterations must add none."""
+    syncs = load_benchmark().cuda_syncs
+
+    def run(n: int):
+        if method == "mtt":
+            c = mtt_ctx(store, experts[:1], iterations=n)
+        else:
+            c = ctx(store, method, ipc=1, iterations=n, batch_real=2)
+        c.device = torch.device("cuda")
+        return get_method(method).fn(c)
+
+    short, long = syncs(lambda: run(20)), syncs(lambda: run(40))
+    assert sum(long.values()) == sum(short.values()), f"{method}: {dict(long - short)}"
