@@ -74,14 +74,17 @@ class KeyFrameVideos:
         self.mask[:, [0, -1]] = True
         self.eps, self.every = float(eps), max(int(every), 1)
         self.first, self.stop = schedule(iterations, warmup, insertion)
-        self._checks: list[tuple[int, torch.Tensor]] = []  # (iteration, keys inserted), the count on the device
+        # (iteration, keys inserted): the count on the device, or an int when restored from a checkpoint
+        self._checks: list[tuple[int, torch.Tensor | int]] = []
         self._rendered: torch.Tensor | None = None
         self._weights = interpolation_weights(self.mask, check=False)
 
     @property
     def inserted(self) -> list[list[int]]:
         """[iteration, keys inserted] of every check that inserted some."""
-        counts = torch.stack([n for _, n in self._checks]).tolist() if self._checks else []
+        pending = [n for _, n in self._checks if isinstance(n, torch.Tensor)]
+        read = iter(torch.stack(pending).tolist() if pending else [])  # one transfer for all
+        counts = [next(read) if isinstance(n, torch.Tensor) else n for _, n in self._checks]
         return [[it, n] for (it, _), n in zip(self._checks, counts) if n]
 
     def videos(self, rng: np.random.Generator) -> torch.Tensor:
@@ -108,7 +111,7 @@ class KeyFrameVideos:
     def restore(self, extra: dict) -> None:
         self.mask.copy_(extra["mask"].to(self.mask.device))
         self._weights = interpolation_weights(self.mask, check=False)
-        self._checks = [(it, torch.tensor(n)) for it, n in extra["inserted"]]
+        self._checks = [(int(it), int(n)) for it, n in extra["inserted"]]
 
 
 @register("prism")
