@@ -159,10 +159,10 @@ def epoch_batches(
     as they come, so CPU results do not depend on this path."""
     if device.type == "cuda" and hasattr(source, "epoch_uint8"):
         for x, y in prefetched(source.epoch_uint8(batch_size, rng)):
-            yield normalize(x.to(device, non_blocking=True)), y.to(device, non_blocking=True)
+            yield normalize(to_device(x, device)), to_device(y, device)
         return
     for x, y in source.epoch(batch_size, rng):
-        yield x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        yield to_device(x, device), to_device(y, device)
 
 
 @dataclass

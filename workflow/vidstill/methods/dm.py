@@ -85,7 +85,7 @@ def dm_loss(
 
 
 def real_batch(
-    ctx: DistillContext, per_class: int, rng: np.random.Generator, device: torch.device | None = None
+    ctx: DistillContext, per_class: int, rng: np.random.Generator, device: torch.device = torch.device("cpu")
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`per_class` random training clips of every class (fewer if a class has fewer), with fresh starts and flips;
     the clips on `device` (sample_clips_on), the labels on the host."""
@@ -97,7 +97,7 @@ def real_batch(
             for c in range(ctx.num_classes)
         ]
     )
-    return sample_clips_on(device or torch.device("cpu"), ctx.train, idx, rng), ctx.train.labels[idx]
+    return sample_clips_on(device, ctx.train, idx, rng), ctx.train.labels[idx]
 
 
 def init_from_real(ctx: DistillContext, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
