@@ -29,7 +29,6 @@ import pandas as pd
 import torch
 
 from vidstill.io import atomic_path, read_parquet_metadata, write_parquet
-from vidstill.runtime import to_device
 
 log = logging.getLogger("vidstill.data")
 
@@ -286,9 +285,10 @@ def normalize(clips_uint8: torch.Tensor) -> torch.Tensor:
     """(B, T, H, W, 3) uint8 → (B, T, 3, H, W) float, ImageNet mean/std (the reference normalisation). Runs where
     its input lives: a uint8 batch sent to the GPU (a quarter of float32's bytes) is normalised there."""
     x = clips_uint8.permute(0, 1, 4, 2, 3).float().div_(255.0)
-    # built on the host and queued to the device: torch.tensor(..., device="cuda") would make the host wait
-    mean = to_device(torch.tensor(IMAGENET_MEAN, dtype=x.dtype), x.device).view(1, 1, 3, 1, 1)
-    std = to_device(torch.tensor(IMAGENET_STD, dtype=x.dtype), x.device).view(1, 1, 3, 1, 1)
+    # built on the host and queued to the device (runtime.to_device's copy, written out: importing the runtime here
+    # would tie the data jobs' code hash to every method): torch.tensor(..., device="cuda") would make the host wait
+    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype).to(x.device, non_blocking=True).view(1, 1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=x.dtype).to(x.device, non_blocking=True).view(1, 1, 3, 1, 1)
     return x.sub_(mean).div_(
         std
     )  # in place: the same roundings as (x - mean) / std without two fresh batch-sized buffers
@@ -323,7 +323,7 @@ def sample_clips_on(
     do not depend on this path."""
     if device.type != "cuda":
         return sample_clips(store, indices, rng, static)
-    return normalize(to_device(sample_clips_uint8(store, indices, rng, static).pin_memory(), device))
+    return normalize(sample_clips_uint8(store, indices, rng, static).pin_memory().to(device, non_blocking=True))
 
 
 def sample_clips_uint8(
